@@ -1,0 +1,121 @@
+#include <linux/seccomp.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <map>
+#include <mutex>
+
+#include "cli/commands.h"
+#include "profile/filter.h"
+#include "profile/recording.h"
+#include "tracer/child_process.h"
+#include "tracer/interrupt.h"
+#include "tracer/notify.h"
+
+namespace sctrace::cli {
+
+namespace {
+
+// Answers every notified syscall with what the real filter would have done,
+// and remembers it. The notify-mode filter only notifies non-allow verdicts,
+// so allowed syscalls never reach this.
+class DenialRecorder : public NotifyHandler {
+ public:
+  explicit DenialRecorder(const std::vector<sock_filter>& real) : real_(real) {}
+
+  NotifyDecision on_notify(const SyscallEvent& ev) override {
+    seccomp_data d{};
+    d.nr = ev.nr;
+    d.arch = ev.audit_arch;
+    d.instruction_pointer = ev.ip;
+    for (int i = 0; i < 6; ++i) d.args[i] = ev.args[i];
+    uint32_t ret = run_filter(real_, d);
+    uint32_t action = ret & SECCOMP_RET_ACTION_FULL;
+    int err = EPERM;
+    switch (action) {
+      case SECCOMP_RET_ALLOW:
+      case SECCOMP_RET_LOG: return {true, 0};
+      case SECCOMP_RET_ERRNO: err = static_cast<int>(ret & SECCOMP_RET_DATA); break;
+      case SECCOMP_RET_TRACE: err = ENOSYS; break;  // no tracer attached: the kernel says ENOSYS
+      default:
+        // KILL/TRAP: the task would die by SIGSYS. Make that happen.
+        ::syscall(SYS_tgkill, ev.pid ? ev.pid : ev.tid, ev.tid, SIGSYS);
+        err = ENOSYS;
+        break;
+    }
+    arch::ArchNr an = arch::from_audit(ev.audit_arch, ev.nr);
+    auto name = arch::syscall_name(an.arch, an.nr);
+    auto key = std::make_tuple(arch::short_name(an.arch), name ? *name : fmt::format("__nr_{}", an.nr), err);
+    ++seen_[key];
+    return {false, err};
+  }
+
+  // (arch, syscall, errno) -> count
+  const std::map<std::tuple<std::string, std::string, int>, uint64_t>& seen() const { return seen_; }
+
+ private:
+  const std::vector<sock_filter>& real_;
+  std::map<std::tuple<std::string, std::string, int>, uint64_t> seen_;
+};
+
+}  // namespace
+
+int cmd_verify(const Options& o) {
+  SeccompProfile profile = load_profile_file(o.profile);
+  EvalContext ctx = EvalContext::docker_default();
+  std::vector<sock_filter> real = compile_filter(profile, ctx, FilterMode::enforce);
+
+  LaunchSpec spec;
+  spec.argv = o.workload;
+  spec.seccomp_filter = compile_filter(profile, ctx, FilterMode::notify_denials);
+  spec.no_new_privs = ::geteuid() != 0;
+  spec.timeout = std::chrono::milliseconds(static_cast<int64_t>(o.timeout_sec * 1000));
+  if (spec.no_new_privs) say("not root: installing the filter with no_new_privs");
+
+  DenialRecorder handler(real);
+  install_interrupt_handlers();
+  ExitStatus st = run_with_notify(spec, handler);
+
+  size_t denied = 0;
+  for (const auto& [key, count] : handler.seen()) {
+    const auto& [arch_name, name, err] = key;
+    // ENOSYS answers are the profile's design (libc falls back), not breakage.
+    if (err == ENOSYS) {
+      say(fmt::format("enosys: {} {} ({} call{}; the workload is expected to fall back)", arch_name, name, count,
+                      count == 1 ? "" : "s"));
+    } else {
+      ++denied;
+      say(fmt::format("denied: {} {} -> {} ({} call{})", arch_name, name, errno_name(err), count,
+                      count == 1 ? "" : "s"));
+    }
+  }
+  bool ok = !st.signaled && st.code == 0 && denied == 0 && !st.timed_out && interrupt_count() == 0;
+  if (st.timed_out) say("the workload did not finish before --timeout");
+  say(fmt::format("verify {}: workload {} {}, {} denied syscall{}", ok ? "passed" : "FAILED",
+                  st.signaled ? "killed by signal" : "exited", st.signaled ? st.signal : st.code, denied,
+                  denied == 1 ? "" : "s"));
+  return ok ? 0 : 1;
+}
+
+int cmd_enforce(const Options& o) {
+  SeccompProfile profile = load_profile_file(o.profile);
+  std::vector<sock_filter> prog = compile_filter(profile, EvalContext::docker_default(), FilterMode::enforce);
+  std::string exe = resolve_command(o.workload.at(0));
+  std::vector<char*> argv;
+  for (const auto& a : o.workload) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  if (::geteuid() != 0 && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+    fail_errno(ErrorKind::runtime, errno, "prctl(PR_SET_NO_NEW_PRIVS)");
+  sock_fprog fprog{static_cast<unsigned short>(prog.size()), prog.data()};
+  if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fprog) != 0)
+    fail_errno(ErrorKind::runtime, errno, "installing the seccomp filter");
+  ::execv(exe.c_str(), argv.data());
+  // execve itself may be what the profile denies.
+  fail_errno(errno == ENOENT ? ErrorKind::not_found : ErrorKind::not_exec, errno,
+             fmt::format("cannot execute {} under the profile", o.workload[0]));
+}
+
+}  // namespace sctrace::cli

@@ -1,0 +1,22 @@
+#pragma once
+#include <string>
+
+#include "cli/options.h"
+#include "profile/seccomp_profile.h"
+
+namespace sctrace::cli {
+
+// Each returns the process exit code; failures throw sctrace::Error.
+int cmd_run(const Options& o);
+int cmd_merge(const Options& o);
+int cmd_verify(const Options& o);
+int cmd_enforce(const Options& o);
+
+// The bundled Docker default, or the file given with --template.
+SeccompProfile load_template(const std::string& path);
+SeccompProfile load_profile_file(const std::string& path);
+
+// One "sctrace: ..." line on stderr.
+void say(const std::string& line);
+
+}  // namespace sctrace::cli

@@ -1,0 +1,28 @@
+// sctrace: parse, dispatch, and the one place errors become messages and exit codes.
+#include <cstdio>
+#include <exception>
+
+#include "cli/commands.h"
+#include "core/error.h"
+
+int main(int argc, char** argv) {
+  using namespace sctrace;
+  try {
+    cli::Options o = cli::parse_args(argc, argv);
+    switch (o.command) {
+      case cli::Command::help: std::fputs(o.help_text.c_str(), stdout); return 0;
+      case cli::Command::version: std::printf("sctrace %s\n", SCTRACE_VERSION); return 0;
+      case cli::Command::run: return cli::cmd_run(o);
+      case cli::Command::merge: return cli::cmd_merge(o);
+      case cli::Command::verify: return cli::cmd_verify(o);
+      case cli::Command::enforce: return cli::cmd_enforce(o);
+    }
+  } catch (const Error& e) {
+    std::fprintf(stderr, "sctrace: error: %s\n", e.what());
+    return exit_code_for(e.kind());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "sctrace: internal error: %s\n", e.what());
+    return 2;
+  }
+  return 2;
+}

@@ -1,0 +1,99 @@
+#include "cli/options.h"
+
+#include <CLI/CLI.hpp>
+
+#include "core/error.h"
+
+namespace sctrace::cli {
+
+namespace {
+
+// Everything after the options is the workload, with or without "--". An
+// unknown option before it is a usage error, not part of the command.
+std::vector<std::string> workload_from(CLI::App* sub) {
+  std::vector<std::string> rest = sub->remaining();
+  if (!rest.empty() && rest.front() == "--") rest.erase(rest.begin());
+  else if (!rest.empty() && !rest.front().empty() && rest.front()[0] == '-')
+    fail(ErrorKind::usage, "{}: unknown option '{}'", sub->get_name(), rest.front());
+  if (rest.empty()) fail(ErrorKind::usage, "{}: no command given (usage: sctrace {} [options] -- COMMAND...)",
+                         sub->get_name(), sub->get_name());
+  return rest;
+}
+
+void add_timeout(CLI::App* sub, Options& o) {
+  sub->add_option("--timeout", o.timeout_sec, "Kill the workload after SEC seconds (0 = no limit)")
+      ->check(CLI::NonNegativeNumber);
+}
+
+}  // namespace
+
+Options parse_args(int argc, const char* const* argv) {
+  Options o;
+  CLI::App app{"sctrace: records what a workload does and writes the least-privilege seccomp profile for it",
+               "sctrace"};
+  app.require_subcommand(0, 1);
+  bool version = false;
+  app.add_flag("--version", version, "Print the version");
+
+  CLI::App* run = app.add_subcommand("run", "Trace COMMAND and write a minimized seccomp profile");
+  run->add_option("-o,--output", o.output, "Profile to write (Docker JSON)")->capture_default_str();
+  run->add_option("--recording", o.recording, "Also write the recording (JSON) here");
+  run->add_option("--template", o.template_path, "Template profile (default: the bundled Docker default)");
+  run->add_flag("--no-new-privileges", o.no_new_privileges,
+                "The container will run with no-new-privileges (smaller runtime baseline)");
+  add_timeout(run, o);
+  run->prefix_command();
+
+  CLI::App* merge = app.add_subcommand("merge", "Union recordings into one");
+  merge->add_option("-o,--output", o.output, "Merged recording to write")->required();
+  merge->add_option("--profile", o.merge_profile, "Also write the profile minimized from the merged recording");
+  merge->add_option("--template", o.template_path, "Template profile (default: the bundled Docker default)");
+  merge->add_flag("--no-new-privileges", o.no_new_privileges, "Use the no-new-privileges runtime baseline");
+  merge->add_option("recordings", o.inputs, "Recordings to merge")->required()->check(CLI::ExistingFile);
+
+  CLI::App* verify = app.add_subcommand("verify", "Run COMMAND with the profile enforced and report denials");
+  verify->add_option("--profile", o.profile, "Profile to enforce")->required();
+  add_timeout(verify, o);
+  verify->prefix_command();
+
+  CLI::App* enforce = app.add_subcommand("enforce", "Exec COMMAND under the profile, as the runtime would load it");
+  enforce->add_option("--profile", o.profile, "Profile to enforce")->required();
+  enforce->prefix_command();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    o.command = Command::help;
+    for (CLI::App* sub : {run, merge, verify, enforce})
+      if (sub->parsed()) {
+        o.help_text = sub->help();
+        return o;
+      }
+    o.help_text = app.help();
+    return o;
+  } catch (const CLI::ParseError& e) {
+    std::string msg = e.what();
+    fail(ErrorKind::usage, "{}", msg.empty() ? e.get_name() : msg);
+  }
+
+  if (version) {
+    o.command = Command::version;
+  } else if (run->parsed()) {
+    o.command = Command::run;
+    o.workload = workload_from(run);
+  } else if (merge->parsed()) {
+    o.command = Command::merge;
+  } else if (verify->parsed()) {
+    o.command = Command::verify;
+    o.workload = workload_from(verify);
+  } else if (enforce->parsed()) {
+    o.command = Command::enforce;
+    o.workload = workload_from(enforce);
+  } else {
+    o.command = Command::help;
+    o.help_text = app.help();
+  }
+  return o;
+}
+
+}  // namespace sctrace::cli

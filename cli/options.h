@@ -1,0 +1,33 @@
+#pragma once
+// Command-line parsing: returns a value tests can check; no side effects.
+#include <string>
+#include <vector>
+
+namespace sctrace::cli {
+
+enum class Command { help, version, run, merge, verify, enforce };
+
+struct Options {
+  Command command = Command::help;
+  std::string help_text;  // for Command::help
+
+  // run
+  std::string output = "seccomp-profile.json";
+  std::string recording;
+  std::string template_path;
+  bool no_new_privileges = false;
+  double timeout_sec = 0;
+  std::vector<std::string> workload;  // after "--"
+
+  // merge
+  std::string merge_profile;
+  std::vector<std::string> inputs;
+
+  // verify / enforce
+  std::string profile;
+};
+
+// Throws sctrace::Error(ErrorKind::usage) with a one-line message.
+Options parse_args(int argc, const char* const* argv);
+
+}  // namespace sctrace::cli

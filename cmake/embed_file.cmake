@@ -1,0 +1,5 @@
+file(READ "${IN}" hex HEX)
+string(LENGTH "${hex}" len)
+math(EXPR n "${len} / 2")
+string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
+file(WRITE "${OUT}" "// generated from ${IN}\n#include <string_view>\nnamespace sctrace::embedded {\nstatic const char data_[] = {${bytes} 0};\nstd::string_view ${NAME}() { return {data_, ${n}}; }\n}\n")

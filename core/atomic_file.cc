@@ -1,0 +1,77 @@
+#include "core/atomic_file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
+
+#include "core/error.h"
+#include "core/unique_fd.h"
+
+namespace sctrace {
+
+namespace {
+std::string dir_of(const std::string& path) {
+  auto parent = std::filesystem::path(path).parent_path();
+  return parent.empty() ? std::string(".") : parent.string();
+}
+}  // namespace
+
+void write_file_atomic(const std::string& path, std::string_view data) {
+  std::string tmpl = dir_of(path) + "/." + std::filesystem::path(path).filename().string() + ".sctrace-XXXXXX";
+  UniqueFd fd(::mkostemp(tmpl.data(), O_CLOEXEC));
+  if (!fd) fail_errno(ErrorKind::io, errno, fmt::format("cannot write {}", path));
+  auto cleanup_and_fail = [&](int err) {
+    ::unlink(tmpl.c_str());
+    fail_errno(ErrorKind::io, err, fmt::format("cannot write {}", path));
+  };
+  const char* p = data.data();
+  size_t left = data.size();
+  while (left > 0) {
+    ssize_t n = ::write(fd.get(), p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      cleanup_and_fail(errno);
+    }
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+  // mkstemp creates 0600; profiles are not secret, give them the usual mode.
+  if (::fchmod(fd.get(), 0644) != 0) cleanup_and_fail(errno);
+  if (::fsync(fd.get()) != 0) cleanup_and_fail(errno);
+  if (::close(fd.release()) != 0) cleanup_and_fail(errno);
+  if (::rename(tmpl.c_str(), path.c_str()) != 0) cleanup_and_fail(errno);
+}
+
+void check_writable(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+    fail(ErrorKind::io, "cannot write {}: is a directory", path);
+  std::string dir = dir_of(path);
+  if (::access(dir.c_str(), W_OK | X_OK) != 0) fail_errno(ErrorKind::io, errno, fmt::format("cannot write {}", path));
+}
+
+std::string read_file(const std::string& path, size_t max_bytes) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) fail_errno(ErrorKind::io, errno, fmt::format("cannot read {}", path));
+  struct stat st {};
+  if (::fstat(fd.get(), &st) == 0 && S_ISREG(st.st_mode) && static_cast<size_t>(st.st_size) > max_bytes)
+    fail(ErrorKind::input, "{}: file is too large ({} bytes, limit {})", path, st.st_size, max_bytes);
+  std::string out;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      fail_errno(ErrorKind::io, errno, fmt::format("cannot read {}", path));
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+    if (out.size() > max_bytes) fail(ErrorKind::input, "{}: file is too large (limit {} bytes)", path, max_bytes);
+  }
+  return out;
+}
+
+}  // namespace sctrace

@@ -1,0 +1,35 @@
+#pragma once
+// recording x template -> profile.
+#include <string>
+#include <vector>
+
+#include "profile/recording.h"
+#include "profile/seccomp_profile.h"
+#include "profile/templates.h"
+
+namespace sctrace {
+
+struct MinimizeOptions {
+  EvalContext ctx = EvalContext::docker_default();
+  bool no_new_privileges = false;  // picks the runtime baseline variant
+  bool add_runtime_baseline = true;
+};
+
+struct DeniedObservation {
+  std::string arch;     // "SCMP_ARCH_X86_64"
+  std::string syscall;
+  std::string reason;   // "not allowed by the template", "argument value 0x28 outside the template's rules"
+};
+
+struct MinimizeResult {
+  SeccompProfile profile;
+  std::vector<DeniedObservation> template_denied;  // observed but the template denies: reported, not added
+  std::vector<std::string> arches;                 // SCMP names in the profile
+  size_t allowed_names = 0;   // distinct syscall names the profile allows (native arch)
+  size_t template_names = 0;  // distinct names the template allows in ctx (native arch)
+  std::vector<std::string> added_fallbacks;  // e.g. "clone (fallback of clone3)"
+};
+
+MinimizeResult minimize(const Recording& rec, const SeccompProfile& tmpl, const MinimizeOptions& opts);
+
+}  // namespace sctrace

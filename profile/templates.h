@@ -1,0 +1,42 @@
+#pragma once
+// Data from templates/, embedded at build time.
+#include <map>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "profile/seccomp_profile.h"
+
+namespace sctrace {
+
+// templates/errno-policy.json
+struct ErrnoPolicy {
+  // Syscalls libc (or the Go runtime) retries another way on ENOSYS: when not
+  // observed they get ENOSYS instead of the default EPERM.
+  std::set<std::string> enosys;
+  // syscall -> syscalls libc falls back to when it gets ENOSYS; added to the
+  // profile when the primary was observed but the profile returns ENOSYS for it.
+  std::map<std::string, std::vector<std::string>> fallbacks;
+  // Always allowed (kernel-internal returns, exit paths).
+  std::set<std::string> always_allow;
+};
+
+// templates/runtime-baseline.json: what the OCI runtime itself does after it
+// installs the filter and before the workload's first instruction.
+struct RuntimeBaseline {
+  std::string runtime;  // "runc 1.1.5"
+  std::set<std::string> with_new_privs;     // noNewPrivileges=false (Docker's default)
+  std::set<std::string> with_no_new_privs;  // noNewPrivileges=true
+};
+
+const SeccompProfile& docker_default_template();
+std::string_view docker_default_template_json();
+const ErrnoPolicy& errno_policy();
+const RuntimeBaseline& runtime_baseline();
+// Docker's default capability set ("CAP_CHOWN", ...): templates/docker-capabilities.json
+const std::set<std::string>& docker_default_caps();
+// syscall name -> argument indices worth recording: templates/arg-filters.json
+const std::map<std::string, std::vector<unsigned>>& arg_filter_table();
+
+}  // namespace sctrace

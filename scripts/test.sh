@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The test command: installs what is missing, makes sure a Docker engine runs,
+# builds, and runs every CTest test (unit and end-to-end). Extra arguments go to
+# ctest (e.g. -L unit, -R roundtrip).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${BUILD_DIR:-$root/build}
+"$root/scripts/install-deps.sh"
+"$root/scripts/ensure-docker.sh"
+"$root/scripts/build.sh"
+cd "$build"
+ctest --output-on-failure --timeout 900 "$@"

@@ -1,0 +1,71 @@
+#include <catch2/catch.hpp>
+
+#include "cli/options.h"
+#include "core/error.h"
+
+using namespace sctrace;
+using sctrace::cli::Command;
+
+namespace {
+cli::Options parse(std::vector<const char*> args) {
+  args.insert(args.begin(), "sctrace");
+  return cli::parse_args(static_cast<int>(args.size()), args.data());
+}
+ErrorKind kind_of(std::vector<const char*> args) {
+  try {
+    parse(std::move(args));
+  } catch (const Error& e) {
+    return e.kind();
+  }
+  FAIL("expected a usage error");
+  return ErrorKind::runtime;
+}
+}  // namespace
+
+TEST_CASE("run takes options then the workload after --", "[options]") {
+  auto o = parse({"run", "-o", "p.json", "--recording", "r.json", "--timeout", "2.5", "--", "ls", "-la", "/"});
+  CHECK(o.command == Command::run);
+  CHECK(o.output == "p.json");
+  CHECK(o.recording == "r.json");
+  CHECK(o.timeout_sec == 2.5);
+  CHECK(o.workload == std::vector<std::string>{"ls", "-la", "/"});
+}
+
+TEST_CASE("run without -- stops at the first positional", "[options]") {
+  auto o = parse({"run", "sqlite3", ":memory:", "-batch"});
+  CHECK(o.output == "seccomp-profile.json");
+  CHECK(o.workload == std::vector<std::string>{"sqlite3", ":memory:", "-batch"});
+}
+
+TEST_CASE("workload options are never taken as sctrace options", "[options]") {
+  auto o = parse({"run", "--", "prog", "-o", "x", "--recording", "y"});
+  CHECK(o.output == "seccomp-profile.json");
+  CHECK(o.recording.empty());
+  CHECK(o.workload.size() == 5);
+}
+
+TEST_CASE("usage errors", "[options]") {
+  CHECK(kind_of({"run", "--bogus", "--", "ls"}) == ErrorKind::usage);
+  CHECK(kind_of({"run"}) == ErrorKind::usage);
+  CHECK(kind_of({"run", "--"}) == ErrorKind::usage);
+  CHECK(kind_of({"frobnicate"}) == ErrorKind::usage);
+  CHECK(kind_of({"verify", "--", "ls"}) == ErrorKind::usage);  // --profile is required
+  CHECK(kind_of({"run", "--timeout", "-1", "--", "ls"}) == ErrorKind::usage);
+  CHECK(kind_of({"merge", "-o", "out.json"}) == ErrorKind::usage);
+}
+
+TEST_CASE("verify, enforce, merge, version and help", "[options]") {
+  auto v = parse({"verify", "--profile", "p.json", "--", "true"});
+  CHECK(v.command == Command::verify);
+  CHECK(v.profile == "p.json");
+  auto e = parse({"enforce", "--profile", "p.json", "true"});
+  CHECK(e.command == Command::enforce);
+  CHECK(e.workload == std::vector<std::string>{"true"});
+  auto m = parse({"merge", "-o", "m.json", SCTRACE_SOURCE_DIR "/CMakeLists.txt"});
+  CHECK(m.command == Command::merge);
+  CHECK(m.inputs.size() == 1);
+  CHECK(parse({"--version"}).command == Command::version);
+  auto h = parse({"run", "--help"});
+  CHECK(h.command == Command::help);
+  CHECK(h.help_text.find("--recording") != std::string::npos);
+}

@@ -1,0 +1,28 @@
+#include "tracer/interrupt.h"
+
+#include <atomic>
+
+namespace sctrace {
+
+namespace {
+std::atomic<int> g_count{0};
+std::atomic<int> g_last{0};
+void handler(int sig) { note_interrupt(sig); }
+}  // namespace
+
+void note_interrupt(int sig) {
+  g_last.store(sig, std::memory_order_relaxed);
+  g_count.fetch_add(1, std::memory_order_relaxed);
+}
+int interrupt_count() { return g_count.load(std::memory_order_relaxed); }
+int last_interrupt_signal() { return g_last.load(std::memory_order_relaxed); }
+
+void install_interrupt_handlers() {
+  struct sigaction sa {};
+  sa.sa_handler = handler;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;  // no SA_RESTART: blocking waits must return EINTR
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaction(sig, &sa, nullptr);
+}
+
+}  // namespace sctrace

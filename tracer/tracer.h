@@ -1,0 +1,77 @@
+#pragma once
+// The seam between observing and deciding: tracers deliver raw facts (arch,
+// number, args, result) and never turn numbers into names or policy.
+#include <linux/filter.h>
+#include <sys/types.h>
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sctrace {
+
+struct SyscallEvent {
+  pid_t tid = 0;
+  pid_t pid = 0;             // thread-group id
+  uint32_t audit_arch = 0;   // AUDIT_ARCH_* as reported by the kernel
+  int32_t nr = 0;            // as the kernel saw it (x32 keeps its bit 30)
+  std::array<uint64_t, 6> args{};
+  std::optional<int64_t> result;  // raw return value (-errno on failure) when known
+  uint64_t ip = 0;                // instruction pointer at the syscall
+};
+
+class EventSink {
+ public:
+  virtual ~EventSink() = default;
+  virtual void on_syscall(const SyscallEvent& ev) = 0;
+  virtual void on_exec(pid_t /*pid*/, std::string_view /*path*/) {}
+  virtual void on_exit(pid_t /*pid*/, int /*wait_status*/) {}
+};
+
+struct ExitStatus {
+  bool signaled = false;
+  int code = 0;    // exit code when !signaled
+  int signal = 0;  // terminating signal when signaled
+  bool core_dumped = false;
+  bool timed_out = false;  // the tracer killed the workload at LaunchSpec::timeout
+  // What a shell would report: code, or 128+signal.
+  int shell_code() const { return signaled ? 128 + signal : code; }
+};
+
+struct LaunchSpec {
+  std::vector<std::string> argv;  // argv[0] is resolved through PATH like a shell
+  // A classic BPF seccomp program the child installs right before execve.
+  std::vector<sock_filter> seccomp_filter;
+  // Set PR_SET_NO_NEW_PRIVS before installing the filter (needed when not root).
+  bool no_new_privs = false;
+  // Kill the workload (SIGKILL to every tracee) after this long; 0 = no limit.
+  std::chrono::milliseconds timeout{0};
+};
+
+struct TracerCaps {
+  bool results = false;        // SyscallEvent::result is filled
+  bool follows_children = false;
+  bool sees_pre_exec = false;  // sees syscalls made before the first execve
+};
+
+class Tracer {
+ public:
+  virtual ~Tracer() = default;
+  virtual TracerCaps caps() const = 0;
+  // Runs spec.argv to completion (every process it created has exited or the
+  // timeout fired), delivering events to sink. Throws sctrace::Error for
+  // failures to launch (ErrorKind::not_found/not_exec for a bad COMMAND).
+  virtual ExitStatus run(const LaunchSpec& spec, EventSink& sink) = 0;
+};
+
+std::unique_ptr<Tracer> make_ptrace_tracer();
+
+// Both tracers honour tracer/interrupt.h: the first signal sctrace receives is
+// forwarded to the workload's first process, the second kills every process.
+
+}  // namespace sctrace
