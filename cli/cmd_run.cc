@@ -1,37 +1,18 @@
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "core/error.h"
 #include "core/atomic_file.h"
 #include "profile/emit/summary.h"
 #include "profile/minimizer.h"
 #include "profile/recorder.h"
 #include "profile/templates.h"
 #include "tracer/interrupt.h"
+#include "tracer/recording_sink.h"
 #include "tracer/tracer.h"
 
 namespace sctrace::cli {
 
-namespace {
-
-class RecordingSink : public EventSink {
- public:
-  explicit RecordingSink(Recorder& r) : recorder_(r) {}
-  void on_syscall(const SyscallEvent& ev) override {
-    recorder_.add_syscall(ev.audit_arch, ev.nr, ev.args, ev.result, ev.pid ? ev.pid : ev.tid);
-    ++events_;
-  }
-  void on_exec(pid_t, std::string_view path) override { recorder_.add_exec(path); }
-  void on_exit(pid_t, int) override { ++processes_; }
-  uint64_t events() const { return events_; }
-  uint64_t processes() const { return processes_; }
-
- private:
-  Recorder& recorder_;
-  uint64_t events_ = 0;
-  uint64_t processes_ = 0;
-};
-
-}  // namespace
 
 void say(const std::string& line) { std::fprintf(stderr, "sctrace: %s\n", line.c_str()); }
 
@@ -45,14 +26,16 @@ SeccompProfile load_profile_file(const std::string& path) { return parse_profile
 int cmd_run(const Options& o) {
   // Everything that can be refused is refused before the workload starts.
   SeccompProfile tmpl = load_template(o.template_path);
+  if (is_container_line(o.workload)) return cmd_run_container(o, tmpl);
+  if (!o.probes.empty() || !o.wait_ports.empty() || o.duration_sec > 0)
+    fail(ErrorKind::usage, "probe options need a container line (sctrace run [probes] -- docker run ...)");
   check_writable(o.output);
   if (!o.recording.empty()) check_writable(o.recording);
 
   Recording rec;
   rec.backend = "ptrace";
   rec.commands.push_back(o.workload);
-  Recorder recorder(rec);
-  RecordingSink sink(recorder);
+  RecordingSink sink(rec);
 
   LaunchSpec spec;
   spec.argv = o.workload;

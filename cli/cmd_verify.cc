@@ -9,9 +9,11 @@
 #include <mutex>
 
 #include "cli/commands.h"
+#include "core/error.h"
 #include "profile/filter.h"
 #include "profile/recording.h"
 #include "tracer/child_process.h"
+#include "tracer/container/session.h"
 #include "tracer/interrupt.h"
 #include "tracer/notify.h"
 
@@ -63,7 +65,10 @@ class DenialRecorder : public NotifyHandler {
 
 }  // namespace
 
+bool is_container_line(const std::vector<std::string>& argv) { return container::is_container_run(argv); }
+
 int cmd_verify(const Options& o) {
+  if (is_container_line(o.workload)) return cmd_verify_container(o);
   SeccompProfile profile = load_profile_file(o.profile);
   EvalContext ctx = EvalContext::docker_default();
   std::vector<sock_filter> real = compile_filter(profile, ctx, FilterMode::enforce);

@@ -11,6 +11,9 @@ int cmd_run(const Options& o);
 int cmd_merge(const Options& o);
 int cmd_verify(const Options& o);
 int cmd_enforce(const Options& o);
+int cmd_run_container(const Options& o, const SeccompProfile& tmpl);
+int cmd_verify_container(const Options& o);
+bool is_container_line(const std::vector<std::string>& argv);
 
 // The bundled Docker default, or the file given with --template.
 SeccompProfile load_template(const std::string& path);

@@ -10,14 +10,51 @@ namespace {
 
 // Everything after the options is the workload, with or without "--". An
 // unknown option before it is a usage error, not part of the command.
-std::vector<std::string> workload_from(CLI::App* sub) {
+std::vector<std::string> workload_from(CLI::App* app, CLI::App* sub) {
   std::vector<std::string> rest = sub->remaining();
+  for (const auto& r : app->remaining(false)) rest.push_back(r);
   if (!rest.empty() && rest.front() == "--") rest.erase(rest.begin());
   else if (!rest.empty() && !rest.front().empty() && rest.front()[0] == '-')
     fail(ErrorKind::usage, "{}: unknown option '{}'", sub->get_name(), rest.front());
   if (rest.empty()) fail(ErrorKind::usage, "{}: no command given (usage: sctrace {} [options] -- COMMAND...)",
                          sub->get_name(), sub->get_name());
   return rest;
+}
+
+void add_probe_options(CLI::App* sub, Options& o, std::vector<std::string>& http, std::vector<std::string>& cmd,
+                       std::vector<std::string>& exec) {
+  sub->add_option("--http-probe", http, "Container mode: HTTP probe PORT[/PATH] or METHOD:PORT/PATH (repeatable)");
+  sub->add_option("--probe-cmd", cmd,
+                  "Container mode: host shell command run as a probe, with SCTRACE_PORT_<port> and "
+                  "SCTRACE_CONTAINER set (repeatable)");
+  sub->add_option("--exec-probe", exec, "Container mode: command run inside the container, traced (repeatable)");
+  sub->add_option("--wait-port", o.wait_ports, "Container mode: wait for this container port before probing");
+  sub->add_option("--ready-timeout", o.ready_timeout_sec, "Container mode: seconds to wait for readiness")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  sub->add_option("--duration", o.duration_sec, "Container mode: keep the service up SEC seconds after the probes")
+      ->check(CLI::NonNegativeNumber);
+}
+
+// CLI11 keeps each option's values apart; the probes run in the order the
+// user gave them across all three options, so read that order off argv.
+std::vector<Options::Probe> probes_in_order(int argc, const char* const* argv) {
+  std::vector<Options::Probe> out;
+  const std::pair<const char*, const char*> kinds[] = {
+      {"--http-probe", "http"}, {"--probe-cmd", "cmd"}, {"--exec-probe", "exec"}};
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--") break;
+    for (const auto& [flag, kind] : kinds) {
+      std::string f = flag;
+      if (a == f && i + 1 < argc) {
+        out.push_back({kind, argv[++i]});
+      } else if (a.rfind(f + "=", 0) == 0) {
+        out.push_back({kind, a.substr(f.size() + 1)});
+      }
+    }
+  }
+  return out;
 }
 
 void add_timeout(CLI::App* sub, Options& o) {
@@ -32,6 +69,9 @@ Options parse_args(int argc, const char* const* argv) {
   CLI::App app{"sctrace: records what a workload does and writes the least-privilege seccomp profile for it",
                "sctrace"};
   app.require_subcommand(0, 1);
+  // Arguments after "--" reach the app rather than the subcommand in CLI11 2.1;
+  // workload_from() collects them from both.
+  app.allow_extras();
   bool version = false;
   app.add_flag("--version", version, "Print the version");
 
@@ -42,6 +82,8 @@ Options parse_args(int argc, const char* const* argv) {
   run->add_flag("--no-new-privileges", o.no_new_privileges,
                 "The container will run with no-new-privileges (smaller runtime baseline)");
   add_timeout(run, o);
+  std::vector<std::string> http, cmd, exec;
+  add_probe_options(run, o, http, cmd, exec);
   run->prefix_command();
 
   CLI::App* merge = app.add_subcommand("merge", "Union recordings into one");
@@ -54,6 +96,7 @@ Options parse_args(int argc, const char* const* argv) {
   CLI::App* verify = app.add_subcommand("verify", "Run COMMAND with the profile enforced and report denials");
   verify->add_option("--profile", o.profile, "Profile to enforce")->required();
   add_timeout(verify, o);
+  add_probe_options(verify, o, http, cmd, exec);
   verify->prefix_command();
 
   CLI::App* enforce = app.add_subcommand("enforce", "Exec COMMAND under the profile, as the runtime would load it");
@@ -76,19 +119,25 @@ Options parse_args(int argc, const char* const* argv) {
     fail(ErrorKind::usage, "{}", msg.empty() ? e.get_name() : msg);
   }
 
+  // The workload's own arguments come after sctrace's, so the first
+  // occurrences in argv are the ones CLI11 took.
+  o.probes = probes_in_order(argc, argv);
+  o.probes.resize(std::min(o.probes.size(), http.size() + cmd.size() + exec.size()));
   if (version) {
     o.command = Command::version;
   } else if (run->parsed()) {
     o.command = Command::run;
-    o.workload = workload_from(run);
+    o.workload = workload_from(&app, run);
   } else if (merge->parsed()) {
     o.command = Command::merge;
   } else if (verify->parsed()) {
     o.command = Command::verify;
-    o.workload = workload_from(verify);
+    o.workload = workload_from(&app, verify);
   } else if (enforce->parsed()) {
     o.command = Command::enforce;
-    o.workload = workload_from(enforce);
+    o.workload = workload_from(&app, enforce);
+  } else if (!app.remaining(false).empty()) {
+    fail(ErrorKind::usage, "unknown command '{}' (see sctrace --help)", app.remaining(false).front());
   } else {
     o.command = Command::help;
     o.help_text = app.help();

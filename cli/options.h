@@ -19,6 +19,17 @@ struct Options {
   double timeout_sec = 0;
   std::vector<std::string> workload;  // after "--"
 
+  // container mode (run and verify on a `docker run` / `podman run` line)
+  struct Probe {
+    std::string kind;  // "http", "cmd", "exec"
+    std::string text;
+    bool operator==(const Probe&) const = default;
+  };
+  std::vector<Probe> probes;  // in the order given on the command line
+  std::vector<std::string> wait_ports;
+  double ready_timeout_sec = 30;
+  double duration_sec = 0;
+
   // merge
   std::string merge_profile;
   std::vector<std::string> inputs;

@@ -28,6 +28,9 @@ struct RuntimeBaseline {
   std::string runtime;  // "runc 1.1.5"
   std::set<std::string> with_new_privs;     // noNewPrivileges=false (Docker's default)
   std::set<std::string> with_no_new_privs;  // noNewPrivileges=true
+  // What the runtime's Go scheduler may do at any moment; already merged into
+  // both sets above, kept apart for reports.
+  std::set<std::string> go_runtime;
 };
 
 const SeccompProfile& docker_default_template();

@@ -70,6 +70,15 @@ ChildProcess ChildProcess::spawn(const std::vector<std::string>& argv, const Chi
   UniqueFd info_r(info[0]), info_w(info[1]);
   if (::pipe2(err, O_CLOEXEC) != 0) fail_errno(ErrorKind::runtime, errno, "pipe");
   UniqueFd err_r(err[0]), err_w(err[1]);
+  // The listener is close-on-exec: the child must not execve before the
+  // parent has taken its copy, or pidfd_getfd finds nothing.
+  UniqueFd ack_r, ack_w;
+  if (opts.new_listener) {
+    int ack[2];
+    if (::pipe2(ack, O_CLOEXEC) != 0) fail_errno(ErrorKind::runtime, errno, "pipe");
+    ack_r.reset(ack[0]);
+    ack_w.reset(ack[1]);
+  }
 
   sock_fprog prog{};
   if (opts.filter != nullptr) {
@@ -77,6 +86,7 @@ ChildProcess ChildProcess::spawn(const std::vector<std::string>& argv, const Chi
     prog.filter = const_cast<sock_filter*>(opts.filter->data());
   }
 
+  const pid_t parent_pid = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) fail_errno(ErrorKind::runtime, errno, "fork");
   if (pid == 0) {
@@ -89,15 +99,26 @@ ChildProcess ChildProcess::spawn(const std::vector<std::string>& argv, const Chi
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
     // Die with sctrace rather than run on untraced.
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    // sctrace may have died before the prctl took effect.
+    if (::getppid() != parent_pid) ::_exit(127);
     if (opts.wait_for_release) {
+      // Only sctrace may hold the write end: if it dies before release() the
+      // read sees EOF (with our copy open it would block forever), and then
+      // we leave rather than run untraced.
+      rel_w.reset();
       char c;
-      while (::read(rel_r.get(), &c, 1) < 0 && errno == EINTR) {
+      ssize_t n;
+      while ((n = ::read(rel_r.get(), &c, 1)) < 0 && errno == EINTR) {
       }
+      if (n != 1) ::_exit(127);
     }
     if (opts.no_new_privs && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) child_fail(err_w.get(), errno, 126);
     if (opts.filter != nullptr) {
       unsigned flags = 0;
       if (opts.new_listener) {
+        // Only the parent's write end may keep the ack pipe open (EOF if it
+        // dies). Closed first: it frees an fd number.
+        ::close(ack_w.get());
         // The listener gets the lowest free fd: tell the parent which one
         // before installing, because after it every syscall may be notified
         // and nobody would answer.
@@ -108,6 +129,14 @@ ChildProcess ChildProcess::spawn(const std::vector<std::string>& argv, const Chi
         flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
       }
       if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog) < 0) child_fail(err_w.get(), errno, 126);
+      if (opts.new_listener) {
+        // Wait until take_listener() has the fd. This read goes through the
+        // filter: if it is notified, the parent answers it once it holds the
+        // listener, and whatever the answer, the child goes on.
+        char c;
+        while (::read(ack_r.get(), &c, 1) < 0 && errno == EINTR) {
+        }
+      }
     }
     ::execv(exe.c_str(), cargv.data());
     child_fail(err_w.get(), errno, errno == ENOENT ? 127 : 126);
@@ -119,6 +148,7 @@ ChildProcess ChildProcess::spawn(const std::vector<std::string>& argv, const Chi
   cp.release_w_ = std::move(rel_w);
   cp.info_r_ = std::move(info_r);
   cp.error_r_ = std::move(err_r);
+  cp.ack_w_ = std::move(ack_w);
   return cp;
 }
 
@@ -128,6 +158,7 @@ ChildProcess::ChildProcess(ChildProcess&& o) noexcept
       release_w_(std::move(o.release_w_)),
       info_r_(std::move(o.info_r_)),
       error_r_(std::move(o.error_r_)),
+      ack_w_(std::move(o.ack_w_)),
       reaped_(std::exchange(o.reaped_, true)) {}
 
 ChildProcess::~ChildProcess() {
@@ -155,14 +186,20 @@ UniqueFd ChildProcess::take_listener() {
     fail(ErrorKind::runtime, "the child could not prepare its seccomp filter: {}", std::strerror(e ? e : EPIPE));
   }
   // Poll until the fd exists in the child and is the listener. The child does
-  // nothing between the write above and seccomp(), so this is short.
+  // nothing between the write above and seccomp(), so this is short; then it
+  // waits for the ack before execve closes the listener (close-on-exec).
   for (int attempt = 0;; ++attempt) {
     UniqueFd fd(static_cast<int>(::syscall(SYS_pidfd_getfd, pidfd_.get(), target, 0)));
     if (fd) {
       char link[64] = {};
       std::string self = "/proc/self/fd/" + std::to_string(fd.get());
       ssize_t l = ::readlink(self.c_str(), link, sizeof link - 1);
-      if (l > 0 && std::strstr(link, "seccomp notify") != nullptr) return fd;
+      if (l > 0 && std::strstr(link, "seccomp notify") != nullptr) {
+        char go = 1;
+        (void)!::write(ack_w_.get(), &go, 1);
+        ack_w_.reset();
+        return fd;
+      }
     }
     siginfo_t si{};
     si.si_pid = 0;

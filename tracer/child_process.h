@@ -59,6 +59,7 @@ class ChildProcess {
   UniqueFd release_w_;  // write end of the start barrier
   UniqueFd info_r_;     // child -> parent: predicted listener fd number
   UniqueFd error_r_;    // child -> parent: errno of a failed setup/exec (CLOEXEC)
+  UniqueFd ack_w_;      // parent -> child: listener taken, go on to execve
   bool reaped_ = false;
 };
 

@@ -7,10 +7,22 @@
 
 namespace sctrace {
 
+// escalate: forward the first signal, kill everything on the second (sctrace
+// in a terminal). forward_always: forward every signal (the in-container
+// sensor as PID 1, where docker stop's SIGKILL is the escalation).
+enum class InterruptPolicy { escalate, forward_always };
+void set_interrupt_policy(InterruptPolicy p);
+
+enum class InterruptAction { none, forward, kill_all };
+// For the tracers' wait loops after EINTR: what to do about signals received
+// since the last call. `sig` is set to the signal to forward.
+InterruptAction take_interrupt(int& sig);
+
 void note_interrupt(int sig);  // async-signal-safe
 int interrupt_count();         // how many were received
 int last_interrupt_signal();
-// Installs note_interrupt for SIGINT, SIGTERM, SIGHUP, SIGQUIT (no SA_RESTART).
+// Installs note_interrupt for SIGINT, SIGTERM, SIGHUP, SIGQUIT (and SIGUSR1,
+// SIGUSR2, SIGWINCH under forward_always) without SA_RESTART.
 void install_interrupt_handlers();
 
 }  // namespace sctrace

@@ -1,0 +1,154 @@
+#!/usr/bin/env python3
+"""sctrace overhead benchmark (python3 standard library only).
+
+For each workload: the median wall time of N runs untraced, under
+`sctrace run -o FILE --`, and under `strace -f -c -o /dev/null`, side by side,
+with ratios against the untraced time and sctrace's overhead as a share of
+strace's; plus sctrace's own peak RSS (see timed() for why not ru_maxrss).
+
+    bench/bench.py --sctrace BUILD/cli/sctrace --samples BUILD/samples [--runs 5] [--quick]
+"""
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+
+def _vm_hwm_kib(pid, exe_name):
+    """VmHWM of pid once it runs a program named exe_name (before its execve
+    the child still shares or copies this Python process's memory), else None."""
+    try:
+        if os.path.basename(os.readlink(f"/proc/{pid}/exe")) != exe_name:
+            return None
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def timed(argv, watch_rss=False):
+    """(wall seconds, peak RSS KiB or None) of one run, output discarded.
+
+    Peak RSS is sampled from /proc/PID/status VmHWM every 10 ms rather than
+    taken from wait4's ru_maxrss: the kernel carries the high-water mark of
+    the memory a process had before execve into ru_maxrss, and a child of
+    Python starts out sharing Python's ~15 MiB, which would swamp sctrace's
+    own figure. VmHWM belongs to the current mm, so it is sctrace's alone;
+    the workload's processes are not counted."""
+    exe_name = os.path.basename(os.path.realpath(argv[0]))
+    if watch_rss:
+        exe_name = "sctrace"  # also through a wrapper script that execs it
+    peak = [None]
+    done = threading.Event()
+    start = time.monotonic()
+    p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    def watch():
+        while not done.wait(0.01):
+            v = _vm_hwm_kib(p.pid, exe_name)
+            if v is not None:
+                peak[0] = max(peak[0] or 0, v)
+
+    watcher = threading.Thread(target=watch, daemon=True) if watch_rss else None
+    if watcher:
+        watcher.start()
+    err = p.stderr.read()  # drained while waiting so a chatty child cannot block
+    # wait4 from the main thread while the watcher may still read /proc: the
+    # pid cannot be reused before it is reaped here.
+    _, status, _ = os.wait4(p.pid, 0)
+    wall = time.monotonic() - start
+    done.set()
+    if watcher:
+        watcher.join()
+    p.returncode = os.waitstatus_to_exitcode(status)
+    if p.returncode != 0:
+        sys.exit(f"bench: {' '.join(argv)} exited {p.returncode}:\n{err.decode(errors='replace')[-2000:]}")
+    return wall, peak[0]
+
+
+def median_of(argv, runs, watch_rss=False):
+    walls, rss = [], []
+    for _ in range(runs):
+        w, m = timed(argv, watch_rss)
+        walls.append(w)
+        if m is not None:
+            rss.append(m)
+    return statistics.median(walls), (max(rss) if rss else None), walls
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sctrace", required=True)
+    ap.add_argument("--samples", required=True)
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--quick", action="store_true", help="smaller workloads, 3 runs (a smoke test)")
+    ap.add_argument("--json", help="also write the results here")
+    args = ap.parse_args()
+    if args.quick:
+        args.runs = min(args.runs, 3)
+    strace = shutil.which("strace")
+    if not strace:
+        sys.exit("bench: strace is not installed (apt-get install strace)")
+
+    scale = 10 if args.quick else 1
+    workloads = [
+        ("loop (syscall-heavy)", [os.path.join(args.samples, "loop"), str(200000 // scale)]),
+        ("spawn 300 x /bin/true",
+         ["sh", "-c", f"for i in $(seq {300 // scale}); do /bin/true; done"]),
+        ("mt_loop (8 threads)", [os.path.join(args.samples, "mt_loop"), str(20000 // scale)]),
+    ]
+    out_profile = os.path.join(tempfile.gettempdir(), f"sctrace-bench-{os.getpid()}.json")
+    results = []
+    try:
+        for label, cmd in workloads:
+            print(f"bench: {label}: {' '.join(cmd)} ({args.runs} runs each)", file=sys.stderr, flush=True)
+            plain, _, plain_all = median_of(cmd, args.runs)
+            sct, sct_rss, sct_all = median_of([args.sctrace, "run", "-o", out_profile, "--", *cmd], args.runs,
+                                               watch_rss=True)
+            st, _, st_all = median_of([strace, "-f", "-c", "-o", "/dev/null", "--", *cmd], args.runs)
+            results.append({
+                "workload": label, "command": cmd, "runs": args.runs,
+                "untraced_s": plain, "sctrace_s": sct, "strace_s": st,
+                "sctrace_x": sct / plain, "strace_x": st / plain,
+                "overhead_share": (sct - plain) / (st - plain) if st > plain else None,
+                "sctrace_peak_rss_kib": sct_rss,
+                "all_runs_s": {"untraced": plain_all, "sctrace": sct_all, "strace": st_all},
+            })
+    finally:
+        try:
+            os.unlink(out_profile)
+        except OSError:
+            pass
+
+    head = ["workload", "untraced", "sctrace", "strace", "sctrace x", "strace x",
+            "sctrace/strace overhead", "sctrace peak RSS"]
+    rows = [[r["workload"], f"{r['untraced_s']:.3f} s", f"{r['sctrace_s']:.3f} s", f"{r['strace_s']:.3f} s",
+             f"{r['sctrace_x']:.2f}", f"{r['strace_x']:.2f}",
+             f"{r['overhead_share']:.0%}" if r["overhead_share"] is not None else "n/a",
+             f"{r['sctrace_peak_rss_kib'] / 1024:.1f} MiB" if r["sctrace_peak_rss_kib"] else "n/a"]
+            for r in results]
+    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
+    line = lambda cells: "| " + " | ".join(str(c).ljust(w) for c, w in zip(cells, widths)) + " |"
+    print(line(head))
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for row in rows:
+        print(line(row))
+    print(f"\nmedian of {args.runs} runs; 'x' = traced / untraced; overhead share = "
+          "(sctrace - untraced) / (strace - untraced); peak RSS = largest VmHWM of the sctrace "
+          "process itself (workload not included), sampled every 10 ms.")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"results": results, "uname": " ".join(os.uname()), "nproc": os.cpu_count()}, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()

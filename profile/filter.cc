@@ -1,0 +1,441 @@
+#include "profile/filter.h"
+
+#include <seccomp.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstddef>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "core/error.h"
+#include "core/unique_fd.h"
+
+// How runc 1.1 (libcontainer/seccomp/seccomp_linux.go and patchbpf/) loads a
+// profile, and what is reproduced here:
+//  - the filter starts from seccomp_init(defaultAction); the native arch stays
+//    in the filter even when the profile does not list it, every listed arch
+//    is added with seccomp_arch_add;
+//  - the bad-arch action is left at libseccomp's default, SCMP_ACT_KILL
+//    (kill the thread): neither runc nor libseccomp-golang's NewFilter sets
+//    SCMP_FLTATR_ACT_BADARCH;
+//  - ERRNO/TRACE use the rule's errnoRet, EPERM when absent. defaultErrnoRet
+//    only applies to the default action, never to rules without errnoRet;
+//  - SCMP_ACT_KILL is kill-thread;
+//  - a rule whose action equals the default action is skipped;
+//  - names libseccomp does not know are skipped; other names are resolved for
+//    the native arch (possibly to a negative pseudo number) and added with the
+//    non-exact seccomp_rule_add, which translates them per arch and leaves
+//    them out of arches that do not have them;
+//  - several conditions on the same argument index: one rule per condition
+//    (libseccomp cannot AND two comparisons of one argument);
+//  - more than 32 rules: libseccomp's binary-tree optimisation;
+//  - patchbpf prepends a stub that answers ENOSYS for syscall numbers above
+//    the largest one the profile names on each listed arch, unless the
+//    default action is ALLOW, LOG or TRACE. Reproduced here, so that a
+//    syscall newer than everything in the profile gets ENOSYS like in a
+//    real container. (runc skips the stub when defaultErrnoRet "equals
+//    ENOSYS", but compares it with the whole SCMP_ACT_ERRNO(ENOSYS) value, so
+//    in practice the stub is always there; with defaultErrnoRet 38 the result
+//    is the same either way.)
+
+namespace sctrace {
+
+namespace {
+
+struct CtxDeleter {
+  void operator()(void* ctx) const { seccomp_release(ctx); }
+};
+using CtxPtr = std::unique_ptr<void, CtxDeleter>;
+
+uint32_t errno_action(std::optional<unsigned> errno_ret) {
+  return SCMP_ACT_ERRNO(errno_ret ? *errno_ret : static_cast<unsigned>(EPERM));
+}
+
+// The libseccomp action for a profile action name. `what` names the place in
+// the profile for error messages.
+uint32_t parse_action(const std::string& name, std::optional<unsigned> errno_ret, const std::string& what) {
+  if (errno_ret && *errno_ret > 0xffff) fail(ErrorKind::input, "{}: errnoRet {} is out of range", what, *errno_ret);
+  if (name == "SCMP_ACT_ALLOW") return SCMP_ACT_ALLOW;
+  if (name == "SCMP_ACT_ERRNO") return errno_action(errno_ret);
+  if (name == "SCMP_ACT_KILL" || name == "SCMP_ACT_KILL_THREAD") return SCMP_ACT_KILL_THREAD;
+  if (name == "SCMP_ACT_KILL_PROCESS") return SCMP_ACT_KILL_PROCESS;
+  if (name == "SCMP_ACT_TRAP") return SCMP_ACT_TRAP;
+  if (name == "SCMP_ACT_TRACE") return SCMP_ACT_TRACE(errno_ret ? *errno_ret : static_cast<unsigned>(EPERM));
+  if (name == "SCMP_ACT_LOG") return SCMP_ACT_LOG;
+  if (name == "SCMP_ACT_NOTIFY") return SCMP_ACT_NOTIFY;
+  fail(ErrorKind::input, "{}: unknown action '{}'", what, name);
+}
+
+// ALLOW and LOG let the syscall run: they stay as they are in notify mode.
+bool runs_syscall(uint32_t action) { return action == SCMP_ACT_ALLOW || action == SCMP_ACT_LOG; }
+
+uint32_t for_mode(uint32_t action, FilterMode mode) {
+  if (mode == FilterMode::notify_denials && !runs_syscall(action)) return SCMP_ACT_NOTIFY;
+  return action;
+}
+
+scmp_compare parse_op(const std::string& op, const std::string& what) {
+  static const std::map<std::string, scmp_compare> kOps = {
+      {"SCMP_CMP_NE", SCMP_CMP_NE}, {"SCMP_CMP_LT", SCMP_CMP_LT}, {"SCMP_CMP_LE", SCMP_CMP_LE},
+      {"SCMP_CMP_EQ", SCMP_CMP_EQ}, {"SCMP_CMP_GE", SCMP_CMP_GE}, {"SCMP_CMP_GT", SCMP_CMP_GT},
+      {"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ},
+  };
+  auto it = kOps.find(op);
+  if (it == kOps.end()) fail(ErrorKind::input, "{}: unknown operator '{}'", what, op);
+  return it->second;
+}
+
+// The kernel's AUDIT_ARCH_* value for a libseccomp token: they are the same
+// except for x32, which the kernel reports as x86_64 (bit 30 set in nr).
+uint32_t audit_arch_of(arch::Token t) { return t == SCMP_ARCH_X32 ? SCMP_ARCH_X86_64 : t; }
+
+// ---- The ENOSYS stub ------------------------------------------------------
+
+// A tiny assembler with forward labels, enough for the stub.
+class StubBuilder {
+ public:
+  int new_label() {
+    labels_.push_back(-1);
+    return static_cast<int>(labels_.size()) - 1;
+  }
+  void bind(int label) { labels_[label] = static_cast<int>(code_.size()); }
+  void emit(uint16_t code, uint32_t k) { code_.push_back({code, 0, 0, k}); }
+  // Conditional jump; label -1 = fall through.
+  void jump_if(uint16_t code, uint32_t k, int label_true, int label_false) {
+    fixups_.push_back({code_.size(), label_true, label_false});
+    code_.push_back({static_cast<uint16_t>(BPF_JMP | code | BPF_K), 0, 0, k});
+  }
+  void jump(int label) {
+    fixups_.push_back({code_.size(), label, -1});
+    code_.push_back({BPF_JMP | BPF_JA, 0, 0, 0});
+  }
+  std::vector<sock_filter> finish() {
+    for (const auto& f : fixups_) {
+      sock_filter& insn = code_[f.at];
+      auto dist = [&](int label) -> uint32_t {
+        if (label < 0) return 0;
+        int target = labels_[label];
+        return static_cast<uint32_t>(target - static_cast<int>(f.at) - 1);
+      };
+      if (BPF_OP(insn.code) == BPF_JA) {
+        insn.k = dist(f.t);
+        continue;
+      }
+      uint32_t jt = dist(f.t), jf = dist(f.f);
+      // The stub is a few instructions per arch; libseccomp knows ~20 arches.
+      if (jt > 255 || jf > 255) fail(ErrorKind::input, "ENOSYS stub too large");
+      insn.jt = static_cast<uint8_t>(jt);
+      insn.jf = static_cast<uint8_t>(jf);
+    }
+    return std::move(code_);
+  }
+
+ private:
+  struct Fixup {
+    size_t at;
+    int t, f;
+  };
+  std::vector<sock_filter> code_;
+  std::vector<int> labels_;
+  std::vector<Fixup> fixups_;
+};
+
+// runc's patchbpf stub, built independently: for each listed arch, syscall
+// numbers above the largest one the profile names get `enosys_action`;
+// everything else falls through to the libseccomp program.
+// `rules` are the rules that apply (Docker drops the others before runc sees
+// the profile), including those skipped for repeating the default action.
+std::vector<sock_filter> enosys_stub(const std::vector<const SyscallRule*>& rules,
+                                     const std::vector<arch::Token>& arches, uint32_t enosys_action) {
+  // audit arch -> (token -> largest nr). x86_64 and x32 share one audit arch.
+  std::map<uint32_t, std::map<arch::Token, uint32_t>> largest;
+  for (arch::Token t : arches) {
+    uint32_t max_nr = 0;
+    for (const SyscallRule* rule : rules) {
+      for (const auto& name : rule->names) {
+        int nr = seccomp_syscall_resolve_name_arch(t, name.c_str());
+        if (nr > 0 && static_cast<uint32_t>(nr) > max_nr) max_nr = static_cast<uint32_t>(nr);
+      }
+    }
+    if (max_nr != 0) largest[audit_arch_of(t)][t] = max_nr;
+  }
+  if (largest.empty()) return {};
+
+  constexpr uint32_t kArchOff = offsetof(seccomp_data, arch);
+  constexpr uint32_t kNrOff = offsetof(seccomp_data, nr);
+  StubBuilder b;
+  const int to_filter = b.new_label();
+  const int to_enosys = b.new_label();
+  std::vector<std::pair<uint32_t, int>> sections;
+  b.emit(BPF_LD | BPF_W | BPF_ABS, kArchOff);
+  for (const auto& [audit, tokens] : largest) {
+    int label = b.new_label();
+    sections.emplace_back(audit, label);
+    b.jump_if(BPF_JEQ, audit, label, -1);
+  }
+  b.jump(to_filter);
+  for (const auto& [audit, label] : sections) {
+    const auto& tokens = largest[audit];
+    b.bind(label);
+    b.emit(BPF_LD | BPF_W | BPF_ABS, kNrOff);
+    if (audit == SCMP_ARCH_X86_64) {
+      // x32 calls carry bit 30 in nr; compare each ABI with its own maximum,
+      // and leave an ABI the profile does not list to the filter.
+      const int x32 = b.new_label();
+      b.jump_if(BPF_JSET, arch::kX32SyscallBit, x32, -1);
+      if (auto it = tokens.find(SCMP_ARCH_X86_64); it != tokens.end())
+        b.jump_if(BPF_JGT, it->second, to_enosys, to_filter);
+      else
+        b.jump(to_filter);
+      b.bind(x32);
+      if (auto it = tokens.find(SCMP_ARCH_X32); it != tokens.end())
+        b.jump_if(BPF_JGT, it->second, to_enosys, to_filter);
+      else
+        b.jump(to_filter);
+      continue;
+    }
+    if (audit == SCMP_ARCH_S390 || audit == SCMP_ARCH_S390X) {
+      // s390 multiplexes large syscall numbers through nr 0 (setup(2)), which
+      // is where unknown syscalls end up.
+      b.jump_if(BPF_JEQ, 0, to_enosys, -1);
+    }
+    b.jump_if(BPF_JGT, tokens.begin()->second, to_enosys, to_filter);
+  }
+  b.bind(to_enosys);
+  b.emit(BPF_RET | BPF_K, enosys_action);
+  b.bind(to_filter);
+  return b.finish();
+}
+
+std::vector<sock_filter> export_bpf(void* ctx) {
+  UniqueFd fd(::memfd_create("sctrace-bpf", MFD_CLOEXEC));
+  if (!fd) fail_errno(ErrorKind::runtime, errno, "memfd_create");
+  int rc = seccomp_export_bpf(ctx, fd.get());
+  if (rc < 0) fail(ErrorKind::input, "libseccomp could not generate the filter: {}", std::strerror(-rc));
+  off_t size = ::lseek(fd.get(), 0, SEEK_END);
+  if (size < 0 || size % static_cast<off_t>(sizeof(sock_filter)) != 0)
+    fail(ErrorKind::runtime, "libseccomp exported a truncated filter");
+  std::vector<sock_filter> prog(static_cast<size_t>(size) / sizeof(sock_filter));
+  auto* p = reinterpret_cast<char*>(prog.data());
+  size_t done = 0, want = static_cast<size_t>(size);
+  while (done < want) {
+    ssize_t n = ::pread(fd.get(), p + done, want - done, static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) fail_errno(ErrorKind::runtime, n < 0 ? errno : EIO, "reading the exported filter");
+    done += static_cast<size_t>(n);
+  }
+  return prog;
+}
+
+}  // namespace
+
+std::vector<sock_filter> compile_filter(const SeccompProfile& profile, const EvalContext& ctx, FilterMode mode) {
+  const uint32_t enforce_default =
+      parse_action(profile.default_action, profile.default_errno_ret, "defaultAction");
+  const uint32_t default_action = for_mode(enforce_default, mode);
+
+  CtxPtr fctx(seccomp_init(default_action));
+  if (!fctx) fail(ErrorKind::input, "libseccomp rejects the default action {}", profile.default_action);
+
+  // Listed arches, native first. seccomp_init already holds the native arch,
+  // which runc never removes.
+  std::vector<arch::Token> arches = profile_arches(profile, ctx);
+  for (arch::Token t : arches) {
+    int rc = seccomp_arch_add(fctx.get(), t);
+    if (rc < 0 && rc != -EEXIST)
+      fail(ErrorKind::input, "architecture {}: libseccomp: {}", arch::scmp_name(t), std::strerror(-rc));
+  }
+  // Bad-arch action: libseccomp's default (kill the thread), as in runc. In
+  // notify mode it is a denial like any other, so the handler sees it.
+  if (mode == FilterMode::notify_denials) {
+    int rc = seccomp_attr_set(fctx.get(), SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_NOTIFY);
+    if (rc < 0) fail(ErrorKind::input, "libseccomp: cannot set the bad-arch action: {}", std::strerror(-rc));
+  }
+  std::vector<const SyscallRule*> applicable;
+  std::vector<size_t> applicable_index;
+  size_t rule_count = 0;
+  for (size_t ri = 0; ri < profile.syscalls.size(); ++ri) {
+    const SyscallRule& rule = profile.syscalls[ri];
+    if (!rule_applies(rule, ctx)) continue;
+    applicable.push_back(&rule);
+    applicable_index.push_back(ri);
+    for (const auto& name : rule.names)
+      if (seccomp_syscall_resolve_name(name.c_str()) != __NR_SCMP_ERROR) ++rule_count;
+  }
+  // runc's threshold. (libseccomp 2.5.4's binary tree misbehaves without rules.)
+  if (rule_count > 32) seccomp_attr_set(fctx.get(), SCMP_FLTATR_CTL_OPTIMIZE, 2);
+
+  for (size_t i = 0; i < applicable.size(); ++i) {
+    const SyscallRule& rule = *applicable[i];
+    const std::string where = fmt::format("syscalls[{}]", applicable_index[i]);
+    const uint32_t action = for_mode(parse_action(rule.action, rule.errno_ret, where), mode);
+    if (action == default_action) continue;
+
+    std::vector<scmp_arg_cmp> conds;
+    std::array<int, 6> per_index{};
+    for (size_t ai = 0; ai < rule.args.size(); ++ai) {
+      const ArgCond& a = rule.args[ai];
+      const std::string awhere = fmt::format("{}.args[{}]", where, ai);
+      if (a.index >= per_index.size()) fail(ErrorKind::input, "{}: argument index {} is out of range", awhere, a.index);
+      ++per_index[a.index];
+      scmp_compare op = parse_op(a.op, awhere);
+      // MASKED_EQ: value is the mask, valueTwo the expected masked value.
+      conds.push_back(scmp_arg_cmp{a.index, op, a.value, a.value_two});
+    }
+    const bool split = std::any_of(per_index.begin(), per_index.end(), [](int n) { return n > 1; });
+
+    for (const auto& name : rule.names) {
+      int nr = seccomp_syscall_resolve_name(name.c_str());
+      if (nr == __NR_SCMP_ERROR) continue;  // unknown to this libseccomp: skipped like runc does
+      auto add = [&](const scmp_arg_cmp* c, unsigned n) {
+        int rc = seccomp_rule_add_array(fctx.get(), action, nr, n, c);
+        if (rc < 0)
+          fail(ErrorKind::input, "{} ({}): libseccomp rejects the rule: {}", where, name, std::strerror(-rc));
+      };
+      if (conds.empty()) {
+        add(nullptr, 0);
+      } else if (split) {
+        for (const auto& c : conds) add(&c, 1);
+      } else {
+        add(conds.data(), static_cast<unsigned>(conds.size()));
+      }
+    }
+  }
+
+  std::vector<sock_filter> prog = export_bpf(fctx.get());
+
+  // runc leaves permissive default actions without the stub.
+  const bool permissive = enforce_default == SCMP_ACT_ALLOW || enforce_default == SCMP_ACT_LOG ||
+                          (enforce_default & SECCOMP_RET_ACTION_FULL) == SCMP_ACT_TRACE(0);
+  if (!permissive) {
+    // runc computes the stub over the OCI "architectures", which Docker fills
+    // from the archMap entry of the native arch and from "architectures": a
+    // profile naming neither gets an empty stub.
+    const std::string native_name = arch::scmp_name(ctx.native_arch != 0 ? ctx.native_arch : arch::native());
+    const bool listed = !profile.architectures.empty() ||
+                        std::any_of(profile.arch_map.begin(), profile.arch_map.end(),
+                                    [&](const ArchMapEntry& e) { return e.architecture == native_name; });
+    std::vector<arch::Token> stub_arches;
+    if (listed) stub_arches = arches;
+    std::vector<sock_filter> stub =
+        enosys_stub(applicable, stub_arches, for_mode(SCMP_ACT_ERRNO(ENOSYS), mode));
+    prog.insert(prog.begin(), stub.begin(), stub.end());
+  }
+  if (prog.size() > BPF_MAXINSNS)
+    fail(ErrorKind::input, "the compiled filter has {} instructions, more than the kernel's limit of {}", prog.size(),
+         BPF_MAXINSNS);
+  return prog;
+}
+
+// ---- The interpreter ------------------------------------------------------
+
+uint32_t run_filter(const std::vector<sock_filter>& prog, const seccomp_data& data) {
+  // The kernel refuses such programs at load time; a program that gets here
+  // anyway is answered the way the kernel treats an unknown action.
+  constexpr uint32_t kInvalid = SECCOMP_RET_KILL_PROCESS;
+  constexpr uint32_t kDataLen = sizeof(seccomp_data);
+  unsigned char bytes[sizeof(seccomp_data)];
+  std::memcpy(bytes, &data, sizeof bytes);
+
+  uint32_t a = 0, x = 0;
+  std::array<uint32_t, BPF_MEMWORDS> mem{};
+  const size_t n = prog.size();
+  for (size_t pc = 0; pc < n; ++pc) {
+    const sock_filter& in = prog[pc];
+    const uint32_t k = in.k;
+    switch (BPF_CLASS(in.code)) {
+      case BPF_LD:
+      case BPF_LDX: {
+        uint32_t v = 0;
+        switch (BPF_MODE(in.code)) {
+          case BPF_ABS:
+            // seccomp only accepts aligned 32-bit loads from seccomp_data.
+            if (BPF_CLASS(in.code) != BPF_LD || BPF_SIZE(in.code) != BPF_W || k % 4 != 0 || k > kDataLen - 4)
+              return kInvalid;
+            std::memcpy(&v, bytes + k, 4);
+            break;
+          case BPF_IMM: v = k; break;
+          case BPF_MEM:
+            if (k >= BPF_MEMWORDS) return kInvalid;
+            v = mem[k];
+            break;
+          case BPF_LEN: v = kDataLen; break;
+          default: return kInvalid;  // IND, MSH: rejected by seccomp
+        }
+        (BPF_CLASS(in.code) == BPF_LD ? a : x) = v;
+        break;
+      }
+      case BPF_ST:
+      case BPF_STX:
+        if (k >= BPF_MEMWORDS) return kInvalid;
+        mem[k] = BPF_CLASS(in.code) == BPF_ST ? a : x;
+        break;
+      case BPF_ALU: {
+        const uint32_t src = BPF_SRC(in.code) == BPF_X ? x : k;
+        switch (BPF_OP(in.code)) {
+          case BPF_ADD: a += src; break;
+          case BPF_SUB: a -= src; break;
+          case BPF_MUL: a *= src; break;
+          case BPF_DIV:
+            if (src == 0) return 0;  // classic BPF: division by zero ends the program with 0
+            a /= src;
+            break;
+          case BPF_MOD:
+            if (src == 0) return 0;
+            a %= src;
+            break;
+          case BPF_OR: a |= src; break;
+          case BPF_AND: a &= src; break;
+          case BPF_XOR: a ^= src; break;
+          case BPF_LSH: a = src >= 32 ? 0 : a << src; break;
+          case BPF_RSH: a = src >= 32 ? 0 : a >> src; break;
+          case BPF_NEG: a = 0u - a; break;
+          default: return kInvalid;
+        }
+        break;
+      }
+      case BPF_JMP: {
+        if (BPF_OP(in.code) == BPF_JA) {
+          if (k >= n - pc - 1) return kInvalid;
+          pc += k;
+          break;
+        }
+        const uint32_t src = BPF_SRC(in.code) == BPF_X ? x : k;
+        bool taken;
+        switch (BPF_OP(in.code)) {
+          case BPF_JEQ: taken = a == src; break;
+          case BPF_JGT: taken = a > src; break;
+          case BPF_JGE: taken = a >= src; break;
+          case BPF_JSET: taken = (a & src) != 0; break;
+          default: return kInvalid;
+        }
+        const size_t off = taken ? in.jt : in.jf;
+        if (off >= n - pc - 1) return kInvalid;
+        pc += off;
+        break;
+      }
+      case BPF_RET:
+        if (BPF_RVAL(in.code) == BPF_K) return k;
+        if (BPF_RVAL(in.code) == BPF_A) return a;
+        return kInvalid;
+      case BPF_MISC:
+        if (BPF_MISCOP(in.code) == BPF_TAX)
+          x = a;
+        else if (BPF_MISCOP(in.code) == BPF_TXA)
+          a = x;
+        else
+          return kInvalid;
+        break;
+      default: return kInvalid;
+    }
+  }
+  return kInvalid;  // fell off the end: the kernel requires a final RET
+}
+
+}  // namespace sctrace

@@ -1,0 +1,223 @@
+"""Shared helpers for the end-to-end tests (python3 standard library only).
+
+Every test_*.py is one CTest test run with:
+  SCTRACE         path of the built sctrace binary
+  SCTRACE_SAMPLES <build>/samples (the programs from samples/)
+  SCTRACE_SOURCE  the repository root
+A test prints every check it makes and exits 0 only when all of them passed.
+"""
+import errno
+import json
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+
+DEFAULT_TIMEOUT = 120
+
+
+def _env_path(name):
+    value = os.environ.get(name)
+    if not value:
+        print(f"FAIL: environment variable {name} is not set (run through ctest)")
+        sys.exit(1)
+    return value
+
+
+SCTRACE = _env_path("SCTRACE")
+SAMPLES = _env_path("SCTRACE_SAMPLES")
+SOURCE = _env_path("SCTRACE_SOURCE")
+
+
+def sample(name):
+    return os.path.join(SAMPLES, name)
+
+
+def template_path():
+    return os.path.join(SOURCE, "templates", "docker-default.json")
+
+
+class Result:
+    """A finished command: returncode, stdout/stderr as text, elapsed seconds."""
+
+    def __init__(self, argv, returncode, stdout, stderr, elapsed, stdout_bytes=b""):
+        self.argv = argv
+        self.returncode = returncode
+        self.stdout = stdout
+        self.stderr = stderr
+        self.elapsed = elapsed
+        self.stdout_bytes = stdout_bytes
+
+    def describe(self):
+        out = [f"$ {shlex.join(self.argv)}", f"exit code: {self.returncode} ({self.elapsed:.2f}s)"]
+        if self.stdout:
+            out.append("stdout:\n" + _indent(self.stdout[-3000:]))
+        if self.stderr:
+            out.append("stderr:\n" + _indent(self.stderr[-3000:]))
+        return "\n".join(out)
+
+    def stderr_lines(self):
+        return [l for l in self.stderr.splitlines() if l.strip()]
+
+
+def _indent(text):
+    return "\n".join("    " + l for l in text.rstrip("\n").splitlines())
+
+
+def run(argv, timeout=DEFAULT_TIMEOUT, input_bytes=None, cwd=None, env=None):
+    """Runs argv to completion; a timeout is reported as returncode None."""
+    start = time.monotonic()
+    try:
+        p = subprocess.run(argv, input=input_bytes, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           stdin=None if input_bytes is not None else subprocess.DEVNULL,
+                           timeout=timeout, cwd=cwd, env=env)
+        rc, out, err = p.returncode, p.stdout, p.stderr
+    except subprocess.TimeoutExpired as e:
+        rc, out, err = None, e.stdout or b"", (e.stderr or b"") + f"\n[timed out after {timeout}s]".encode()
+    return Result(list(argv), rc, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"),
+                  time.monotonic() - start, out)
+
+
+def sctrace(*args, **kw):
+    return run([SCTRACE, *args], **kw)
+
+
+class Checks:
+    """Collects named checks; prints each as it is made."""
+
+    def __init__(self, name):
+        self.name = name
+        self.passed = 0
+        self.failed = []
+        print(f"=== {name}")
+        sys.stdout.flush()
+
+    def check(self, cond, what, detail=None):
+        if cond:
+            self.passed += 1
+            print(f"ok:   {what}")
+        else:
+            self.failed.append(what)
+            print(f"FAIL: {what}")
+            if detail:
+                print(_indent(detail if isinstance(detail, str) else str(detail)))
+        sys.stdout.flush()
+        return bool(cond)
+
+    def fatal(self, what, detail=None):
+        """A failure after which the rest of the test makes no sense."""
+        self.check(False, what, detail)
+        self.finish()
+
+    def finish(self):
+        total = self.passed + len(self.failed)
+        print(f"=== {self.name}: {self.passed} of {total} checks ok, {len(self.failed)} failed")
+        for f in self.failed:
+            print(f"    failed: {f}")
+        sys.stdout.flush()
+        sys.exit(1 if self.failed else 0)
+
+
+def skip(name, reason):
+    print("#" * 72)
+    print(f"SKIP {name}: {reason}")
+    print("#" * 72)
+    sys.exit(0)
+
+
+def tempdir(prefix):
+    return tempfile.TemporaryDirectory(prefix=f"sctrace-e2e-{prefix}-")
+
+
+def load_json(path):
+    """The parsed file, or None when it is missing or not JSON."""
+    try:
+        with open(path, "rb") as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def read_bytes(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError:
+        return None
+
+
+def recorded_names(recording, arch="SCMP_ARCH_X86_64"):
+    return set((recording or {}).get("syscalls", {}).get(arch, {}).keys())
+
+
+def sctrace_lines_ok(res):
+    """True when every stderr line is sctrace's own ("sctrace: ...")."""
+    return all(l.startswith("sctrace: ") for l in res.stderr_lines())
+
+
+# --- reading Docker seccomp profiles -------------------------------------------------
+
+DOCKER_DEFAULT_CAPS = None
+
+AMD64_ARCHES = {"amd64", "x86", "x32"}
+NATIVE = "amd64"
+
+
+def default_caps():
+    global DOCKER_DEFAULT_CAPS
+    if DOCKER_DEFAULT_CAPS is None:
+        data = load_json(os.path.join(SOURCE, "templates", "docker-capabilities.json"))
+        DOCKER_DEFAULT_CAPS = set(data["default"])
+    return DOCKER_DEFAULT_CAPS
+
+
+def rule_applies(rule, caps=None, arch=NATIVE):
+    """Whether a rule of a Docker profile is in force for a container with the
+    given capabilities on the given Docker arch name (moby's semantics:
+    every 'includes' condition must hold, no 'excludes' condition may)."""
+    caps = default_caps() if caps is None else caps
+    inc = rule.get("includes") or {}
+    exc = rule.get("excludes") or {}
+    if inc.get("caps") and not all(c in caps for c in inc["caps"]):
+        return False
+    if inc.get("arches") and arch not in inc["arches"]:
+        return False
+    if exc.get("caps") and any(c in caps for c in exc["caps"]):
+        return False
+    if exc.get("arches") and arch in exc["arches"]:
+        return False
+    return True
+
+
+def allowed_names(profile, caps=None, arch=NATIVE, unconditional_only=False):
+    """Names an SCMP_ACT_ALLOW rule in force allows (with or without argument
+    conditions unless unconditional_only)."""
+    names = set()
+    for rule in profile.get("syscalls") or []:
+        if rule.get("action") != "SCMP_ACT_ALLOW" or not rule_applies(rule, caps, arch):
+            continue
+        if unconditional_only and rule.get("args"):
+            continue
+        names.update(rule.get("names") or [])
+    return names
+
+
+def expected_errno(profile, name, arch=NATIVE):
+    """The errno name a syscall that no ALLOW rule admits gets from the profile."""
+    for rule in profile.get("syscalls") or []:
+        if name in (rule.get("names") or []) and rule.get("action") == "SCMP_ACT_ERRNO" \
+                and rule_applies(rule, arch=arch) and not rule.get("args"):
+            return errno.errorcode.get(rule.get("errnoRet", errno.EPERM), "?")
+    if profile.get("defaultAction") == "SCMP_ACT_ERRNO":
+        return errno.errorcode.get(profile.get("defaultErrnoRet", errno.EPERM), "?")
+    return None
+
+
+def arch_map_arches(profile):
+    out = set()
+    for entry in profile.get("archMap") or []:
+        out.add(entry.get("architecture"))
+        out.update(entry.get("subArchitectures") or [])
+    return out

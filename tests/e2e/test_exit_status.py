@@ -1,0 +1,50 @@
+"""The workload's exit status and output pass through sctrace unchanged."""
+import os
+
+import sctrace_e2e as e2e
+
+c = e2e.Checks("exit_status")
+
+with e2e.tempdir("exit") as tmp:
+    prof = os.path.join(tmp, "p.json")
+
+    r = e2e.sctrace("run", "-o", prof, "--", "sh", "-c", "exit 7")
+    c.check(r.returncode == 7, "run: sh -c 'exit 7' -> 7", r.describe())
+    r = e2e.sctrace("run", "-o", prof, "--", "sh", "-c", "kill -TERM $$")
+    c.check(r.returncode == 143, "run: sh -c 'kill -TERM $$' -> 143", r.describe())
+    c.check(e2e.load_json(prof) is not None, "run: profile written even when the workload was killed")
+    r = e2e.sctrace("run", "-o", prof, "--", "sh", "-c", "kill -SEGV $$")
+    c.check(r.returncode == 139, "run: sh -c 'kill -SEGV $$' -> 139", r.describe())
+    r = e2e.sctrace("run", "-o", prof, "--", "false")
+    c.check(r.returncode == 1, "run: false -> 1", r.describe())
+
+    # Output: bytes, NULs, no trailing newline, a lot of it, and stderr.
+    script = "printf 'a\\nb\\0c'; seq 1 200000; printf 'to-stderr\\n' >&2; printf tail"
+    plain = e2e.run(["sh", "-c", script])
+    r = e2e.sctrace("run", "-o", prof, "--", "sh", "-c", script)
+    c.check(r.returncode == 0 and r.stdout_bytes == plain.stdout_bytes,
+            f"run: stdout byte-identical to the untraced run ({len(plain.stdout_bytes)} bytes)",
+            f"traced {len(r.stdout_bytes)} bytes, untraced {len(plain.stdout_bytes)} bytes")
+    c.check("to-stderr" in r.stderr, "run: the workload's stderr passes through", r.describe())
+    c.check(all(l.startswith("sctrace: ") or l == "to-stderr" for l in r.stderr_lines()),
+            "run: sctrace's own stderr lines start with 'sctrace: '", r.describe())
+
+    r = e2e.sctrace("run", "-o", prof, "--", "cat", input_bytes=b"from stdin\n\x00\xff")
+    c.check(r.returncode == 0 and r.stdout_bytes == b"from stdin\n\x00\xff", "run: stdin passes through",
+            r.describe())
+
+    # verify and enforce under a profile made from the same workload.
+    r = e2e.sctrace("run", "-o", prof, "--", "sh", "-c", "exit 7")
+    r = e2e.sctrace("enforce", "--profile", prof, "--", "sh", "-c", "exit 7")
+    c.check(r.returncode == 7, "enforce: sh -c 'exit 7' -> 7", r.describe())
+    r = e2e.sctrace("verify", "--profile", prof, "--", "sh", "-c", "exit 7")
+    c.check(r.returncode == 1, "verify: a workload exiting 7 -> 1", r.describe())
+    r = e2e.sctrace("run", "-o", prof, "--", e2e.sample("static_basic"))
+    r = e2e.sctrace("enforce", "--profile", prof, "--", e2e.sample("static_basic"), "--danger=setns")
+    c.check(r.returncode == 0 and "danger setns: EPERM" in r.stdout,
+            "enforce: a denied syscall returns EPERM and the exit code is the workload's", r.describe())
+    r = e2e.sctrace("enforce", "--profile", prof, "--", e2e.sample("static_basic"), "--extra-syscall")
+    c.check(r.returncode == 1 and "sample: uname" in r.stderr,
+            "enforce: an unrecorded syscall (uname) fails the workload, exit code passed on", r.describe())
+
+c.finish()

@@ -1,0 +1,511 @@
+#include <linux/seccomp.h>
+#include <seccomp.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cerrno>
+#include <cstddef>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/arch.h"
+#include "core/error.h"
+#include "profile/filter.h"
+#include "profile/seccomp_profile.h"
+#include "profile/templates.h"
+
+using namespace sctrace;
+
+namespace {
+
+constexpr uint32_t kRetEperm = SECCOMP_RET_ERRNO | EPERM;
+constexpr uint32_t kRetEnosys = SECCOMP_RET_ERRNO | ENOSYS;
+
+int nr_of(uint32_t arch, const char* name) {
+  auto nr = arch::syscall_nr(arch, name);
+  REQUIRE(nr.has_value());
+  return *nr;
+}
+
+seccomp_data make_data(uint32_t audit_arch, int nr, std::array<uint64_t, 6> args = {}) {
+  seccomp_data d{};
+  d.nr = nr;
+  d.arch = audit_arch;
+  d.instruction_pointer = 0x401000;
+  for (size_t i = 0; i < 6; ++i) d.args[i] = args[i];
+  return d;
+}
+
+uint32_t eval(const std::vector<sock_filter>& prog, const char* name, std::array<uint64_t, 6> args = {},
+              uint32_t arch = SCMP_ARCH_X86_64) {
+  return run_filter(prog, make_data(arch, nr_of(arch, name), args));
+}
+
+SyscallRule rule(std::vector<std::string> names, std::string action, std::vector<ArgCond> args = {},
+                 std::optional<unsigned> errno_ret = std::nullopt) {
+  SyscallRule r;
+  r.names = std::move(names);
+  r.action = std::move(action);
+  r.args = std::move(args);
+  r.errno_ret = errno_ret;
+  return r;
+}
+
+// A profile for this machine's arches (x86_64, x86, x32), default EPERM.
+SeccompProfile base_profile() {
+  SeccompProfile p;
+  p.default_action = "SCMP_ACT_ERRNO";
+  p.arch_map = {{"SCMP_ARCH_X86_64", {"SCMP_ARCH_X86", "SCMP_ARCH_X32"}}};
+  return p;
+}
+
+const EvalContext& docker_ctx() {
+  static const EvalContext ctx = EvalContext::docker_default();
+  return ctx;
+}
+
+}  // namespace
+
+TEST_CASE("the Docker default profile compiles with runc's verdicts", "[filter]") {
+  if (arch::native() != SCMP_ARCH_X86_64) {
+    WARN("skipped: expectations are written for x86_64");
+    return;
+  }
+  const auto prog = compile_filter(docker_default_template(), docker_ctx(), FilterMode::enforce);
+  REQUIRE(prog.size() > 10);
+  REQUIRE(prog.size() <= BPF_MAXINSNS);
+
+  CHECK(eval(prog, "read") == SECCOMP_RET_ALLOW);
+  CHECK(eval(prog, "write") == SECCOMP_RET_ALLOW);
+  CHECK(eval(prog, "getppid") == SECCOMP_RET_ALLOW);
+  // Only with CAP_SYS_ADMIN, which Docker does not grant by default.
+  CHECK(eval(prog, "mount") == kRetEperm);
+  CHECK(eval(prog, "unshare") == kRetEperm);
+  // Its own rule: errnoRet 38 so that glibc falls back to clone.
+  CHECK(eval(prog, "clone3") == kRetEnosys);
+  // socket: every family but 38 and AF_VSOCK (40).
+  CHECK(eval(prog, "socket", {2, 1, 0}) == SECCOMP_RET_ALLOW);
+  CHECK(eval(prog, "socket", {39, 1, 0}) == SECCOMP_RET_ALLOW);
+  CHECK(eval(prog, "socket", {40, 1, 0}) == kRetEperm);
+  CHECK(eval(prog, "socket", {38, 1, 0}) == kRetEperm);
+  // personality: the listed personas only.
+  CHECK(eval(prog, "personality", {0xffffffff}) == SECCOMP_RET_ALLOW);
+  CHECK(eval(prog, "personality", {8}) == SECCOMP_RET_ALLOW);
+  CHECK(eval(prog, "personality", {1}) == kRetEperm);
+
+  // The archMap entry of x86_64 brings x86 and x32.
+  CHECK(eval(prog, "getpid", {}, SCMP_ARCH_X86) == SECCOMP_RET_ALLOW);
+  CHECK(eval(prog, "mount", {}, SCMP_ARCH_X86) == kRetEperm);
+  CHECK(eval(prog, "socketcall", {}, SCMP_ARCH_X86) == SECCOMP_RET_ALLOW);
+  CHECK(run_filter(prog, make_data(SCMP_ARCH_X86_64, nr_of(SCMP_ARCH_X32, "getpid"))) == SECCOMP_RET_ALLOW);
+  REQUIRE((static_cast<uint32_t>(nr_of(SCMP_ARCH_X32, "getpid")) & arch::kX32SyscallBit) != 0);
+
+  // An arch the profile does not cover: libseccomp's default bad-arch action
+  // (runc never sets one), kill the thread.
+  CHECK(run_filter(prog, make_data(SCMP_ARCH_AARCH64, 63)) == SECCOMP_RET_KILL_THREAD);
+
+  // runc's patchbpf stub: above the largest number the profile names, ENOSYS.
+  CHECK(run_filter(prog, make_data(SCMP_ARCH_X86_64, 1000)) == kRetEnosys);
+  CHECK(run_filter(prog, make_data(SCMP_ARCH_X86, 1000)) == kRetEnosys);
+  // A hole below it (x86_64 has no numbers 335..423): the default action.
+  CHECK(run_filter(prog, make_data(SCMP_ARCH_X86_64, 400)) == kRetEperm);
+}
+
+TEST_CASE("notify_denials turns every denial into SECCOMP_RET_USER_NOTIF", "[filter]") {
+  if (arch::native() != SCMP_ARCH_X86_64) {
+    WARN("skipped: expectations are written for x86_64");
+    return;
+  }
+  const auto prog = compile_filter(docker_default_template(), docker_ctx(), FilterMode::notify_denials);
+  CHECK(eval(prog, "read") == SECCOMP_RET_ALLOW);
+  CHECK(eval(prog, "socket", {2, 1, 0}) == SECCOMP_RET_ALLOW);
+  CHECK(eval(prog, "mount") == SECCOMP_RET_USER_NOTIF);
+  CHECK(eval(prog, "clone3") == SECCOMP_RET_USER_NOTIF);
+  CHECK(eval(prog, "socket", {40, 1, 0}) == SECCOMP_RET_USER_NOTIF);
+  CHECK(eval(prog, "personality", {1}) == SECCOMP_RET_USER_NOTIF);
+  CHECK(run_filter(prog, make_data(SCMP_ARCH_X86_64, 1000)) == SECCOMP_RET_USER_NOTIF);
+  CHECK(run_filter(prog, make_data(SCMP_ARCH_AARCH64, 63)) == SECCOMP_RET_USER_NOTIF);
+}
+
+TEST_CASE("errnoRet: rules default to EPERM, defaultErrnoRet only sets the default action", "[filter]") {
+  SeccompProfile p = base_profile();
+  p.default_errno_ret = ENOSYS;
+  p.syscalls = {rule({"getppid", "getpid", "read"}, "SCMP_ACT_ALLOW"), rule({"mount"}, "SCMP_ACT_ERRNO"),
+                rule({"umount2"}, "SCMP_ACT_ERRNO", {}, EACCES)};
+  const auto prog = compile_filter(p, docker_ctx(), FilterMode::enforce);
+  CHECK(eval(prog, "getppid") == SECCOMP_RET_ALLOW);
+  CHECK(eval(prog, "mount") == kRetEperm);
+  CHECK(eval(prog, "umount2") == (SECCOMP_RET_ERRNO | EACCES));
+  CHECK(eval(prog, "chroot") == kRetEnosys);
+}
+
+TEST_CASE("actions map like runc's getAction", "[filter]") {
+  SeccompProfile p = base_profile();
+  p.syscalls = {rule({"getppid"}, "SCMP_ACT_KILL"),         rule({"getpid"}, "SCMP_ACT_KILL_PROCESS"),
+                rule({"gettid"}, "SCMP_ACT_TRAP"),          rule({"getuid"}, "SCMP_ACT_LOG"),
+                rule({"getgid"}, "SCMP_ACT_TRACE"),         rule({"geteuid"}, "SCMP_ACT_TRACE", {}, 5),
+                rule({"getegid"}, "SCMP_ACT_KILL_THREAD"),  rule({"getpgrp"}, "SCMP_ACT_ALLOW")};
+  const auto prog = compile_filter(p, docker_ctx(), FilterMode::enforce);
+  CHECK(eval(prog, "getppid") == SECCOMP_RET_KILL_THREAD);
+  CHECK(eval(prog, "getpid") == SECCOMP_RET_KILL_PROCESS);
+  CHECK(eval(prog, "gettid") == SECCOMP_RET_TRAP);
+  CHECK(eval(prog, "getuid") == SECCOMP_RET_LOG);
+  CHECK(eval(prog, "getgid") == (SECCOMP_RET_TRACE | EPERM));
+  CHECK(eval(prog, "geteuid") == (SECCOMP_RET_TRACE | 5));
+  CHECK(eval(prog, "getegid") == SECCOMP_RET_KILL_THREAD);
+  CHECK(eval(prog, "getpgrp") == SECCOMP_RET_ALLOW);
+  CHECK(eval(prog, "chroot") == kRetEperm);
+
+  const auto notify = compile_filter(p, docker_ctx(), FilterMode::notify_denials);
+  for (const char* n : {"getppid", "getpid", "gettid", "getgid", "geteuid", "getegid", "chroot"})
+    CHECK(eval(notify, n) == SECCOMP_RET_USER_NOTIF);
+  CHECK(eval(notify, "getuid") == SECCOMP_RET_LOG);  // LOG runs the syscall: not a denial
+  CHECK(eval(notify, "getpgrp") == SECCOMP_RET_ALLOW);
+}
+
+TEST_CASE("argument conditions: AND across indexes, one rule per condition on the same index", "[filter]") {
+  SeccompProfile p = base_profile();
+  p.syscalls = {
+      // Same index twice: runc adds one rule per condition, so either matches.
+      rule({"personality"}, "SCMP_ACT_ALLOW", {{0, 0, 0, "SCMP_CMP_EQ"}, {0, 8, 0, "SCMP_CMP_EQ"}}),
+      // Different indexes: one rule, both must hold.
+      rule({"kill"}, "SCMP_ACT_ALLOW", {{0, 100, 0, "SCMP_CMP_GE"}, {1, 15, 0, "SCMP_CMP_EQ"}}),
+      // MASKED_EQ: value is the mask, valueTwo the expected bits.
+      rule({"clone"}, "SCMP_ACT_ALLOW", {{0, 0x10000000, 0, "SCMP_CMP_MASKED_EQ"}}),
+      rule({"mmap"}, "SCMP_ACT_ALLOW", {{2, 0x4, 0x4, "SCMP_CMP_MASKED_EQ"}}),
+      rule({"setuid"}, "SCMP_ACT_ALLOW", {{0, 0, 0, "SCMP_CMP_NE"}}),
+  };
+  const auto prog = compile_filter(p, docker_ctx(), FilterMode::enforce);
+  CHECK(eval(prog, "personality", {0}) == SECCOMP_RET_ALLOW);
+  CHECK(eval(prog, "personality", {8}) == SECCOMP_RET_ALLOW);
+  CHECK(eval(prog, "personality", {5}) == kRetEperm);
+  CHECK(eval(prog, "kill", {150, 15}) == SECCOMP_RET_ALLOW);
+  CHECK(eval(prog, "kill", {150, 9}) == kRetEperm);
+  CHECK(eval(prog, "kill", {50, 15}) == kRetEperm);
+  CHECK(eval(prog, "clone", {0x01200011}) == SECCOMP_RET_ALLOW);
+  CHECK(eval(prog, "clone", {0x10000000 | 0x11}) == kRetEperm);
+  CHECK(eval(prog, "mmap", {0, 4096, 0x7}) == SECCOMP_RET_ALLOW);
+  CHECK(eval(prog, "mmap", {0, 4096, 0x3}) == kRetEperm);
+  CHECK(eval(prog, "setuid", {1000}) == SECCOMP_RET_ALLOW);
+  CHECK(eval(prog, "setuid", {0}) == kRetEperm);
+  // 64-bit comparisons on x86 (32-bit registers) are libseccomp's business:
+  // the upper half is zero there.
+  CHECK(eval(prog, "personality", {8}, SCMP_ARCH_X86) == SECCOMP_RET_ALLOW);
+}
+
+TEST_CASE("includes/excludes are evaluated against the context", "[filter]") {
+  SeccompProfile p = base_profile();
+  SyscallRule admin = rule({"mount"}, "SCMP_ACT_ALLOW");
+  admin.includes.caps = {"CAP_SYS_ADMIN"};
+  SyscallRule not_admin = rule({"clone3"}, "SCMP_ACT_ERRNO", {}, ENOSYS);
+  not_admin.excludes.caps = {"CAP_SYS_ADMIN"};
+  // futex_waitv (449) keeps the ENOSYS stub out of the way.
+  p.syscalls = {admin, not_admin, rule({"futex_waitv"}, "SCMP_ACT_ALLOW")};
+
+  EvalContext ctx = docker_ctx();
+  auto prog = compile_filter(p, ctx, FilterMode::enforce);
+  CHECK(eval(prog, "mount") == kRetEperm);
+  CHECK(eval(prog, "clone3") == kRetEnosys);
+  ctx.caps.insert("CAP_SYS_ADMIN");
+  prog = compile_filter(p, ctx, FilterMode::enforce);
+  CHECK(eval(prog, "mount") == SECCOMP_RET_ALLOW);
+  CHECK(eval(prog, "clone3") == kRetEperm);
+}
+
+TEST_CASE("arches: only the listed ones, native always kept", "[filter]") {
+  if (arch::native() != SCMP_ARCH_X86_64) {
+    WARN("skipped: expectations are written for x86_64");
+    return;
+  }
+  SeccompProfile p;
+  p.default_action = "SCMP_ACT_ERRNO";
+  p.architectures = {"SCMP_ARCH_X86_64"};
+  p.syscalls = {rule({"getpid", "socketcall"}, "SCMP_ACT_ALLOW")};
+  auto prog = compile_filter(p, docker_ctx(), FilterMode::enforce);
+  CHECK(eval(prog, "getpid") == SECCOMP_RET_ALLOW);
+  CHECK(run_filter(prog, make_data(SCMP_ARCH_X86, 20)) == SECCOMP_RET_KILL_THREAD);
+  // x32 is not listed either: libseccomp kills x32 calls made on x86_64.
+  CHECK(run_filter(prog, make_data(SCMP_ARCH_X86_64, nr_of(SCMP_ARCH_X32, "getpid"))) == SECCOMP_RET_KILL_THREAD);
+
+  // A profile that lists only x86 still keeps the native arch (runc never
+  // removes it), and "socketcall" only lands where it exists.
+  p.architectures = {"SCMP_ARCH_X86"};
+  prog = compile_filter(p, docker_ctx(), FilterMode::enforce);
+  CHECK(eval(prog, "getpid") == SECCOMP_RET_ALLOW);
+  CHECK(eval(prog, "getpid", {}, SCMP_ARCH_X86) == SECCOMP_RET_ALLOW);
+  CHECK(eval(prog, "socketcall", {}, SCMP_ARCH_X86) == SECCOMP_RET_ALLOW);
+}
+
+TEST_CASE("the ENOSYS stub follows runc's rules", "[filter]") {
+  if (arch::native() != SCMP_ARCH_X86_64) {
+    WARN("skipped: expectations are written for x86_64");
+    return;
+  }
+  SeccompProfile p = base_profile();
+  // Largest x86_64 number named: getppid (110); x86: getppid is 64.
+  p.syscalls = {rule({"read", "getppid"}, "SCMP_ACT_ALLOW")};
+  auto prog = compile_filter(p, docker_ctx(), FilterMode::enforce);
+  CHECK(eval(prog, "getppid") == SECCOMP_RET_ALLOW);
+  CHECK(eval(prog, "open") == kRetEperm);     // 2 < 110: the default action
+  CHECK(eval(prog, "mount") == kRetEnosys);   // 165 > 110
+  CHECK(eval(prog, "openat") == kRetEnosys);  // 257 > 110
+  CHECK(eval(prog, "openat", {}, SCMP_ARCH_X86) == kRetEnosys);  // 295 > 64 on x86
+  CHECK(run_filter(prog, make_data(SCMP_ARCH_X86_64, nr_of(SCMP_ARCH_X32, "openat"))) == kRetEnosys);
+
+  // Rules that are skipped still count for the stub (runc scans every name).
+  p.syscalls.push_back(rule({"mount"}, "SCMP_ACT_ERRNO"));
+  prog = compile_filter(p, docker_ctx(), FilterMode::enforce);
+  CHECK(eval(prog, "mount") == kRetEperm);
+  CHECK(eval(prog, "umount2") == kRetEnosys);  // 166 > 165
+
+  // Rules that do not apply to the container do not count (Docker drops
+  // them before runc computes the stub).
+  SyscallRule admin = rule({"open_tree"}, "SCMP_ACT_ALLOW");
+  admin.includes.caps = {"CAP_SYS_ADMIN"};
+  p.syscalls.push_back(admin);
+  prog = compile_filter(p, docker_ctx(), FilterMode::enforce);
+  CHECK(eval(prog, "open_tree") == kRetEnosys);
+  CHECK(eval(prog, "umount2") == kRetEnosys);
+  EvalContext admin_ctx = docker_ctx();
+  admin_ctx.caps.insert("CAP_SYS_ADMIN");
+  prog = compile_filter(p, admin_ctx, FilterMode::enforce);
+  CHECK(eval(prog, "open_tree") == SECCOMP_RET_ALLOW);
+  CHECK(eval(prog, "umount2") == kRetEperm);  // 166 < 428 now
+
+  // No stub with a permissive default action.
+  p.default_action = "SCMP_ACT_ALLOW";
+  p.syscalls = {rule({"read"}, "SCMP_ACT_ERRNO")};
+  prog = compile_filter(p, docker_ctx(), FilterMode::enforce);
+  CHECK(eval(prog, "read") == kRetEperm);
+  CHECK(eval(prog, "openat") == SECCOMP_RET_ALLOW);
+
+  // No arch listed at all: Docker passes no architectures, runc builds no stub.
+  SeccompProfile bare;
+  bare.syscalls = {rule({"read"}, "SCMP_ACT_ALLOW")};
+  prog = compile_filter(bare, docker_ctx(), FilterMode::enforce);
+  CHECK(eval(prog, "read") == SECCOMP_RET_ALLOW);
+  CHECK(eval(prog, "openat") == kRetEperm);
+}
+
+TEST_CASE("names libseccomp does not know are skipped, bad input is an input error", "[filter]") {
+  SeccompProfile p = base_profile();
+  p.syscalls = {rule({"no_such_syscall_xyz", "getppid"}, "SCMP_ACT_ALLOW")};
+  auto prog = compile_filter(p, docker_ctx(), FilterMode::enforce);
+  CHECK(eval(prog, "getppid") == SECCOMP_RET_ALLOW);
+
+  // A rule with the default action is redundant and skipped, not an error.
+  p.syscalls = {rule({"getppid"}, "SCMP_ACT_ERRNO")};
+  CHECK_NOTHROW(compile_filter(p, docker_ctx(), FilterMode::enforce));
+
+  auto input_error = [](const SeccompProfile& bad, const std::string& needle) {
+    try {
+      compile_filter(bad, docker_ctx(), FilterMode::enforce);
+      FAIL("no error");
+    } catch (const Error& e) {
+      CHECK(e.kind() == ErrorKind::input);
+      CHECK_THAT(e.what(), Catch::Contains(needle));
+    }
+  };
+  p.syscalls = {rule({"getppid"}, "SCMP_ACT_ALLOW"), rule({"getpid"}, "SCMP_ACT_BOGUS")};
+  input_error(p, "syscalls[1]");
+  p.syscalls = {rule({"getpid"}, "SCMP_ACT_ALLOW", {{6, 0, 0, "SCMP_CMP_EQ"}})};
+  input_error(p, "syscalls[0].args[0]");
+  p.syscalls = {rule({"getpid"}, "SCMP_ACT_ALLOW", {{0, 0, 0, "SCMP_CMP_LIKE"}})};
+  input_error(p, "SCMP_CMP_LIKE");
+  p.syscalls = {};
+  p.default_action = "SCMP_ACT_NOPE";
+  input_error(p, "defaultAction");
+}
+
+TEST_CASE("run_filter interprets classic BPF like the kernel", "[filter]") {
+  const seccomp_data d = make_data(SCMP_ARCH_X86_64, 7, {5, 0x100000003ull, 0, 0, 0, 0});
+  auto ret = [&](std::vector<sock_filter> p) { return run_filter(p, d); };
+  const uint32_t nr_off = offsetof(seccomp_data, nr);
+  const uint32_t arg1_lo = offsetof(seccomp_data, args) + 8;
+  const uint32_t arg1_hi = arg1_lo + 4;
+
+  CHECK(ret({BPF_STMT(BPF_LD | BPF_W | BPF_ABS, nr_off), BPF_STMT(BPF_RET | BPF_A, 0)}) == 7);
+  CHECK(ret({BPF_STMT(BPF_LD | BPF_W | BPF_ABS, arg1_hi), BPF_STMT(BPF_RET | BPF_A, 0)}) == 1);
+  CHECK(ret({BPF_STMT(BPF_LD | BPF_W | BPF_ABS, arg1_lo), BPF_STMT(BPF_RET | BPF_A, 0)}) == 3);
+  CHECK(ret({BPF_STMT(BPF_LD | BPF_W | BPF_LEN, 0), BPF_STMT(BPF_RET | BPF_A, 0)}) == sizeof(seccomp_data));
+  // ALU with K and X, scratch memory, TAX/TXA.
+  CHECK(ret({BPF_STMT(BPF_LD | BPF_IMM, 6), BPF_STMT(BPF_ALU | BPF_MUL | BPF_K, 7), BPF_STMT(BPF_ST, 3),
+             BPF_STMT(BPF_LDX | BPF_IMM, 2), BPF_STMT(BPF_LD | BPF_MEM, 3), BPF_STMT(BPF_ALU | BPF_SUB | BPF_X, 0),
+             BPF_STMT(BPF_ALU | BPF_RSH | BPF_K, 1), BPF_STMT(BPF_RET | BPF_A, 0)}) == 20);
+  CHECK(ret({BPF_STMT(BPF_LD | BPF_IMM, 9), BPF_STMT(BPF_MISC | BPF_TAX, 0), BPF_STMT(BPF_LD | BPF_IMM, 1),
+             BPF_STMT(BPF_STX, 0), BPF_STMT(BPF_LDX | BPF_MEM, 0), BPF_STMT(BPF_MISC | BPF_TXA, 0),
+             BPF_STMT(BPF_ALU | BPF_OR | BPF_K, 0x30), BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0x3c),
+             BPF_STMT(BPF_ALU | BPF_XOR | BPF_K, 1), BPF_STMT(BPF_RET | BPF_A, 0)}) == 0x39);
+  CHECK(ret({BPF_STMT(BPF_LD | BPF_IMM, 1), BPF_STMT(BPF_ALU | BPF_NEG, 0), BPF_STMT(BPF_RET | BPF_A, 0)}) ==
+        0xffffffffu);
+  CHECK(ret({BPF_STMT(BPF_LD | BPF_IMM, 17), BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, 5),
+             BPF_STMT(BPF_ALU | BPF_LSH | BPF_K, 4), BPF_STMT(BPF_ALU | BPF_DIV | BPF_K, 8),
+             BPF_STMT(BPF_ALU | BPF_ADD | BPF_K, 1), BPF_STMT(BPF_RET | BPF_A, 0)}) == 5);
+  // Division by zero through X ends the program with 0.
+  CHECK(ret({BPF_STMT(BPF_LDX | BPF_IMM, 0), BPF_STMT(BPF_LD | BPF_IMM, 4), BPF_STMT(BPF_ALU | BPF_DIV | BPF_X, 0),
+             BPF_STMT(BPF_RET | BPF_K, 99)}) == 0);
+  // Jumps: JEQ/JGT/JGE/JSET with K and X, JA.
+  std::vector<sock_filter> jumps = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, nr_off),     // A = 7
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 7, 1, 0),   // -> 3
+      BPF_STMT(BPF_RET | BPF_K, 1),
+      BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, 7, 0, 1),   // not > 7 -> 5
+      BPF_STMT(BPF_RET | BPF_K, 2),
+      BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 7, 1, 0),   // >= 7 -> 7
+      BPF_STMT(BPF_RET | BPF_K, 3),
+      BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 8, 0, 1),  // 7 & 8 == 0 -> 9
+      BPF_STMT(BPF_RET | BPF_K, 4),
+      BPF_STMT(BPF_LDX | BPF_IMM, 7),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_X, 0, 0, 3),   // A == X -> 11
+      BPF_STMT(BPF_JMP | BPF_JA, 1),                  // -> 13
+      BPF_STMT(BPF_RET | BPF_K, 5),
+      BPF_JUMP(BPF_JMP | BPF_JSET | BPF_X, 0, 1, 0),  // 7 & 7 -> 15
+      BPF_STMT(BPF_RET | BPF_K, 6),
+      BPF_STMT(BPF_RET | BPF_K, 42),
+  };
+  CHECK(ret(jumps) == 42);
+
+  // Programs the kernel would refuse never read or jump out of bounds.
+  CHECK(ret({BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 64), BPF_STMT(BPF_RET | BPF_A, 0)}) == SECCOMP_RET_KILL_PROCESS);
+  CHECK(ret({BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 2), BPF_STMT(BPF_RET | BPF_A, 0)}) == SECCOMP_RET_KILL_PROCESS);
+  CHECK(ret({BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 0), BPF_STMT(BPF_RET | BPF_A, 0)}) == SECCOMP_RET_KILL_PROCESS);
+  CHECK(ret({BPF_STMT(BPF_LD | BPF_MEM, 16), BPF_STMT(BPF_RET | BPF_A, 0)}) == SECCOMP_RET_KILL_PROCESS);
+  CHECK(ret({BPF_STMT(BPF_JMP | BPF_JA, 5), BPF_STMT(BPF_RET | BPF_K, 1)}) == SECCOMP_RET_KILL_PROCESS);
+  CHECK(ret({BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 9, 0), BPF_STMT(BPF_RET | BPF_K, 1)}) ==
+        SECCOMP_RET_KILL_PROCESS);
+  CHECK(ret({BPF_STMT(BPF_LD | BPF_IMM, 1)}) == SECCOMP_RET_KILL_PROCESS);
+  CHECK(ret({}) == SECCOMP_RET_KILL_PROCESS);
+}
+
+namespace {
+
+struct Probe {
+  uint32_t audit_arch;  // SCMP_ARCH_X86_64 or SCMP_ARCH_X86 (int $0x80)
+  int nr;
+  std::array<uint64_t, 6> args;
+};
+struct Outcome {
+  long ret;
+  int err;
+};
+
+// Makes each probe syscall under `prog`, enforced by the kernel, in a child.
+std::vector<Outcome> run_under_kernel(const std::vector<sock_filter>& prog, const std::vector<Probe>& probes) {
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  std::vector<Outcome> out(probes.size());
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    ::close(fds[0]);
+    sock_fprog fp{static_cast<unsigned short>(prog.size()), const_cast<sock_filter*>(prog.data())};
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) ::_exit(90);
+    if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fp) != 0) ::_exit(91);
+    for (size_t i = 0; i < probes.size(); ++i) {
+      const Probe& p = probes[i];
+      if (p.audit_arch == SCMP_ARCH_X86_64) {
+        errno = 0;
+        long r = ::syscall(p.nr, p.args[0], p.args[1], p.args[2], p.args[3], p.args[4], p.args[5]);
+        out[i] = {r, r == -1 ? errno : 0};
+      } else {
+#if defined(__x86_64__)
+        long r;
+        asm volatile("int $0x80"
+                     : "=a"(r)
+                     : "a"(p.nr), "b"(p.args[0]), "c"(p.args[1]), "d"(p.args[2])
+                     : "memory", "r8", "r9", "r10", "r11");
+        out[i] = {r, r < 0 && r > -4096 ? static_cast<int>(-r) : 0};
+#endif
+      }
+    }
+    const char* b = reinterpret_cast<const char*>(out.data());
+    size_t left = out.size() * sizeof(Outcome);
+    while (left > 0) {
+      ssize_t n = ::write(fds[1], b, left);
+      if (n <= 0) ::_exit(92);
+      b += n;
+      left -= static_cast<size_t>(n);
+    }
+    ::_exit(0);
+  }
+  ::close(fds[1]);
+  char* b = reinterpret_cast<char*>(out.data());
+  size_t left = out.size() * sizeof(Outcome);
+  while (left > 0) {
+    ssize_t n = ::read(fds[0], b, left);
+    if (n <= 0) break;
+    b += n;
+    left -= static_cast<size_t>(n);
+  }
+  ::close(fds[0]);
+  int st = 0;
+  ::waitpid(pid, &st, 0);
+  INFO("child wait status " << st);
+  REQUIRE(WIFEXITED(st));
+  REQUIRE(WEXITSTATUS(st) == 0);
+  REQUIRE(left == 0);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("run_filter agrees with the kernel enforcing the same program", "[filter]") {
+  if (arch::native() != SCMP_ARCH_X86_64) {
+    WARN("skipped: probes are written for x86_64");
+    return;
+  }
+  const auto prog = compile_filter(docker_default_template(), docker_ctx(), FilterMode::enforce);
+  auto nr = [](const char* n, uint32_t a = SCMP_ARCH_X86_64) { return nr_of(a, n); };
+
+  // Allowed calls that cannot fail with EPERM, and denied ones (the kernel
+  // never runs a denied call, so zero arguments are harmless).
+  std::vector<Probe> probes = {
+      {SCMP_ARCH_X86_64, nr("getppid"), {}},
+      {SCMP_ARCH_X86_64, nr("personality"), {0xffffffff}},
+      {SCMP_ARCH_X86_64, nr("socket"), {40, 1, 0}},
+      {SCMP_ARCH_X86_64, nr("keyctl"), {}},
+      {SCMP_ARCH_X86_64, nr("io_uring_setup"), {}},
+      {SCMP_ARCH_X86_64, nr("clone3"), {}},
+      {SCMP_ARCH_X86_64, nr("mount"), {}},
+      {SCMP_ARCH_X86_64, nr("personality"), {1}},
+      {SCMP_ARCH_X86_64, 1000, {}},
+      {SCMP_ARCH_X86, nr("getpid", SCMP_ARCH_X86), {}},
+      {SCMP_ARCH_X86, nr("mount", SCMP_ARCH_X86), {}},
+      {SCMP_ARCH_X86, nr("clone3", SCMP_ARCH_X86), {}},
+      {SCMP_ARCH_X86, 1000, {}},
+  };
+  // Every number up to 460 that the interpreter says is denied with an errno.
+  const std::set<std::string> never = {"vhangup", "reboot", "exit", "exit_group"};
+  for (int n = 0; n < 460; ++n) {
+    // uretprobe (335, Linux 6.11) and uprobe (336, 6.16) bypass seccomp
+    // altogether; uretprobe raises SIGILL outside a uretprobe trampoline.
+    if (n == 335 || n == 336) continue;
+    auto name = arch::syscall_name(SCMP_ARCH_X86_64, n);
+    if (name && never.count(*name) != 0) continue;
+    uint32_t v = run_filter(prog, make_data(SCMP_ARCH_X86_64, n));
+    if ((v & SECCOMP_RET_ACTION_FULL) == SECCOMP_RET_ERRNO) probes.push_back({SCMP_ARCH_X86_64, n, {}});
+  }
+  REQUIRE(probes.size() > 60);
+
+  const auto got = run_under_kernel(prog, probes);
+  size_t denied = 0;
+  for (size_t i = 0; i < probes.size(); ++i) {
+    const Probe& p = probes[i];
+    const uint32_t v = run_filter(prog, make_data(p.audit_arch, p.nr, p.args));
+    INFO("arch " << std::hex << p.audit_arch << std::dec << " nr " << p.nr << " arg0 " << p.args[0] << " -> "
+                 << std::hex << v << std::dec << ", kernel ret " << got[i].ret << " errno " << got[i].err);
+    if ((v & SECCOMP_RET_ACTION_FULL) == SECCOMP_RET_ERRNO) {
+      ++denied;
+      CHECK(got[i].err == static_cast<int>(v & SECCOMP_RET_DATA));
+      CHECK(got[i].ret == (p.audit_arch == SCMP_ARCH_X86 ? -static_cast<long>(v & SECCOMP_RET_DATA) : -1));
+    } else {
+      REQUIRE(v == SECCOMP_RET_ALLOW);
+      CHECK(got[i].err != EPERM);
+    }
+  }
+  CHECK(denied > 50);
+}

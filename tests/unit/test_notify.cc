@@ -1,0 +1,294 @@
+#include <linux/seccomp.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/arch.h"
+#include "core/error.h"
+#include "profile/filter.h"
+#include "profile/seccomp_profile.h"
+#include "tracer/interrupt.h"
+#include "tracer/notify.h"
+
+using namespace sctrace;
+
+namespace {
+
+// default ALLOW, SCMP_ACT_NOTIFY for `names`, straight from libseccomp.
+std::vector<sock_filter> notify_on(std::vector<std::string> names) {
+  std::unique_ptr<void, void (*)(void*)> ctx(seccomp_init(SCMP_ACT_ALLOW), seccomp_release);
+  REQUIRE(ctx);
+  for (const auto& n : names) REQUIRE(seccomp_rule_add(ctx.get(), SCMP_ACT_NOTIFY, seccomp_syscall_resolve_name(n.c_str()), 0) == 0);
+  int fd = ::memfd_create("test-bpf", MFD_CLOEXEC);
+  REQUIRE(fd >= 0);
+  REQUIRE(seccomp_export_bpf(ctx.get(), fd) == 0);
+  off_t size = ::lseek(fd, 0, SEEK_END);
+  std::vector<sock_filter> prog(static_cast<size_t>(size) / sizeof(sock_filter));
+  REQUIRE(::pread(fd, prog.data(), static_cast<size_t>(size), 0) == size);
+  ::close(fd);
+  return prog;
+}
+
+struct Counter : NotifyHandler {
+  NotifyDecision answer;
+  std::vector<SyscallEvent> events;
+  NotifyDecision on_notify(const SyscallEvent& ev) override {
+    events.push_back(ev);
+    return answer;
+  }
+};
+
+LaunchSpec spec_for(std::vector<std::string> argv, std::vector<sock_filter> filter) {
+  LaunchSpec s;
+  s.argv = std::move(argv);
+  s.seccomp_filter = std::move(filter);
+  s.no_new_privs = true;
+  return s;
+}
+
+struct TempDir {
+  std::string path;
+  TempDir() {
+    char tmpl[] = "/tmp/sctrace-notify-XXXXXX";
+    REQUIRE(::mkdtemp(tmpl) != nullptr);
+    path = tmpl;
+  }
+  ~TempDir() { std::system(("rm -rf '" + path + "'").c_str()); }
+  std::string read(const std::string& name) const {
+    std::ifstream f(path + "/" + name);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return ss.str();
+  }
+};
+
+int uname_nr() { return *arch::syscall_nr(arch::native(), "uname"); }
+
+}  // namespace
+
+TEST_CASE("probe_notify_caps sees what this kernel offers", "[notify]") {
+  NotifyCaps caps = probe_notify_caps();
+  utsname u{};
+  REQUIRE(::uname(&u) == 0);
+  int major = 0, minor = 0;
+  std::sscanf(u.release, "%d.%d", &major, &minor);
+  const int v = major * 100 + minor;
+  CHECK(caps.user_notif == (v >= 500));
+  CHECK(caps.flag_continue == (v >= 505));
+  CHECK(caps.sync_wakeup == (v >= 606));
+}
+
+TEST_CASE("notified syscalls fail with the handler's errno", "[notify]") {
+  if (!probe_notify_caps().flag_continue) {
+    WARN("skipped: no seccomp user notification with CONTINUE");
+    return;
+  }
+  TempDir tmp;
+  Counter h;
+  h.answer = {false, EXDEV};
+  auto spec = spec_for({"/bin/sh", "-c", "uname 2>" + tmp.path + "/err && exit 5; exit 3"}, notify_on({"uname"}));
+  ExitStatus st = run_with_notify(spec, h);
+  CHECK_FALSE(st.signaled);
+  CHECK(st.code == 3);
+  REQUIRE(h.events.size() == 1);
+  const SyscallEvent& ev = h.events[0];
+  CHECK(ev.nr == uname_nr());
+  CHECK(ev.audit_arch == arch::native());
+  CHECK(ev.tid > 0);
+  CHECK(ev.pid == ev.tid);
+  CHECK(ev.ip != 0);
+  CHECK_FALSE(ev.result.has_value());
+  // strerror(EXDEV) reached uname's error message.
+  CHECK_THAT(tmp.read("err"), Catch::Contains("cross-device"));
+}
+
+TEST_CASE("an allow answer lets the syscall run (CONTINUE)", "[notify]") {
+  if (!probe_notify_caps().flag_continue) {
+    WARN("skipped: no seccomp user notification with CONTINUE");
+    return;
+  }
+  TempDir tmp;
+  Counter h;
+  h.answer = {true, 0};
+  auto spec = spec_for({"/bin/sh", "-c", "uname -s >" + tmp.path + "/out || exit 7; uname -s >>" + tmp.path + "/out"},
+                       notify_on({"uname"}));
+  ExitStatus st = run_with_notify(spec, h);
+  CHECK(st.shell_code() == 0);
+  CHECK(h.events.size() == 2);
+  CHECK(tmp.read("out") == "Linux\nLinux\n");
+}
+
+TEST_CASE("exit codes and signals pass through", "[notify]") {
+  if (!probe_notify_caps().flag_continue) {
+    WARN("skipped: no seccomp user notification with CONTINUE");
+    return;
+  }
+  Counter h;
+  ExitStatus st = run_with_notify(spec_for({"/bin/sh", "-c", "exit 3"}, notify_on({"uname"})), h);
+  CHECK_FALSE(st.signaled);
+  CHECK(st.code == 3);
+  CHECK(h.events.empty());
+
+  st = run_with_notify(spec_for({"sh", "-c", "kill -TERM $$"}, notify_on({"uname"})), h);
+  CHECK(st.signaled);
+  CHECK(st.signal == SIGTERM);
+  CHECK(st.shell_code() == 128 + SIGTERM);
+}
+
+TEST_CASE("events carry the thread-group id of notifying threads", "[notify]") {
+  if (!probe_notify_caps().flag_continue) {
+    WARN("skipped: no seccomp user notification with CONTINUE");
+    return;
+  }
+  if (::access("/usr/bin/python3", X_OK) != 0) {
+    WARN("skipped: no /usr/bin/python3");
+    return;
+  }
+  Counter h;
+  h.answer = {true, 0};
+  auto spec = spec_for({"/usr/bin/python3", "-c", "import threading,os; t=threading.Thread(target=os.uname); "
+                                                  "t.start(); t.join(); os.uname()"},
+                       notify_on({"uname"}));
+  ExitStatus st = run_with_notify(spec, h);
+  CHECK(st.shell_code() == 0);
+  REQUIRE(h.events.size() >= 2);
+  std::set<pid_t> pids;
+  bool from_thread = false;
+  for (const auto& ev : h.events) {
+    pids.insert(ev.pid);
+    if (ev.tid != ev.pid) from_thread = true;
+  }
+  CHECK(pids.size() == 1);
+  CHECK(from_thread);
+}
+
+TEST_CASE("a command that does not exist is Error(not_found)", "[notify]") {
+  if (!probe_notify_caps().flag_continue) {
+    WARN("skipped: no seccomp user notification with CONTINUE");
+    return;
+  }
+  Counter h;
+  try {
+    run_with_notify(spec_for({"no-such-command-sctrace"}, notify_on({"uname"})), h);
+    FAIL("no error");
+  } catch (const Error& e) {
+    CHECK(e.kind() == ErrorKind::not_found);
+  }
+}
+
+TEST_CASE("the timeout kills the workload", "[notify]") {
+  if (!probe_notify_caps().flag_continue) {
+    WARN("skipped: no seccomp user notification with CONTINUE");
+    return;
+  }
+  Counter h;
+  auto spec = spec_for({"sleep", "30"}, notify_on({"uname"}));
+  spec.timeout = std::chrono::milliseconds(300);
+  const auto t0 = std::chrono::steady_clock::now();
+  ExitStatus st = run_with_notify(spec, h);
+  const auto took = std::chrono::steady_clock::now() - t0;
+  CHECK(st.signaled);
+  CHECK(st.signal == SIGKILL);
+  CHECK(took >= std::chrono::milliseconds(300));
+  CHECK(took < std::chrono::seconds(10));
+}
+
+TEST_CASE("the first interrupt is forwarded, the second kills", "[notify]") {
+  if (!probe_notify_caps().flag_continue) {
+    WARN("skipped: no seccomp user notification with CONTINUE");
+    return;
+  }
+  // The interrupt counter is process-wide: run in a child so other tests
+  // never see these interrupts.
+  auto in_child = [](int interrupts, const char* script) -> int {
+    pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+      int rc = 99;
+      std::thread t;
+      try {
+        t = std::thread([interrupts] {
+          for (int i = 0; i < interrupts; ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(300));
+            note_interrupt(SIGINT);
+          }
+        });
+        Counter h;
+        ExitStatus st = run_with_notify(spec_for({"/bin/sh", "-c", script}, notify_on({"uname"})), h);
+        rc = st.signaled ? 100 + st.signal : st.code;
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "run_with_notify: %s\n", e.what());
+        rc = 98;
+      }
+      if (t.joinable()) t.join();
+      ::_exit(rc);
+    }
+    int st = 0;
+    ::waitpid(pid, &st, 0);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  };
+  // One interrupt: SIGINT reaches the shell, whose trap decides.
+  CHECK(in_child(1, "trap 'exit 42' INT; sleep 30 & wait") == 42);
+  // Two: the second one is SIGKILL.
+  CHECK(in_child(2, "trap '' INT; sleep 30 & wait; sleep 30 & wait") == 100 + SIGKILL);
+}
+
+TEST_CASE("a notify_denials filter from a profile, answered with the enforce verdict", "[notify]") {
+  if (!probe_notify_caps().flag_continue) {
+    WARN("skipped: no seccomp user notification with CONTINUE");
+    return;
+  }
+  SeccompProfile p;
+  p.default_action = "SCMP_ACT_ALLOW";
+  SyscallRule r;
+  r.names = {"uname"};
+  r.action = "SCMP_ACT_ERRNO";
+  r.errno_ret = EACCES;
+  p.syscalls = {r};
+  const EvalContext ctx = EvalContext::docker_default();
+  const auto enforce = compile_filter(p, ctx, FilterMode::enforce);
+
+  // What `verify` does: the kernel notifies denials, the enforce program says
+  // which errno runc's filter would have returned.
+  struct Verifier : NotifyHandler {
+    const std::vector<sock_filter>* prog = nullptr;
+    int denials = 0;
+    NotifyDecision on_notify(const SyscallEvent& ev) override {
+      seccomp_data d{};
+      d.nr = ev.nr;
+      d.arch = ev.audit_arch;
+      d.instruction_pointer = ev.ip;
+      for (size_t i = 0; i < 6; ++i) d.args[i] = ev.args[i];
+      uint32_t v = run_filter(*prog, d);
+      if ((v & SECCOMP_RET_ACTION_FULL) == SECCOMP_RET_ERRNO) {
+        ++denials;
+        return {false, static_cast<int>(v & SECCOMP_RET_DATA)};
+      }
+      return {true, 0};
+    }
+  } h;
+  h.prog = &enforce;
+  TempDir tmp;
+  auto spec = spec_for({"/bin/sh", "-c", "uname 2>" + tmp.path + "/err; exit 4"},
+                       compile_filter(p, ctx, FilterMode::notify_denials));
+  ExitStatus st = run_with_notify(spec, h);
+  CHECK(st.code == 4);
+  CHECK(h.denials == 1);
+  CHECK_THAT(tmp.read("err"), Catch::Contains("Permission denied"));
+}

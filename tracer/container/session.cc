@@ -1,0 +1,381 @@
+#include "tracer/container/session.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "core/unique_fd.h"
+#include "tracer/child_process.h"
+#include "tracer/container/docker_args.h"
+#include "tracer/container/engine.h"
+#include "tracer/interrupt.h"
+
+namespace sctrace::container {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr const char* kSensorInContainer = "/.sctrace/sctrace-sensor";
+constexpr const char* kOutInContainer = "/.sctrace-out";
+
+// A private 0700 directory with a world-writable out/ inside, bind-mounted
+// into the container (the workload may run as any uid). Only the container
+// and root can reach out/ through the 0700 parent.
+class SessionDir {
+ public:
+  SessionDir() {
+    std::string tmpl = (fs::temp_directory_path() / "sctrace-XXXXXX").string();
+    if (::mkdtemp(tmpl.data()) == nullptr) fail_errno(ErrorKind::io, errno, "cannot create a temp directory");
+    path_ = tmpl;
+    out_ = path_ + "/out";
+    if (::mkdir(out_.c_str(), 0700) != 0 || ::chmod(out_.c_str(), 01777) != 0)
+      fail_errno(ErrorKind::io, errno, "cannot create " + out_);
+  }
+  SessionDir(const SessionDir&) = delete;
+  ~SessionDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const std::string& out() const { return out_; }
+
+ private:
+  std::string path_, out_;
+};
+
+struct Captured {
+  int status = -1;
+  std::string out, err;
+};
+
+// Runs argv (no shell) and captures stdout and stderr.
+Captured run_capture(const std::vector<std::string>& argv) {
+  std::string exe = resolve_command(argv.at(0));
+  int op[2], ep[2];
+  if (::pipe2(op, O_CLOEXEC) != 0) fail_errno(ErrorKind::runtime, errno, "pipe");
+  UniqueFd out_r(op[0]), out_w(op[1]);
+  if (::pipe2(ep, O_CLOEXEC) != 0) fail_errno(ErrorKind::runtime, errno, "pipe");
+  UniqueFd err_r(ep[0]), err_w(ep[1]);
+  std::vector<char*> cargv;
+  for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
+  cargv.push_back(nullptr);
+  pid_t pid = ::fork();
+  if (pid < 0) fail_errno(ErrorKind::runtime, errno, "fork");
+  if (pid == 0) {
+    ::dup2(out_w.get(), 1);
+    ::dup2(err_w.get(), 2);
+    int devnull = ::open("/dev/null", O_RDONLY);
+    if (devnull >= 0) ::dup2(devnull, 0);
+    ::execv(exe.c_str(), cargv.data());
+    ::_exit(127);
+  }
+  out_w.reset();
+  err_w.reset();
+  Captured c;
+  pollfd fds[2] = {{out_r.get(), POLLIN, 0}, {err_r.get(), POLLIN, 0}};
+  int open_count = 2;
+  char buf[4096];
+  while (open_count > 0) {
+    if (::poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
+      ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
+      if (n > 0) {
+        (i == 0 ? c.out : c.err).append(buf, static_cast<size_t>(n));
+      } else if (n == 0 || errno != EINTR) {
+        fds[i].fd = -1;
+        --open_count;
+      }
+    }
+  }
+  while (::waitpid(pid, &c.status, 0) < 0 && errno == EINTR) {
+  }
+  return c;
+}
+
+std::string last_line(const std::string& text) {
+  std::string t = text;
+  while (!t.empty() && (t.back() == '\n' || t.back() == '\r' || t.back() == ' ')) t.pop_back();
+  size_t nl = t.rfind('\n');
+  return nl == std::string::npos ? t : t.substr(nl + 1);
+}
+
+// A `docker start -a` child that passes the container's output through.
+class Attached {
+ public:
+  Attached(const std::string& cli, const std::string& id, bool interactive) {
+    std::vector<std::string> argv = {cli, "start", "-a"};
+    if (interactive) argv.push_back("-i");
+    argv.push_back(id);
+    std::string exe = resolve_command(cli);
+    std::vector<char*> cargv;
+    for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
+    cargv.push_back(nullptr);
+    pid_ = ::fork();
+    if (pid_ < 0) fail_errno(ErrorKind::runtime, errno, "fork");
+    if (pid_ == 0) {
+      // Ctrl-C goes to sctrace, which stops the container properly.
+      ::signal(SIGINT, SIG_IGN);
+      ::execv(exe.c_str(), cargv.data());
+      ::_exit(127);
+    }
+  }
+  Attached(const Attached&) = delete;
+  ~Attached() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      int st;
+      while (::waitpid(pid_, &st, 0) < 0 && errno == EINTR) {
+      }
+    }
+  }
+  // Non-blocking: true once the attach client has exited.
+  bool done() {
+    if (pid_ <= 0) return true;
+    int st;
+    pid_t r = ::waitpid(pid_, &st, WNOHANG);
+    if (r == pid_) {
+      pid_ = -1;
+      return true;
+    }
+    return false;
+  }
+  void finish(std::chrono::milliseconds grace) {
+    auto until = Clock::now() + grace;
+    while (!done() && Clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+
+ private:
+  pid_t pid_ = -1;
+};
+
+bool running(Engine& e, const std::string& id) {
+  json st = inspect_container(e, id).value("State", json::object());
+  return st.value("Running", false);
+}
+
+// The healthcheck runs under the container's profile in production, so it is
+// traced too: wrap its command in the sensor.
+void wrap_healthcheck(json& config) {
+  if (!config.contains("Healthcheck") || !config["Healthcheck"].is_object()) return;
+  json& test = config["Healthcheck"]["Test"];
+  if (!test.is_array() || test.empty()) return;
+  std::string kind = test[0].get<std::string>();
+  std::vector<std::string> cmd;
+  if (kind == "CMD") {
+    for (size_t i = 1; i < test.size(); ++i) cmd.push_back(test[i].get<std::string>());
+  } else if (kind == "CMD-SHELL" && test.size() > 1) {
+    cmd = {"/bin/sh", "-c", test[1].get<std::string>()};
+  } else {
+    return;
+  }
+  json wrapped = json::array({"CMD", kSensorInContainer, "--out", std::string(kOutInContainer) + "/health.json",
+                              "--flush-ms", "100000", "--"});
+  for (auto& c : cmd) wrapped.push_back(c);
+  test = wrapped;
+}
+
+}  // namespace
+
+bool is_container_run(const std::vector<std::string>& argv) {
+  if (argv.size() < 2) return false;
+  CliFlavor f = cli_flavor(argv[0]);
+  if (f == CliFlavor::other) return false;
+  return argv[1] == "run" || (argv.size() > 2 && argv[1] == "container" && argv[2] == "run");
+}
+
+std::string default_sensor_path() {
+  if (const char* env = std::getenv("SCTRACE_SENSOR"); env && *env) return env;
+  std::error_code ec;
+  fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  return (self.parent_path() / "sctrace-sensor").string();
+}
+
+SessionResult run_session(const SessionOptions& opts) {
+  DockerRun run = parse_docker_run(opts.argv);
+  std::string sensor = opts.sensor_path.empty() ? default_sensor_path() : opts.sensor_path;
+  if (opts.with_sensor && ::access(sensor.c_str(), R_OK | X_OK) != 0)
+    fail(ErrorKind::runtime, "the in-container sensor is missing: {} (build target sctrace-sensor)", sensor);
+
+  Engine engine;
+  engine.api_version();  // fails early and clearly when the daemon is down
+  SessionDir dir;
+
+  // 1. The user's line creates the container, so every flag keeps its meaning
+  //    whatever the client version.
+  Captured created = run_capture(to_create_argv(run));
+  if (!WIFEXITED(created.status) || WEXITSTATUS(created.status) != 0) {
+    std::string why = last_line(created.err);
+    fail(ErrorKind::runtime, "{} create failed: {}", run.cli, why.empty() ? "no error message" : why);
+  }
+  std::string first_id = last_line(created.out);
+  json inspect;
+  {
+    OwnedContainer original(engine, first_id);
+    inspect = inspect_container(engine, first_id);
+  }  // removed: it was never started
+
+  SessionResult result;
+  result.config = inspect;
+
+  // 2. Re-create it from its full configuration, with the sensor as entrypoint.
+  json body = inspect.at("Config");
+  body["HostConfig"] = inspect.at("HostConfig");
+  json& hc = body["HostConfig"];
+  if (!run.has("hostname")) body.erase("Hostname");
+  hc["AutoRemove"] = false;  // sctrace removes it after collecting
+  if (opts.with_sensor) {
+    std::vector<std::string> cmd;
+    for (const char* key : {"Entrypoint", "Cmd"})
+      if (body.contains(key) && body[key].is_array())
+        for (const auto& a : body[key]) cmd.push_back(a.get<std::string>());
+    if (cmd.empty()) fail(ErrorKind::usage, "the image {} has no ENTRYPOINT or CMD and none was given", run.image);
+    json ep = json::array({kSensorInContainer, "--out", std::string(kOutInContainer) + "/main.json", "--"});
+    for (auto& c : cmd) ep.push_back(c);
+    body["Entrypoint"] = ep;
+    body["Cmd"] = nullptr;
+    if (!hc.contains("Binds") || !hc["Binds"].is_array()) hc["Binds"] = json::array();
+    hc["Binds"].push_back(sensor + ":" + kSensorInContainer + ":ro");
+    hc["Binds"].push_back(dir.out() + ":" + kOutInContainer);
+    wrap_healthcheck(body);
+  }
+  if (!opts.seccomp_json.empty()) {
+    json secopts = json::array();
+    if (hc.contains("SecurityOpt") && hc["SecurityOpt"].is_array())
+      for (const auto& s : hc["SecurityOpt"])
+        if (s.get<std::string>().rfind("seccomp", 0) != 0) secopts.push_back(s);
+    secopts.push_back("seccomp=" + opts.seccomp_json);
+    hc["SecurityOpt"] = secopts;
+  }
+  std::string name;
+  if (run.name) name = *run.name;
+  OwnedContainer owned(engine, create_container(engine, body, name));
+  const std::string& id = owned.id();
+
+  install_interrupt_handlers();
+  auto interrupted = [] { return interrupt_count() > 0; };
+  auto start = Clock::now();
+  auto timed_out = [&] {
+    return opts.timeout_sec > 0 &&
+           Clock::now() - start > std::chrono::milliseconds(static_cast<int64_t>(opts.timeout_sec * 1000));
+  };
+
+  // 3. Start, attached unless the user asked for -d.
+  std::optional<Attached> attached;
+  if (!run.detach) {
+    attached.emplace(run.cli, id, run.interactive);
+    // docker start -a starts it; wait until it runs (or already ran).
+    auto until = Clock::now() + std::chrono::seconds(30);
+    while (Clock::now() < until) {
+      json st = inspect_container(engine, id).value("State", json::object());
+      if (st.value("Running", false) || st.value("StartedAt", "").rfind("0001", 0) != 0) break;
+      if (attached->done()) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  } else {
+    start_container(engine, id);
+    std::printf("%s\n", id.c_str());
+  }
+
+  bool service = !opts.probes.empty() || !opts.wait_ports.empty() || opts.duration_sec > 0;
+  if (service) {
+    ProbeTarget target = probe_target_from_inspect(inspect_container(engine, id));
+    target.container_id = id;
+    auto deadline = Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(opts.ready_timeout_sec * 1000));
+    auto fail_probe = [&](std::string what) {
+      result.probes_ok = false;
+      result.probe_failures.push_back(std::move(what));
+    };
+    std::vector<int> ports = opts.wait_ports;
+    for (const auto& p : opts.probes)
+      if (p.kind == ProbeKind::http) ports.push_back(p.port);
+    for (int port : ports) {
+      if (!wait_port(target, port, deadline, [&] { return interrupted() || !running(engine, id); })) {
+        if (interrupted()) break;
+        fail_probe(running(engine, id) ? fmt::format("port {} not ready after {} s", port, opts.ready_timeout_sec)
+                                       : fmt::format("the container exited before port {} was ready", port));
+        break;
+      }
+    }
+    int exec_n = 0;
+    for (const auto& p : opts.probes) {
+      if (!result.probes_ok || interrupted()) break;
+      if (!running(engine, id)) {
+        fail_probe(fmt::format("the container exited during probing (before {})", p.text));
+        break;
+      }
+      ProbeResult r;
+      switch (p.kind) {
+        case ProbeKind::http: r = run_http_probe(p, target); break;
+        case ProbeKind::cmd: r = run_cmd_probe(p.command, target); break;
+        case ProbeKind::exec: {
+          std::vector<std::string> argv = p.argv;
+          if (opts.with_sensor) {
+            std::vector<std::string> wrapped = {kSensorInContainer, "--out",
+                                                fmt::format("{}/exec-{}.json", kOutInContainer, exec_n++), "--"};
+            wrapped.insert(wrapped.end(), argv.begin(), argv.end());
+            argv = wrapped;
+          }
+          r = run_exec_probe(engine, argv, target);
+          break;
+        }
+        case ProbeKind::wait_port: r.ok = true; break;
+      }
+      std::fprintf(stderr, "sctrace: probe %s: %s%s%s\n", p.text.c_str(), r.ok ? "ok" : "FAILED",
+                   r.detail.empty() ? "" : " - ", r.detail.c_str());
+      if (!r.ok) fail_probe(fmt::format("probe {} failed: {}", p.text, r.detail));
+    }
+    auto until = Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(opts.duration_sec * 1000));
+    while (result.probes_ok && Clock::now() < until && !interrupted() && running(engine, id))
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    // Graceful stop: the shutdown path is recorded too.
+    stop_container(engine, id, 10);
+  } else {
+    // A batch container: traced until it exits.
+    while (running(engine, id)) {
+      if (interrupted() || timed_out()) {
+        result.timed_out = !interrupted();
+        stop_container(engine, id, 10);
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  if (interrupted()) {
+    stop_container(engine, id, 10);
+    result.interrupted = true;
+  }
+  auto code = wait_container(engine, id);
+  result.exit_code = code.value_or(-1);
+  if (attached) attached->finish(std::chrono::seconds(5));
+
+  // 4. Collect what the sensors wrote; the container goes with `owned`.
+  std::error_code ec;
+  std::vector<std::string> files;
+  for (const auto& e : fs::directory_iterator(dir.out(), ec))
+    if (e.path().extension() == ".json" && e.path().filename().string()[0] != '.') files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  for (const auto& f : files) result.recordings.push_back(read_file(f));
+  if (opts.with_sensor && result.recordings.empty())
+    fail(ErrorKind::runtime, "the sensor wrote no recording (container exit code {}); see the output above",
+         result.exit_code);
+  return result;
+}
+
+}  // namespace sctrace::container

@@ -1,0 +1,48 @@
+#pragma once
+// One traced (or enforced) container run: let the user's own `docker run`
+// line create the container, read its full configuration back through the
+// Engine API, re-create it with the in-container sensor as entrypoint, start
+// it, run the probes, stop it, collect the recordings and remove everything
+// it created.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "tracer/probes.h"
+
+namespace sctrace::container {
+
+struct SessionOptions {
+  std::vector<std::string> argv;  // docker run ... / podman run ...
+  std::vector<ProbeSpec> probes;  // in the order given (http, cmd, exec)
+  std::vector<int> wait_ports;
+  double ready_timeout_sec = 30;
+  double duration_sec = 0;   // keep the service up this long after the probes
+  double timeout_sec = 0;    // stop the container after this long (0 = none)
+  bool with_sensor = true;   // record through the sensor
+  std::string seccomp_json;  // when set: enforce this profile (--security-opt seccomp=...)
+  std::string sensor_path;   // host path of sctrace-sensor; empty = next to sctrace
+};
+
+struct SessionResult {
+  std::vector<std::string> recordings;  // JSON texts from the sensor(s)
+  int exit_code = 0;                    // the container's
+  bool probes_ok = true;
+  std::vector<std::string> probe_failures;
+  bool interrupted = false;
+  bool timed_out = false;
+  nlohmann::json config;  // the container's configuration as the user's line made it (inspect)
+};
+
+// Throws sctrace::Error for a bad line, a missing image, an unreachable daemon.
+SessionResult run_session(const SessionOptions& opts);
+
+// True when argv is a `docker run` / `podman run` line.
+bool is_container_run(const std::vector<std::string>& argv);
+
+// Where sctrace-sensor is: $SCTRACE_SENSOR, else beside the running binary.
+std::string default_sensor_path();
+
+}  // namespace sctrace::container
