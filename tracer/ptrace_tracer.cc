@@ -419,6 +419,9 @@ struct KillOnUnwind {
 
 ExitStatus PtraceTracer::run(const LaunchSpec& spec, EventSink& sink) {
   if (spec.argv.empty()) fail(ErrorKind::usage, "no command given");
+  // Interrupts from here on are about this run (one arriving while the child
+  // is being attached is acted on as soon as the wait loop starts).
+  const int interrupts_before = interrupt_count();
   ChildOptions opts;
   opts.wait_for_release = true;
   opts.no_new_privs = spec.no_new_privs;
@@ -447,7 +450,6 @@ ExitStatus PtraceTracer::run(const LaunchSpec& spec, EventSink& sink) {
 
   PtraceEngine engine(real_sys(), sink, pid);
   KillOnUnwind guard{engine};
-  const int interrupts_before = interrupt_count();
   const bool has_deadline = spec.timeout.count() > 0;
   const auto deadline = std::chrono::steady_clock::now() + spec.timeout;
   bool forwarded = false;
@@ -473,6 +475,7 @@ ExitStatus PtraceTracer::run(const LaunchSpec& spec, EventSink& sink) {
     Ticker ticker(std::chrono::milliseconds(has_deadline && spec.timeout.count() < 100 ? 10 : 100));
     std::vector<std::pair<pid_t, int>> batch;
     child.release();
+    check();
     while (!engine.done()) {
       if (g_tick != 0) {
         g_tick = 0;

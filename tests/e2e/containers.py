@@ -281,6 +281,26 @@ def http_request(url, data=None, method=None, timeout=10.0):
         return e.code, e.read()
 
 
+def containers_with_label(key, value, docker=None):
+    """IDs of every container (running or not) labelled key=value."""
+    p = run_docker("ps", "-a", "-q", "--no-trunc", "--filter", f"label={key}={value}", docker=docker,
+                   check=False, timeout=60)
+    return [l.strip() for l in p.stdout.splitlines() if l.strip()]
+
+
+def remove_containers_with_label(key, value, docker=None):
+    """Removes (by ID) every container labelled key=value; returns their IDs.
+    Only for labels a test made unique to itself."""
+    ids = containers_with_label(key, value, docker)
+    for cid in ids:
+        remove_container(cid, docker)
+    return ids
+
+
+def image_exists(ref, docker=None):
+    return run_docker("image", "inspect", ref, docker=docker, check=False, timeout=60).returncode == 0
+
+
 def _self_check():
     """Builds a tiny image with every client found, checks its config, runs the
     http_server sample from it if SCTRACE_SAMPLES has one, removes everything."""

@@ -1,0 +1,175 @@
+"""Container mode when things go wrong, and exec probes.
+
+  - a missing image (`--pull never`, no registry needed): fails fast, one
+    line `sctrace: error: ...`, exit 2, no profile written;
+  - the daemon unreachable (DOCKER_HOST to a socket that does not exist):
+    the same;
+  - an invalid docker flag: the same;
+  - a container that exits before its probed port is ready (batch with an
+    http probe), and a server that never listens on the probed port
+    (http_server told to use another one): the probe failure is reported,
+    exit 1, the container is gone;
+  - `--exec-probe /batch` inside the http_server image: the batch's file
+    operations (mkdirat, fsync, unlinkat), which the server never makes,
+    are in the recording (and are not without the exec probe); an exec probe
+    that exits non-zero fails the run.
+After each case no container with this test's label is left.
+
+Skips (loudly) only when `docker info` fails and CI is not "true".
+"""
+import os
+import re
+import shutil
+import uuid
+
+import containers as ct
+import sctrace_e2e as e2e
+
+c = e2e.Checks("container_errors")
+
+info = e2e.run(["docker", "info"], timeout=60) if shutil.which("docker") else None
+if info is None or info.returncode != 0:
+    detail = info.describe() if info else "docker is not in PATH"
+    if os.environ.get("CI") == "true":
+        c.fatal("docker is usable (docker info); CI=true so this cannot be skipped", detail)
+    e2e.skip("container_errors", "docker info failed and CI is not 'true':\n" + detail)
+
+LABEL_KEY = "sctrace-test"
+LABEL_VALUE = f"errors-{uuid.uuid4().hex}"
+LABEL = f"{LABEL_KEY}={LABEL_VALUE}"
+FAST = 30  # seconds an error must take at most
+
+
+def no_leftovers(case):
+    left = ct.containers_with_label(LABEL_KEY, LABEL_VALUE)
+    c.check(not left, f"{case}: no container with this test's label is left", "\n".join(left))
+    ct.remove_containers_with_label(LABEL_KEY, LABEL_VALUE)
+
+
+def check_one_line_error(case, r, prof, pattern=None):
+    lines = r.stderr_lines()
+    c.check(r.returncode == 2, f"{case}: exit code 2", r.describe())
+    c.check(len(lines) == 1 and lines[0].startswith("sctrace: error: "),
+            f"{case}: exactly one stderr line, 'sctrace: error: ...'", r.describe())
+    if pattern:
+        c.check(bool(lines) and re.search(pattern, lines[-1], re.I), f"{case}: the error says /{pattern}/",
+                r.describe())
+    c.check(r.elapsed <= FAST, f"{case}: fails within {FAST}s ({r.elapsed:.1f}s)")
+    c.check(not os.path.exists(prof), f"{case}: no profile written")
+
+
+images = []
+try:
+    server = ct.build_scratch_image({"/http_server": e2e.sample("http_server"), "/batch": e2e.sample("batch")},
+                                    name="errors-http", entrypoint=["/http_server"], expose=[8080])
+    images.append(server)
+    batch = ct.build_scratch_image({"/batch": e2e.sample("batch")}, name="errors-batch", entrypoint=["/batch"])
+    images.append(batch)
+
+    with e2e.tempdir("container-errors") as tmp:
+        prof = os.path.join(tmp, "p.json")
+        rec = os.path.join(tmp, "r.json")
+
+        def fresh():
+            for p in (prof, rec):
+                if os.path.exists(p):
+                    os.unlink(p)
+
+        # --- a missing image
+        missing = f"sctrace-missing-{uuid.uuid4().hex[:8]}/x:1"
+        fresh()
+        r = e2e.sctrace("run", "-o", prof, "--", "docker", "run", "--rm", "--pull", "never", "--label", LABEL,
+                        missing, timeout=120)
+        check_one_line_error("missing image", r, prof, r"no such image|not found|missing|" + re.escape(missing))
+        no_leftovers("missing image")
+        fresh()
+        r = e2e.sctrace("verify", "--profile", os.path.join(e2e.SOURCE, "templates", "docker-default.json"),
+                        "--", "docker", "run", "--rm", "--pull", "never", "--label", LABEL, missing, timeout=120)
+        c.check(r.returncode == 2 and len(r.stderr_lines()) >= 1
+                and any(l.startswith("sctrace: error: ") for l in r.stderr_lines()),
+                "missing image: verify fails with exit 2 and an error line", r.describe())
+        no_leftovers("missing image (verify)")
+
+        # --- the daemon unreachable
+        fresh()
+        env = dict(os.environ, DOCKER_HOST=f"unix:///tmp/sctrace-nonexistent-{uuid.uuid4().hex[:8]}.sock")
+        r = e2e.sctrace("run", "-o", prof, "--", "docker", "run", "--rm", "--label", LABEL, batch.tag,
+                        timeout=120, env=env)
+        check_one_line_error("daemon down", r, prof, r"daemon|docker|socket|connect")
+        no_leftovers("daemon down")
+
+        # --- an invalid docker flag
+        fresh()
+        r = e2e.sctrace("run", "-o", prof, "--", "docker", "run", "--rm", "--no-such-flag", "--label", LABEL,
+                        batch.tag, timeout=120)
+        check_one_line_error("invalid docker flag", r, prof, r"no-such-flag|unknown flag|flag")
+        no_leftovers("invalid docker flag")
+
+        # --- the container exits before the probed port is ready
+        fresh()
+        r = e2e.sctrace("run", "-o", prof, "--ready-timeout", "60", "--http-probe", "8080/", "--",
+                        "docker", "run", "--rm", "--label", LABEL, "-p", "127.0.0.1::8080", batch.tag, timeout=180)
+        c.check(r.returncode == 1, "container exits during probing: exit code 1", r.describe())
+        c.check(re.search(r"^sctrace: .*exited", r.stderr, re.M) and not re.search(r"^sctrace: error", r.stderr,
+                                                                                  re.M),
+                "container exits during probing: the failure says the container exited", r.describe())
+        c.check(r.elapsed < 50, f"container exits during probing: noticed before the ready timeout "
+                                f"({r.elapsed:.1f}s < 50s)", r.describe())
+        no_leftovers("container exits during probing")
+
+        # --- the server never listens on the probed port
+        fresh()
+        r = e2e.sctrace("run", "-o", prof, "--recording", rec, "--ready-timeout", "3", "--http-probe", "8080/",
+                        "--", "docker", "run", "--rm", "--label", LABEL, "-p", "127.0.0.1::8080", server.tag,
+                        "9999", timeout=180)
+        c.check(r.returncode == 1, "server on the wrong port: exit code 1", r.describe())
+        c.check(re.search(r"^sctrace: .*8080.*not ready", r.stderr, re.M), "server on the wrong port: "
+                "the failure names the port that was not ready", r.describe())
+        c.check("listening on 9999" in r.stdout, "server on the wrong port: its output passed through",
+                r.describe())
+        rj = e2e.load_json(rec)
+        c.check(rj is not None and rj.get("complete") is False,
+                "server on the wrong port: the recording is marked incomplete",
+                f"complete={(rj or {}).get('complete')!r}")
+        no_leftovers("server on the wrong port")
+
+        # --- exec probes: the exec'd program is traced too
+        def exec_run(*probe_args):
+            fresh()
+            return e2e.sctrace("run", "-o", prof, "--recording", rec, "--http-probe", "8080/", *probe_args, "--",
+                               "docker", "run", "--rm", "--label", LABEL, "-p", "127.0.0.1::8080", server.tag,
+                               timeout=300)
+
+        batch_only = {"mkdirat", "fsync", "unlinkat"}
+        r = exec_run()
+        base = e2e.recorded_names(e2e.load_json(rec))
+        c.check(r.returncode == 0 and base and not (batch_only & base),
+                f"control: without the exec probe the recording has none of {sorted(batch_only)}",
+                r.describe() + f"\nrecorded: {sorted(base)}")
+        no_leftovers("no exec probe")
+
+        r = exec_run("--exec-probe", "/batch")
+        recording = e2e.load_json(rec)
+        names = e2e.recorded_names(recording)
+        c.check(r.returncode == 0 and re.search(r"^sctrace: probe /batch: ok", r.stderr, re.M),
+                "--exec-probe /batch runs and passes", r.describe())
+        c.check(batch_only <= names, f"the exec'd batch's {sorted(batch_only)} are in the recording",
+                f"missing: {sorted(batch_only - names)}")
+        profile = e2e.load_json(prof)
+        c.check(profile is not None and batch_only <= e2e.allowed_names(profile),
+                "and the profile allows them", sorted(batch_only - e2e.allowed_names(profile or {})))
+        c.check(recording is not None and recording.get("complete") is True, "the recording is complete",
+                f"complete={(recording or {}).get('complete')!r}")
+        no_leftovers("exec probe")
+
+        r = exec_run("--exec-probe", "/batch --danger=no-such-danger")
+        c.check(r.returncode == 1 and re.search(r"^sctrace: probe /batch --danger=no-such-danger: FAILED",
+                                                r.stderr, re.M),
+                "an exec probe that exits non-zero fails the run (exit 1)", r.describe())
+        no_leftovers("failing exec probe")
+finally:
+    no_leftovers("at the end")
+    for img in images:
+        img.remove()
+
+c.finish()

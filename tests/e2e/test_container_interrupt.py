@@ -1,0 +1,126 @@
+"""Ctrl-C during a container-mode run.
+
+`sctrace run --http-probe 8080/ --duration 30 -- docker run ... http_server`
+gets SIGINT about 2 s after its probes ran. It must stop within 15 s (not
+wait out the 30 s), write a valid JSON profile and a recording marked
+"complete": false, and leave no container behind (found by the unique label
+and --name this test gives it).
+
+Skips (loudly) only when `docker info` fails and CI is not "true".
+"""
+import os
+import queue
+import re
+import shutil
+import signal
+import subprocess
+import threading
+import time
+import uuid
+
+import containers as ct
+import sctrace_e2e as e2e
+
+c = e2e.Checks("container_interrupt")
+
+info = e2e.run(["docker", "info"], timeout=60) if shutil.which("docker") else None
+if info is None or info.returncode != 0:
+    detail = info.describe() if info else "docker is not in PATH"
+    if os.environ.get("CI") == "true":
+        c.fatal("docker is usable (docker info); CI=true so this cannot be skipped", detail)
+    e2e.skip("container_interrupt", "docker info failed and CI is not 'true':\n" + detail)
+
+LABEL_KEY = "sctrace-test"
+LABEL_VALUE = f"interrupt-{uuid.uuid4().hex}"
+NAME = ct.unique_name("sctrace-e2e-interrupt")
+
+
+def reader(stream, q, sink):
+    for raw in iter(stream.readline, b""):
+        line = raw.decode("utf-8", "replace")
+        sink.append(line)
+        q.put(line)
+    q.put(None)
+
+
+image = None
+proc = None
+try:
+    image = ct.build_scratch_image({"/http_server": e2e.sample("http_server")}, name="interrupt",
+                                   entrypoint=["/http_server"], expose=[8080])
+    with e2e.tempdir("container-interrupt") as tmp:
+        prof = os.path.join(tmp, "p.json")
+        rec = os.path.join(tmp, "r.json")
+        argv = [e2e.SCTRACE, "run", "-o", prof, "--recording", rec, "--http-probe", "8080/",
+                "--http-probe", "POST:8080/echo", "--duration", "30", "--",
+                "docker", "run", "--rm", "--name", NAME, "--label", f"{LABEL_KEY}={LABEL_VALUE}",
+                "-p", "127.0.0.1::8080", image.tag]
+        print("$ " + " ".join(argv))
+        start = time.monotonic()
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        err_lines, out_lines = [], []
+        q = queue.Queue()
+        threading.Thread(target=reader, args=(proc.stderr, q, err_lines), daemon=True).start()
+        threading.Thread(target=reader, args=(proc.stdout, queue.Queue(), out_lines), daemon=True).start()
+
+        # Wait until the probes ran (the POST one is the last).
+        probed = False
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                line = q.get(timeout=1)
+            except queue.Empty:
+                if proc.poll() is not None:
+                    break
+                continue
+            if line is None:
+                break
+            if re.match(r"sctrace: probe POST:8080/echo: ok", line):
+                probed = True
+                break
+        if not c.check(probed, "the probes ran and passed before the interrupt",
+                       "".join(err_lines[-40:]) + "".join(out_lines[-20:])):
+            raise RuntimeError("no probe")
+        c.check(bool(ct.containers_with_label(LABEL_KEY, LABEL_VALUE)),
+                "the traced container is running (found by its label)")
+        time.sleep(2)
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        try:
+            rc = proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            rc = None
+        took = time.monotonic() - sent
+        time.sleep(0.3)  # let the readers drain
+        detail = f"exit code {rc}, {took:.1f}s after SIGINT, {time.monotonic() - start:.1f}s in all\nstderr:\n" \
+                 + "".join(err_lines[-40:]) + "stdout:\n" + "".join(out_lines[-20:])
+        c.check(rc is not None and took <= 15, f"sctrace exits within 15 s of SIGINT ({took:.1f}s, exit {rc})",
+                detail)
+        c.check(rc is not None and rc != 2 and not any(l.startswith("sctrace: error") for l in err_lines),
+                "no sctrace error on the way out (exit code not 2)", detail)
+        profile = e2e.load_json(prof)
+        c.check(isinstance(profile, dict) and profile.get("defaultAction") and profile.get("syscalls"),
+                "the profile file is valid JSON with rules", repr(e2e.read_bytes(prof))[:500])
+        recording = e2e.load_json(rec)
+        c.check(isinstance(recording, dict) and recording.get("complete") is False,
+                'the recording says "complete": false',
+                f"complete={(recording or {}).get('complete')!r}" if recording else repr(e2e.read_bytes(rec))[:500])
+        names = e2e.recorded_names(recording)
+        c.check({"accept4", "bind", "listen"} <= names, "the recording has what the server did before the stop",
+                sorted(names))
+        c.check(any("interrupt" in l for l in err_lines), "sctrace says it was interrupted", detail)
+except RuntimeError:
+    pass
+finally:
+    if proc is not None and proc.poll() is None:
+        proc.kill()
+        proc.wait()
+    left = ct.containers_with_label(LABEL_KEY, LABEL_VALUE)
+    named = ct.run_docker("ps", "-a", "-q", "--filter", f"name=^/{NAME}$", check=False).stdout.split()
+    c.check(not left and not named, f"no container of this run is left (label {LABEL_VALUE}, name {NAME})",
+            "\n".join(left + named))
+    ct.remove_containers_with_label(LABEL_KEY, LABEL_VALUE)
+    if image:
+        image.remove()
+
+c.finish()
