@@ -1,6 +1,7 @@
 // Container mode of run and verify: `sctrace run [probes] -- docker run ...`.
 #include <linux/seccomp.h>
 
+#include <csignal>
 #include <cstdio>
 
 #include "cli/commands.h"
@@ -12,6 +13,7 @@
 #include "profile/recording.h"
 #include "profile/templates.h"
 #include "tracer/container/session.h"
+#include "tracer/interrupt.h"
 
 namespace sctrace::cli {
 
@@ -42,9 +44,6 @@ MinimizeOptions minimize_options_for(const nlohmann::json& inspect) {
     for (auto& ch : c) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
     return c.rfind("CAP_", 0) == 0 ? c : "CAP_" + c;
   };
-  if (hc.value("Privileged", false)) {
-    m.ctx.caps.insert("CAP_ALL");
-  }
   if (hc.contains("CapDrop") && hc["CapDrop"].is_array())
     for (const auto& c : hc["CapDrop"]) {
       std::string n = norm(c.get<std::string>());
@@ -85,6 +84,11 @@ int cmd_run_container(const Options& o, const SeccompProfile& tmpl) {
   if (res.interrupted) say("interrupted: the container was stopped and removed; the profile is incomplete");
   say(fmt::format("wrote {}{}{}", o.output, o.recording.empty() ? "" : " and " + o.recording,
                   rec.complete ? "" : " (incomplete recording)"));
+  if (res.timed_out) say(fmt::format("the container was stopped at the --timeout of {} s", o.timeout_sec));
+  // Like a shell: 128+signal when interrupted, 124 (timeout(1)'s code) when
+  // the time limit stopped it, 1 when a probe failed.
+  if (res.interrupted) return 128 + (last_interrupt_signal() ? last_interrupt_signal() : SIGINT);
+  if (res.timed_out) return 124;
   if (!res.probes_ok) return 1;
   return res.exit_code;
 }

@@ -1,5 +1,6 @@
 #include <cstdio>
 
+#include "cli/backend.h"
 #include "cli/commands.h"
 #include "core/error.h"
 #include "core/atomic_file.h"
@@ -26,14 +27,22 @@ SeccompProfile load_profile_file(const std::string& path) { return parse_profile
 int cmd_run(const Options& o) {
   // Everything that can be refused is refused before the workload starts.
   SeccompProfile tmpl = load_template(o.template_path);
-  if (is_container_line(o.workload)) return cmd_run_container(o, tmpl);
+  if (is_container_line(o.workload)) {
+    if (backend_name(o.backend) == "notify" && is_podman_line(o.workload)) return cmd_run_podman(o, tmpl);
+    return cmd_run_container(o, tmpl);
+  }
   if (!o.probes.empty() || !o.wait_ports.empty() || o.duration_sec > 0)
     fail(ErrorKind::usage, "probe options need a container line (sctrace run [probes] -- docker run ...)");
   check_writable(o.output);
   if (!o.recording.empty()) check_writable(o.recording);
 
+  std::string why;
+  auto tracer = choose_backend(o.backend, why);
+  const std::string backend = backend_name(o.backend);
+  say(fmt::format("backend {} ({})", backend, why));
+
   Recording rec;
-  rec.backend = "ptrace";
+  rec.backend = backend;
   rec.commands.push_back(o.workload);
   RecordingSink sink(rec);
 
@@ -42,7 +51,6 @@ int cmd_run(const Options& o) {
   spec.timeout = std::chrono::milliseconds(static_cast<int64_t>(o.timeout_sec * 1000));
 
   install_interrupt_handlers();
-  auto tracer = make_ptrace_tracer();
   ExitStatus st = tracer->run(spec, sink);
 
   rec.complete = interrupt_count() == 0 && !st.timed_out;
@@ -55,7 +63,7 @@ int cmd_run(const Options& o) {
   MinimizeResult res = minimize(rec, tmpl, mopts);
   write_file_atomic(o.output, to_docker_json(res.profile));
 
-  say(fmt::format("traced {} syscalls in {} processes; backend ptrace", sink.events(), sink.processes()));
+  say(fmt::format("traced {} syscalls in {} processes; backend {}", sink.events(), sink.processes(), backend));
   std::fputs(summary_text(res).c_str(), stderr);
   say(fmt::format("wrote {}{}{}", o.output, o.recording.empty() ? "" : " and " + o.recording,
                   rec.complete ? "" : " (incomplete recording)"));

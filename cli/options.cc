@@ -57,6 +57,12 @@ std::vector<Options::Probe> probes_in_order(int argc, const char* const* argv) {
   return out;
 }
 
+void add_backend(CLI::App* sub, Options& o) {
+  sub->add_option("--backend", o.backend, "Recording backend: auto (= ptrace), ptrace, notify (seccomp user notification)")
+      ->check(CLI::IsMember({"auto", "ptrace", "notify"}))
+      ->capture_default_str();
+}
+
 void add_timeout(CLI::App* sub, Options& o) {
   sub->add_option("--timeout", o.timeout_sec, "Kill the workload after SEC seconds (0 = no limit)")
       ->check(CLI::NonNegativeNumber);
@@ -82,6 +88,7 @@ Options parse_args(int argc, const char* const* argv) {
   run->add_flag("--no-new-privileges", o.no_new_privileges,
                 "The container will run with no-new-privileges (smaller runtime baseline)");
   add_timeout(run, o);
+  add_backend(run, o);
   std::vector<std::string> http, cmd, exec;
   add_probe_options(run, o, http, cmd, exec);
   run->prefix_command();
@@ -96,6 +103,7 @@ Options parse_args(int argc, const char* const* argv) {
   CLI::App* verify = app.add_subcommand("verify", "Run COMMAND with the profile enforced and report denials");
   verify->add_option("--profile", o.profile, "Profile to enforce")->required();
   add_timeout(verify, o);
+  add_backend(verify, o);
   add_probe_options(verify, o, http, cmd, exec);
   verify->prefix_command();
 

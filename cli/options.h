@@ -17,6 +17,7 @@ struct Options {
   std::string template_path;
   bool no_new_privileges = false;
   double timeout_sec = 0;
+  std::string backend = "auto";  // run/verify: auto|ptrace|notify (cli/backend.h)
   std::vector<std::string> workload;  // after "--"
 
   // container mode (run and verify on a `docker run` / `podman run` line)

@@ -109,6 +109,21 @@ try:
         c.check({"accept4", "bind", "listen"} <= names, "the recording has what the server did before the stop",
                 sorted(names))
         c.check(any("interrupt" in l for l in err_lines), "sctrace says it was interrupted", detail)
+        c.check(rc == 128 + signal.SIGINT, f"exit code 130 like a shell after SIGINT (got {rc})", detail)
+
+        # --timeout stops a service that would otherwise run for its --duration.
+        tprof = os.path.join(tmp, "t.json")
+        trec = os.path.join(tmp, "t.rec.json")
+        targv = [e2e.SCTRACE, "run", "-o", tprof, "--recording", trec, "--http-probe", "8080/", "--duration", "30",
+                 "--timeout", "3", "--", "docker", "run", "--rm", "--label", f"{LABEL_KEY}={LABEL_VALUE}",
+                 "-p", "127.0.0.1::8080", image.tag]
+        res = e2e.run(targv, timeout=60)
+        c.check(res.returncode == 124 and res.elapsed < 20,
+                f"--timeout 3 stops the service: exit 124 in {res.elapsed:.1f}s (got {res.returncode})",
+                res.describe())
+        trecording = e2e.load_json(trec)
+        c.check(isinstance(trecording, dict) and trecording.get("complete") is False,
+                'the timed-out recording says "complete": false', res.describe())
 except RuntimeError:
     pass
 finally:

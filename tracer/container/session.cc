@@ -306,8 +306,8 @@ SessionResult run_session(const SessionOptions& opts) {
     for (const auto& p : opts.probes)
       if (p.kind == ProbeKind::http) ports.push_back(p.port);
     for (int port : ports) {
-      if (!wait_port(target, port, deadline, [&] { return interrupted() || !running(engine, id); })) {
-        if (interrupted()) break;
+      if (!wait_port(target, port, deadline, [&] { return interrupted() || timed_out() || !running(engine, id); })) {
+        if (interrupted() || timed_out()) break;
         fail_probe(running(engine, id) ? fmt::format("port {} not ready after {} s", port, opts.ready_timeout_sec)
                                        : fmt::format("the container exited before port {} was ready", port));
         break;
@@ -315,7 +315,7 @@ SessionResult run_session(const SessionOptions& opts) {
     }
     int exec_n = 0;
     for (const auto& p : opts.probes) {
-      if (!result.probes_ok || interrupted()) break;
+      if (!result.probes_ok || interrupted() || timed_out()) break;
       if (!running(engine, id)) {
         fail_probe(fmt::format("the container exited during probing (before {})", p.text));
         break;
@@ -342,8 +342,9 @@ SessionResult run_session(const SessionOptions& opts) {
       if (!r.ok) fail_probe(fmt::format("probe {} failed: {}", p.text, r.detail));
     }
     auto until = Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(opts.duration_sec * 1000));
-    while (result.probes_ok && Clock::now() < until && !interrupted() && running(engine, id))
+    while (result.probes_ok && Clock::now() < until && !interrupted() && !timed_out() && running(engine, id))
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    result.timed_out = timed_out() && !interrupted();
     // Graceful stop: the shutdown path is recorded too.
     stop_container(engine, id, 10);
   } else {
