@@ -185,7 +185,7 @@ void wrap_healthcheck(json& config) {
   } else {
     return;
   }
-  json wrapped = json::array({"CMD", kSensorInContainer, "--out", std::string(kOutInContainer) + "/health.json",
+  json wrapped = json::array({"CMD", kSensorInContainer, "--out", std::string(kOutInContainer) + "/health-%p.json",
                               "--flush-ms", "100000", "--"});
   for (auto& c : cmd) wrapped.push_back(c);
   test = wrapped;

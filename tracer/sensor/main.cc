@@ -2,7 +2,7 @@
 // entrypoint (or under `docker exec`), traces the original command and all it
 // spawns, and writes the recording to a file the host collects.
 //
-//   sctrace-sensor --out FILE [--flush-ms N] -- COMMAND...
+//   sctrace-sensor --out FILE [--flush-ms N] -- COMMAND...   (%p in FILE: the sensor's pid)
 //
 // As PID 1 it forwards every termination signal to the workload (docker stop
 // sends SIGTERM to PID 1 only) and reaps orphans (the tracer's wait loop reaps
@@ -51,6 +51,9 @@ Args parse(int argc, char** argv) {
     }
   }
   for (; i < argc; ++i) a.command.emplace_back(argv[i]);
+  // "%p" in the output name becomes the sensor's pid, so repeated runs of
+  // the same healthcheck each leave their own recording.
+  if (auto pos = a.out.find("%p"); pos != std::string::npos) a.out.replace(pos, 2, std::to_string(::getpid()));
   if (a.out.empty() || a.command.empty())
     sctrace::fail(sctrace::ErrorKind::usage, "usage: sctrace-sensor --out FILE [--flush-ms N] -- COMMAND...");
   return a;
