@@ -1,17 +1,27 @@
 // Container mode of run and verify: `sctrace run [probes] -- docker run ...`.
 #include <linux/seccomp.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <optional>
 
 #include "cli/commands.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "profile/emit/report.h"
 #include "profile/emit/summary.h"
+#include "profile/hardening.h"
 #include "profile/filter.h"
 #include "profile/minimizer.h"
 #include "profile/recording.h"
 #include "profile/templates.h"
+#include "tracer/container/docker_args.h"
+#include "tracer/container/engine.h"
 #include "tracer/container/session.h"
 #include "tracer/interrupt.h"
 
@@ -62,11 +72,150 @@ MinimizeOptions minimize_options_for(const nlohmann::json& inspect) {
   return m;
 }
 
+
+// The user's line as the hardening rewrite sees it.
+RunLine run_line_of(const std::vector<std::string>& argv) {
+  container::DockerRun run = container::parse_docker_run(argv);
+  RunLine l;
+  l.prefix.push_back(run.cli);
+  l.prefix.insert(l.prefix.end(), run.command.begin(), run.command.end());
+  for (const auto& f : run.flags) l.options.push_back({f.name, f.value});
+  l.image = run.image;
+  l.args = run.args;
+  return l;
+}
+
+// Docker >= 20.10 sets net.ipv4.ip_unprivileged_port_start=0 in every
+// container network namespace it creates (moby #41030); podman does not.
+bool daemon_allows_low_ports(const std::vector<std::string>& argv) {
+  if (container::cli_flavor(argv.at(0)) != container::CliFlavor::docker) return false;
+  try {
+    container::Engine e;
+    std::string v = e.version_info().value("Version", "");
+    int major = 0, minor = 0;
+    if (std::sscanf(v.c_str(), "%d.%d", &major, &minor) != 2) return false;
+    return major > 20 || (major == 20 && minor >= 10);
+  } catch (const Error&) {
+    return false;
+  }
+}
+
+std::string joined(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& a : v) out += (out.empty() ? "" : " ") + a;
+  return out;
+}
+
+// The verification loop: the hardened command through the same probes, no
+// sensor. When it fails, what the plan took away is given back one item at a
+// time; once it passes, each added capability is taken out once more to see
+// whether the workload really needs it.
+void verify_hardening(const Options& o, const RunLine& line, const container::SessionResult& traced,
+                      HardeningReport& rep, container::SessionOptions base) {
+  auto passes = [&](const HardeningPlan& p, const std::string& what) {
+    container::SessionOptions s = base;
+    s.argv = hardened_argv(line, p, traced.config);
+    s.with_sensor = false;
+    say(fmt::format("verify hardening ({}): {}", what, joined(s.argv)));
+    try {
+      container::SessionResult r = container::run_session(s);
+      bool ok = r.probes_ok && !r.interrupted && !r.timed_out && r.exit_code == traced.exit_code;
+      say(fmt::format("verify hardening ({}): {} (exit {}, probes {})", what, ok ? "passed" : "failed", r.exit_code,
+                      r.probes_ok ? "ok" : "failed"));
+      return ok;
+    } catch (const Error& e) {
+      say(fmt::format("verify hardening ({}): failed: {}", what, e.what()));
+      return false;
+    }
+  };
+  // The hardened command passes secret-looking variables by name only
+  // (-e NAME): docker reads them from this process's environment.
+  for (const auto& opt : line.options)
+    if ((opt.name == "env" || opt.name == "e") && opt.value && opt.value->find('=') != std::string::npos) {
+      std::string n = opt.value->substr(0, opt.value->find('='));
+      std::string v = opt.value->substr(opt.value->find('=') + 1);
+      if (looks_like_secret(n, v)) ::setenv(n.c_str(), v.c_str(), 1);
+    }
+  HardeningPlan plan = rep.plan;
+  std::vector<std::string> learnt;
+  if (!passes(plan, "as recommended")) {
+    // Candidates to give back, least costly to security first.
+    std::vector<std::pair<std::string, std::function<void(HardeningPlan&)>>> cands;
+    if (plan.set_memory || plan.set_cpus || plan.set_pids)
+      cands.push_back({"no resource limits", [](HardeningPlan& p) { p.set_memory = p.set_cpus = p.set_pids = false; }});
+    if (plan.read_only) cands.push_back({"a writable root filesystem", [](HardeningPlan& p) { p.read_only = false; }});
+    if (plan.user) cands.push_back({"running as root", [](HardeningPlan& p) { p.user.reset(); }});
+    for (const auto& c : rep.cap_drop)
+      cands.push_back({"CAP_" + c, [c](HardeningPlan& p) {
+                         p.cap_add.push_back(c);
+                         std::sort(p.cap_add.begin(), p.cap_add.end());
+                       }});
+    bool fixed = false;
+    for (const auto& [what, apply] : cands) {
+      HardeningPlan p = plan;
+      apply(p);
+      if (passes(p, "with " + what)) {
+        plan = p;
+        learnt.push_back(fmt::format("the workload needs {}", what));
+        fixed = true;
+        break;
+      }
+    }
+    if (!fixed) {
+      // Cumulatively, in the same order.
+      HardeningPlan p = plan;
+      for (const auto& [what, apply] : cands) {
+        apply(p);
+        learnt.push_back(what);
+        if (passes(p, "with " + joined(learnt))) {
+          plan = p;
+          fixed = true;
+          break;
+        }
+      }
+      if (!fixed) {
+        rep.notes.push_back("verification: the hardened command did not pass even with everything given back; "
+                            "the recommendation above is unverified");
+        return;
+      }
+      learnt = {fmt::format("the workload needs all of: {}", joined(learnt))};
+    }
+  }
+  // Prune: a recommended capability the workload passes without is not needed.
+  for (const auto& c : std::vector<std::string>(plan.cap_add)) {
+    HardeningPlan p = plan;
+    p.cap_add.erase(std::find(p.cap_add.begin(), p.cap_add.end(), c));
+    if (passes(p, "without CAP_" + c)) {
+      plan = p;
+      learnt.push_back(fmt::format("CAP_{} is not needed after all (the run passed without it)", c));
+    } else {
+      learnt.push_back(fmt::format("CAP_{} confirmed (the run fails without it)", c));
+    }
+  }
+  for (const auto& l : learnt) rep.notes.push_back("verification: " + l);
+  rep.notes.push_back("verification: the hardened command passed");
+  rep.plan = plan;
+  std::vector<std::string> had = rep.cap_add;
+  had.insert(had.end(), rep.cap_drop.begin(), rep.cap_drop.end());
+  rep.cap_add = plan.cap_add;
+  rep.cap_drop.clear();
+  for (const auto& c : had)
+    if (std::find(plan.cap_add.begin(), plan.cap_add.end(), c) == plan.cap_add.end()) rep.cap_drop.push_back(c);
+  std::sort(rep.cap_drop.begin(), rep.cap_drop.end());
+  rep.cap_drop.erase(std::unique(rep.cap_drop.begin(), rep.cap_drop.end()), rep.cap_drop.end());
+  rep.hardened_command = hardened_argv(line, plan, traced.config);
+  rep.compose_yaml = compose_yaml(plan, line, traced.config);
+  rep.k8s_yaml = k8s_security_context_yaml(plan);
+  (void)o;
+}
+
 }  // namespace
 
 int cmd_run_container(const Options& o, const SeccompProfile& tmpl) {
   check_writable(o.output);
   if (!o.recording.empty()) check_writable(o.recording);
+  if (!o.report_json.empty()) check_writable(o.report_json);
+  if (!o.sarif.empty()) check_writable(o.sarif);
   container::SessionResult res = container::run_session(session_options(o));
 
   Recording rec;
@@ -85,11 +234,42 @@ int cmd_run_container(const Options& o, const SeccompProfile& tmpl) {
   say(fmt::format("wrote {}{}{}", o.output, o.recording.empty() ? "" : " and " + o.recording,
                   rec.complete ? "" : " (incomplete recording)"));
   if (res.timed_out) say(fmt::format("the container was stopped at the --timeout of {} s", o.timeout_sec));
+
+  // Least privilege beyond seccomp: capabilities, the line's weak spots, the
+  // hardened command.
+  bool complete_run = !res.interrupted && !res.timed_out;
+  std::optional<Severity> fail_on = o.fail_on.empty() ? std::nullopt : severity_from_name(o.fail_on);
+  size_t failing = 0;
+  if (complete_run) {
+    RunLine line = run_line_of(o.workload);
+    HardeningInput hin;
+    hin.recording = &rec;
+    hin.inspect = &res.config;
+    hin.tmpl = &tmpl;
+    hin.line = line;
+    hin.seccomp_profile_path = std::filesystem::absolute(o.output).string();
+    hin.changes = res.changes;
+    hin.unprivileged_low_ports = daemon_allows_low_ports(o.workload);
+    HardeningReport hr = analyze_hardening(hin);
+    if (o.verify_hardening && res.probes_ok) verify_hardening(o, line, res, hr, session_options(o));
+    std::fputs(report_text(hr, ::isatty(STDERR_FILENO) == 1).c_str(), stderr);
+    if (!o.report_json.empty()) write_file_atomic(o.report_json, report_json(hr));
+    if (!o.sarif.empty()) write_file_atomic(o.sarif, report_sarif(hr));
+    if (!o.report_json.empty() || !o.sarif.empty())
+      say(fmt::format("wrote {}", o.report_json.empty() ? o.sarif
+                                  : o.sarif.empty() ? o.report_json : o.report_json + " and " + o.sarif));
+    if (fail_on) failing = count_at_or_above(hr, *fail_on);
+  }
   // Like a shell: 128+signal when interrupted, 124 (timeout(1)'s code) when
   // the time limit stopped it, 1 when a probe failed.
   if (res.interrupted) return 128 + (last_interrupt_signal() ? last_interrupt_signal() : SIGINT);
   if (res.timed_out) return 124;
   if (!res.probes_ok) return 1;
+  // --fail-on: 1 when the run itself succeeded but a finding reached the threshold.
+  if (res.exit_code == 0 && failing > 0) {
+    say(fmt::format("{} finding{} at or above --fail-on {}", failing, failing == 1 ? "" : "s", o.fail_on));
+    return 1;
+  }
   return res.exit_code;
 }
 

@@ -31,6 +31,12 @@ struct Options {
   double ready_timeout_sec = 30;
   double duration_sec = 0;
 
+  // run, container mode: the hardening report (profile/hardening.h)
+  std::string report_json;     // --report-json FILE
+  std::string sarif;           // --sarif FILE
+  std::string fail_on;         // --fail-on high|medium|low ("" = never)
+  bool verify_hardening = false;  // --verify-hardening: re-run with the hardened flags
+
   // merge
   std::string merge_profile;
   std::vector<std::string> inputs;

@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <seccomp.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -53,23 +54,28 @@ class ForwardingHandler : public NotifyHandler {
   explicit ForwardingHandler(EventSink& sink) : sink_(sink) {}
 
   NotifyDecision on_notify(const SyscallEvent& ev) override {
+    // The launcher installs the filter and then still waits on its ack pipe
+    // (tracer/child_process.cc) before execve: those few syscalls are
+    // sctrace's, not the workload's. Recording starts at the first execve,
+    // as with ptrace; before it only the launcher exists.
+    if (!started_) {
+      if (ev.audit_arch != native_audit_ || ev.nr != SYS_execve) return {true, 0};
+      started_ = true;
+      first_pid_ = ev.pid ? ev.pid : ev.tid;
+    }
     const pid_t pid = ev.pid ? ev.pid : ev.tid;
     if (!exec_pending_.empty()) {
       auto it = exec_pending_.find(pid);
       if (it != exec_pending_.end()) {
+        // The first process's first execve replaces sctrace's own image: it
+        // counts even when the workload is /proc/self/exe again.
         std::string now = exe_of(pid);
-        if (!now.empty() && (now != it->second || first_exec_)) sink_.on_exec(pid, now);
-        first_exec_ = false;
+        if (!now.empty() && (now != it->second || pid == first_pid_)) sink_.on_exec(pid, now);
+        if (pid == first_pid_) first_pid_ = 0;
         exec_pending_.erase(it);
       }
     }
-    if (is_exec_cache(ev)) {
-      // The first process's first execve replaces sctrace's own image: it
-      // counts even when it runs /proc/self/exe again.
-      if (!seen_first_) first_exec_ = true;
-      exec_pending_[pid] = exe_of(pid);
-    }
-    seen_first_ = true;
+    if (is_exec_cache(ev)) exec_pending_[pid] = exe_of(pid);
     if (pids_.insert(pid).second) order_.push_back(pid);
     sink_.on_syscall(ev);
     return {true, 0};
@@ -96,8 +102,9 @@ class ForwardingHandler : public NotifyHandler {
   std::unordered_map<pid_t, std::string> exec_pending_;
   std::unordered_set<pid_t> pids_;
   std::vector<pid_t> order_;
-  bool seen_first_ = false;
-  bool first_exec_ = false;
+  const uint32_t native_audit_ = arch::native();  // the launcher is sctrace, native
+  bool started_ = false;
+  pid_t first_pid_ = 0;  // until its first exec has been reported
 };
 
 class NotifyTracer final : public Tracer {

@@ -365,6 +365,13 @@ SessionResult run_session(const SessionOptions& opts) {
   auto code = wait_container(engine, id);
   result.exit_code = code.value_or(-1);
   if (attached) attached->finish(std::chrono::seconds(5));
+  // What the run changed in the root filesystem (for the read-only advice);
+  // an answer of null means nothing changed.
+  try {
+    json changes = engine.get("/containers/" + id + "/changes");
+    result.changes = changes.is_array() ? changes : json::array();
+  } catch (const Error&) {
+  }
 
   // 4. Collect what the sensors wrote; the container goes with `owned`.
   std::error_code ec;

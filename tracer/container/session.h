@@ -34,6 +34,9 @@ struct SessionResult {
   bool interrupted = false;
   bool timed_out = false;
   nlohmann::json config;  // the container's configuration as the user's line made it (inspect)
+  // GET /containers/ID/changes after the run ([{Path, Kind}], like `docker diff`); null when the daemon
+  // could not say.
+  nlohmann::json changes;
 };
 
 // Throws sctrace::Error for a bad line, a missing image, an unreachable daemon.

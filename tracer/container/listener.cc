@@ -1,0 +1,300 @@
+#include "tracer/container/listener.h"
+
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <unordered_map>
+
+#include "core/error.h"
+
+// Linux 6.6: wake the notifying task on the answering CPU (see tracer/notify.cc).
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
+#endif
+
+namespace sctrace::container {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// runc writes the whole state right after connecting; a peer that does not
+// finish within this is not runc.
+constexpr int kMessageTimeoutMs = 5000;
+// Container process states are a few KiB (podman adds annotations); a peer
+// that sends more is not speaking the protocol.
+constexpr size_t kMaxStateBytes = 1 << 20;
+constexpr size_t kMaxFds = 16;
+
+pid_t tgid_of(pid_t tid) {
+  std::string path = fmt::format("/proc/{}/status", tid);
+  FILE* f = std::fopen(path.c_str(), "re");
+  if (f == nullptr) return tid;
+  pid_t tgid = tid;
+  char line[256];
+  while (std::fgets(line, sizeof line, f) != nullptr) {
+    int v = 0;
+    if (std::sscanf(line, "Tgid: %d", &v) == 1) {
+      tgid = v;
+      break;
+    }
+  }
+  std::fclose(f);
+  return tgid;
+}
+
+// One container's listener fd and what answering on it needs.
+struct Served {
+  UniqueFd fd;
+  std::unordered_map<pid_t, pid_t> tgids;  // notifying tids are blocked while looked up: no reuse race
+};
+
+void serve_one(Served& s, NotifyHandler& handler, const seccomp_notif_sizes& sizes, std::vector<unsigned char>& req_buf,
+               std::vector<unsigned char>& resp_buf) {
+  req_buf.assign(std::max<size_t>(sizes.seccomp_notif, sizeof(seccomp_notif)), 0);
+  if (::ioctl(s.fd.get(), SECCOMP_IOCTL_NOTIF_RECV, req_buf.data()) < 0) {
+    // ENOENT: the task died or was interrupted between poll and here.
+    if (errno == ENOENT || errno == EINTR) return;
+    fail_errno(ErrorKind::runtime, errno, "SECCOMP_IOCTL_NOTIF_RECV");
+  }
+  seccomp_notif req;
+  std::memcpy(&req, req_buf.data(), sizeof req);
+  SyscallEvent ev;
+  ev.tid = static_cast<pid_t>(req.pid);
+  auto it = s.tgids.find(ev.tid);
+  if (it == s.tgids.end()) it = s.tgids.emplace(ev.tid, tgid_of(ev.tid)).first;
+  ev.pid = it->second;
+  ev.audit_arch = req.data.arch;
+  ev.nr = req.data.nr;
+  for (size_t i = 0; i < ev.args.size(); ++i) ev.args[i] = req.data.args[i];
+  ev.ip = req.data.instruction_pointer;
+  const NotifyDecision d = handler.on_notify(ev);
+
+  seccomp_notif_resp resp{};
+  resp.id = req.id;
+  if (d.allow) resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+  else resp.error = -(d.error > 0 ? d.error : EPERM);
+  resp_buf.assign(std::max<size_t>(sizes.seccomp_notif_resp, sizeof(seccomp_notif_resp)), 0);
+  std::memcpy(resp_buf.data(), &resp, sizeof resp);
+  for (;;) {
+    if (::ioctl(s.fd.get(), SECCOMP_IOCTL_NOTIF_SEND, resp_buf.data()) == 0) return;
+    if (errno == EINTR) continue;
+    if (errno == ENOENT) return;
+    fail_errno(ErrorKind::runtime, errno, "SECCOMP_IOCTL_NOTIF_SEND");
+  }
+}
+
+}  // namespace
+
+size_t parse_agent_state(const std::string& text, AgentConnection& out) {
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object())
+    fail(ErrorKind::runtime, "seccomp agent: the runtime sent something that is not JSON ({} bytes)", text.size());
+  out.state_json = text;
+  if (j.contains("pid") && j["pid"].is_number_integer()) out.pid = j["pid"].get<pid_t>();
+  if (j.contains("state") && j["state"].is_object() && j["state"].contains("id") && j["state"]["id"].is_string())
+    out.container_id = j["state"]["id"].get<std::string>();
+  if (j.contains("fds") && j["fds"].is_array()) {
+    const auto& fds = j["fds"];
+    for (size_t i = 0; i < fds.size(); ++i)
+      if (fds[i].is_string() && fds[i].get<std::string>() == "seccompFd") return i;
+  }
+  // runtime-spec before 1.0.2 final: {"fdIndexes": {"seccompFd": N}}.
+  if (j.contains("fdIndexes") && j["fdIndexes"].is_object() && j["fdIndexes"].contains("seccompFd") &&
+      j["fdIndexes"]["seccompFd"].is_number_unsigned())
+    return j["fdIndexes"]["seccompFd"].get<size_t>();
+  fail(ErrorKind::runtime, "seccomp agent: the container process state names no seccompFd");
+}
+
+SeccompAgent::SeccompAgent() {
+  const char* tmp = std::getenv("TMPDIR");
+  std::string tmpl = fmt::format("{}/sctrace-agent-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+  // sockaddr_un holds 108 bytes; a long TMPDIR falls back to /tmp.
+  if (tmpl.size() + 16 >= sizeof(sockaddr_un{}.sun_path)) tmpl = "/tmp/sctrace-agent-XXXXXX";
+  std::vector<char> buf(tmpl.begin(), tmpl.end());
+  buf.push_back('\0');
+  if (::mkdtemp(buf.data()) == nullptr) fail_errno(ErrorKind::io, errno, "creating the seccomp agent directory");
+  dir_ = buf.data();  // mkdtemp makes it 0700
+  socket_path_ = dir_ + "/agent.sock";
+  sock_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!sock_) {
+    ::rmdir(dir_.c_str());
+    fail_errno(ErrorKind::runtime, errno, "socket(AF_UNIX)");
+  }
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, socket_path_.c_str(), socket_path_.size() + 1);
+  if (::bind(sock_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(sock_.get(), 16) != 0) {
+    int e = errno;
+    ::unlink(socket_path_.c_str());
+    ::rmdir(dir_.c_str());
+    fail_errno(ErrorKind::runtime, e, fmt::format("listening on {}", socket_path_));
+  }
+  stop_fd_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!stop_fd_) fail_errno(ErrorKind::runtime, errno, "eventfd");
+}
+
+SeccompAgent::~SeccompAgent() {
+  if (thread_.joinable()) stop(std::chrono::milliseconds(0));
+  ::unlink(socket_path_.c_str());
+  ::rmdir(dir_.c_str());
+}
+
+void SeccompAgent::start(NotifyHandler& handler) {
+  thread_ = std::thread([this, &handler] {
+    try {
+      loop(handler);
+    } catch (const std::exception& e) {
+      errors_.push_back(e.what());
+    }
+  });
+}
+
+bool SeccompAgent::stop(std::chrono::milliseconds grace) {
+  if (!thread_.joinable()) return all_hung_up_;
+  grace_ms_ = grace.count();
+  uint64_t one = 1;
+  (void)!::write(stop_fd_.get(), &one, sizeof one);
+  thread_.join();
+  return all_hung_up_;
+}
+
+// Reads one connection: the runtime sends the state and the fds (maybe over
+// several sendmsg calls, the fds with the first).
+void SeccompAgent::accept_one(std::vector<UniqueFd>& listeners) {
+  UniqueFd conn(::accept4(sock_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+  if (!conn) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ECONNABORTED) return;
+    fail_errno(ErrorKind::runtime, errno, "accept on the seccomp agent socket");
+  }
+  std::string text;
+  std::vector<UniqueFd> fds;
+  const auto deadline = Clock::now() + std::chrono::milliseconds(kMessageTimeoutMs);
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0) fail(ErrorKind::runtime, "seccomp agent: the runtime did not finish its message");
+    pollfd p{conn.get(), POLLIN, 0};
+    int r = ::poll(&p, 1, static_cast<int>(left));
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) fail_errno(ErrorKind::runtime, errno, "poll");
+    if (r == 0) continue;
+    char data[16384];
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFds)];
+    iovec iov{data, sizeof data};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    ssize_t n = ::recvmsg(conn.get(), &msg, MSG_CMSG_CLOEXEC);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) fail_errno(ErrorKind::runtime, errno, "recvmsg on the seccomp agent socket");
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+      size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+      for (size_t i = 0; i < count; ++i) {
+        int fd;
+        std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+        fds.emplace_back(fd);
+      }
+    }
+    if (msg.msg_flags & MSG_CTRUNC) fail(ErrorKind::runtime, "seccomp agent: more fds than expected");
+    if (n == 0) break;
+    text.append(data, static_cast<size_t>(n));
+    if (text.size() > kMaxStateBytes) fail(ErrorKind::runtime, "seccomp agent: the state is too large");
+    // runc 1.1 sends everything in one sendmsg but never closes its end
+    // (it closes a dup of the socket and leaves the net.Conn to the garbage
+    // collector), so EOF cannot be the end of the message: a complete JSON
+    // document with the fds is.
+    if (!fds.empty() && nlohmann::json::accept(text)) break;
+  }
+  AgentConnection info;
+  size_t idx = parse_agent_state(text, info);
+  if (idx >= fds.size())
+    fail(ErrorKind::runtime, "seccomp agent: seccompFd is fd #{} but {} fds came", idx, fds.size());
+  uint64_t flags = SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP;
+  (void)::ioctl(fds[idx].get(), SECCOMP_IOCTL_NOTIF_SET_FLAGS, flags);  // 6.6+; slower without
+  listeners.push_back(std::move(fds[idx]));
+  connections_.push_back(std::move(info));
+}
+
+void SeccompAgent::loop(NotifyHandler& handler) {
+  seccomp_notif_sizes sizes{};
+  if (::syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) != 0)
+    fail_errno(ErrorKind::runtime, errno, "SECCOMP_GET_NOTIF_SIZES");
+  std::vector<Served> served;
+  std::vector<UniqueFd> fresh;
+  std::vector<unsigned char> req_buf, resp_buf;
+  bool stopping = false;
+  Clock::time_point deadline{};
+  std::vector<pollfd> pfds;
+
+  for (;;) {
+    if (stopping && Clock::now() >= deadline) break;
+    pfds.clear();
+    pfds.push_back({sock_.get(), POLLIN, 0});
+    pfds.push_back({stop_fd_.get(), POLLIN, 0});
+    for (auto& s : served) pfds.push_back({s.fd.get(), POLLIN, 0});
+    int timeout = -1;
+    if (stopping) {
+      auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
+      timeout = static_cast<int>(std::clamp<long long>(left, 0, 1000));
+    }
+    int r = ::poll(pfds.data(), pfds.size(), timeout);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) fail_errno(ErrorKind::runtime, errno, "poll");
+
+    // Listeners first: a container blocked on a notification is what keeps
+    // everything else waiting.
+    for (size_t i = 2; i < pfds.size(); ++i) {
+      Served& s = served[i - 2];
+      if (pfds[i].revents & POLLIN) {
+        try {
+          serve_one(s, handler, sizes, req_buf, resp_buf);
+          ++notifications_;
+        } catch (const std::exception& e) {
+          errors_.push_back(e.what());
+          s.fd.reset();
+        }
+      } else if (pfds[i].revents & (POLLHUP | POLLERR | POLLNVAL)) {
+        s.fd.reset();  // every task holding that filter is gone
+      }
+    }
+    served.erase(std::remove_if(served.begin(), served.end(), [](const Served& s) { return !s.fd; }), served.end());
+
+    if (pfds[0].revents & POLLIN) {
+      try {
+        accept_one(fresh);
+      } catch (const std::exception& e) {
+        errors_.push_back(e.what());
+      }
+      for (auto& f : fresh) served.push_back(Served{std::move(f), {}});
+      fresh.clear();
+      continue;  // look at the socket again before deciding to leave
+    }
+    if (!stopping && (pfds[1].revents & POLLIN)) {
+      stopping = true;
+      deadline = Clock::now() + std::chrono::milliseconds(grace_ms_.load());
+    }
+    if (stopping && served.empty()) break;
+  }
+  all_hung_up_ = served.empty();
+}
+
+}  // namespace sctrace::container
