@@ -39,7 +39,8 @@ int cmd_run(const Options& o) {
   std::string why;
   auto tracer = choose_backend(o.backend, why);
   const std::string backend = backend_name(o.backend);
-  say(fmt::format("backend {} ({})", backend, why));
+  // The default says nothing more than the final "backend ptrace" line does.
+  if (backend != "ptrace") say(fmt::format("backend {} ({})", backend, why));
 
   Recording rec;
   rec.backend = backend;

@@ -19,7 +19,38 @@ std::string dir_of(const std::string& path) {
 }
 }  // namespace
 
+namespace {
+
+void write_all(int fd, std::string_view data, const std::string& path) {
+  const char* p = data.data();
+  size_t left = data.size();
+  while (left > 0) {
+    ssize_t n = ::write(fd, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      fail_errno(ErrorKind::io, errno, fmt::format("cannot write {}", path));
+    }
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+}
+
+// Devices and pipes (-o /dev/stdout, -o /dev/null) are written in place:
+// renaming a temp file over them would replace the device node.
+bool is_special(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
+}
+
+}  // namespace
+
 void write_file_atomic(const std::string& path, std::string_view data) {
+  if (is_special(path)) {
+    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+    if (!fd) fail_errno(ErrorKind::io, errno, fmt::format("cannot write {}", path));
+    write_all(fd.get(), data, path);
+    return;
+  }
   std::string tmpl = dir_of(path) + "/." + std::filesystem::path(path).filename().string() + ".sctrace-XXXXXX";
   UniqueFd fd(::mkostemp(tmpl.data(), O_CLOEXEC));
   if (!fd) fail_errno(ErrorKind::io, errno, fmt::format("cannot write {}", path));
@@ -49,6 +80,10 @@ void check_writable(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
     fail(ErrorKind::io, "cannot write {}: is a directory", path);
+  if (is_special(path)) {
+    if (::access(path.c_str(), W_OK) != 0) fail_errno(ErrorKind::io, errno, fmt::format("cannot write {}", path));
+    return;
+  }
   std::string dir = dir_of(path);
   if (::access(dir.c_str(), W_OK | X_OK) != 0) fail_errno(ErrorKind::io, errno, fmt::format("cannot write {}", path));
 }

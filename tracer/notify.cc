@@ -223,6 +223,7 @@ ExitStatus run_with_notify(const LaunchSpec& spec, NotifyHandler& handler) {
   std::optional<Clock::time_point> deadline;
   if (spec.timeout.count() > 0) deadline = start + spec.timeout;
   bool killed = false;
+  bool timed_out = false;
   int interrupts_acted = 0;
   std::optional<int> wait_status;
   Clock::time_point drain_until{};
@@ -243,6 +244,7 @@ ExitStatus run_with_notify(const LaunchSpec& spec, NotifyHandler& handler) {
       if (deadline && now >= *deadline && !killed) {
         pidfd_signal(child.pidfd(), SIGKILL);
         killed = true;
+        timed_out = true;
       }
     } else if (now >= drain_until || interrupts > interrupts_acted) {
       break;
@@ -275,7 +277,9 @@ ExitStatus run_with_notify(const LaunchSpec& spec, NotifyHandler& handler) {
   // The error pipe is close-on-exec: an errno there means execve failed.
   if (int e = child.setup_errno(); e != 0)
     fail(e == ENOENT ? ErrorKind::not_found : ErrorKind::not_exec, "{}: {}", spec.argv.at(0), std::strerror(e));
-  return exit_status_from(*wait_status);
+  ExitStatus es = exit_status_from(*wait_status);
+  es.timed_out = timed_out;
+  return es;
 }
 
 }  // namespace sctrace

@@ -35,8 +35,10 @@ with e2e.tempdir("backends") as tmp:
             rec_path = os.path.join(tmp, f"{name}.{backend}.rec.json")
             r = e2e.sctrace("run", "--backend", backend, "-o", prof, "--recording", rec_path, "--", exe)
             c.check(r.returncode == 0, f"{name}: run --backend {backend} exits 0", r.describe())
-            c.check(f"sctrace: backend {backend} (" in r.stderr, f"{name}: says 'sctrace: backend {backend} (...)'",
-                    r.describe())
+            c.check(f"; backend {backend}\n" in r.stderr, f"{name}: says '...; backend {backend}'", r.describe())
+            if backend == "notify":
+                c.check("sctrace: backend notify (" in r.stderr, f"{name}: says 'sctrace: backend notify (...)'",
+                        r.describe())
             c.check(e2e.sctrace_lines_ok(r), f"{name}/{backend}: every stderr line starts with 'sctrace: '",
                     r.describe())
             rec = e2e.load_json(rec_path)
