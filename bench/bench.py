@@ -114,14 +114,17 @@ def main():
             plain, _, plain_all = median_of(cmd, args.runs)
             sct, sct_rss, sct_all = median_of([args.sctrace, "run", "-o", out_profile, "--", *cmd], args.runs,
                                                watch_rss=True)
+            ntf, _, ntf_all = median_of([args.sctrace, "run", "--backend", "notify", "-o", out_profile, "--", *cmd],
+                                        args.runs)
             st, _, st_all = median_of([strace, "-f", "-c", "-o", "/dev/null", "--", *cmd], args.runs)
             results.append({
                 "workload": label, "command": cmd, "runs": args.runs,
-                "untraced_s": plain, "sctrace_s": sct, "strace_s": st,
-                "sctrace_x": sct / plain, "strace_x": st / plain,
+                "untraced_s": plain, "sctrace_s": sct, "notify_s": ntf, "strace_s": st,
+                "sctrace_x": sct / plain, "notify_x": ntf / plain, "strace_x": st / plain,
                 "overhead_share": (sct - plain) / (st - plain) if st > plain else None,
+                "notify_overhead_share": (ntf - plain) / (st - plain) if st > plain else None,
                 "sctrace_peak_rss_kib": sct_rss,
-                "all_runs_s": {"untraced": plain_all, "sctrace": sct_all, "strace": st_all},
+                "all_runs_s": {"untraced": plain_all, "sctrace": sct_all, "notify": ntf_all, "strace": st_all},
             })
     finally:
         try:
@@ -129,11 +132,12 @@ def main():
         except OSError:
             pass
 
-    head = ["workload", "untraced", "sctrace", "strace", "sctrace x", "strace x",
-            "sctrace/strace overhead", "sctrace peak RSS"]
-    rows = [[r["workload"], f"{r['untraced_s']:.3f} s", f"{r['sctrace_s']:.3f} s", f"{r['strace_s']:.3f} s",
-             f"{r['sctrace_x']:.2f}", f"{r['strace_x']:.2f}",
-             f"{r['overhead_share']:.0%}" if r["overhead_share"] is not None else "n/a",
+    head = ["workload", "untraced", "sctrace ptrace", "sctrace notify", "strace", "ptrace x", "notify x", "strace x",
+            "ptrace/strace overhead", "notify/strace overhead", "sctrace peak RSS"]
+    share = lambda v: f"{v:.0%}" if v is not None else "n/a"
+    rows = [[r["workload"], f"{r['untraced_s']:.3f} s", f"{r['sctrace_s']:.3f} s", f"{r['notify_s']:.3f} s",
+             f"{r['strace_s']:.3f} s", f"{r['sctrace_x']:.2f}", f"{r['notify_x']:.2f}", f"{r['strace_x']:.2f}",
+             share(r["overhead_share"]), share(r["notify_overhead_share"]),
              f"{r['sctrace_peak_rss_kib'] / 1024:.1f} MiB" if r["sctrace_peak_rss_kib"] else "n/a"]
             for r in results]
     widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
