@@ -249,6 +249,7 @@ int cmd_run_container(const Options& o, const SeccompProfile& tmpl) {
     hin.line = line;
     hin.seccomp_profile_path = std::filesystem::absolute(o.output).string();
     hin.changes = res.changes;
+    hin.setid_files = res.setid_files;
     hin.unprivileged_low_ports = daemon_allows_low_ports(o.workload);
     HardeningReport hr = analyze_hardening(hin);
     if (o.verify_hardening && res.probes_ok) verify_hardening(o, line, res, hr, session_options(o));

@@ -998,7 +998,19 @@ HardeningReport analyze_hardening(const HardeningInput& in) {
         fmt::format("the container keeps capabilities it never used: {}", join(rep.cap_drop, ", ")),
         fmt::format("--cap-drop=ALL{}", rep.cap_add.empty() ? std::string() : " --cap-add=" + join(rep.cap_add, " --cap-add=")),
         true);
-  rep.notes.push_back("setuid/setgid binaries in the image are not scanned");
+  if (!in.setid_files) {
+    rep.notes.push_back("setuid/setgid binaries in the image were not scanned");
+  } else if (!in.setid_files->empty()) {
+    const auto& f = *in.setid_files;
+    std::vector<std::string> shown(f.begin(), f.begin() + static_cast<long>(std::min<size_t>(f.size(), 8)));
+    add("setid-binaries", Severity::medium,
+        fmt::format("{} setuid/setgid file{} in the image: {}{}", f.size(), f.size() == 1 ? "" : "s", join(shown, ", "),
+                    f.size() > shown.size() ? ", ..." : ""),
+        fmt::format("remove the bits when building the image (RUN chmod u-s,g-s {}); no-new-privileges keeps "
+                    "them from raising privileges meanwhile",
+                    join(shown, " ")),
+        false);
+  }
 
   std::stable_sort(rep.findings.begin(), rep.findings.end(), [](const Finding& a, const Finding& b) {
     return static_cast<int>(a.severity) < static_cast<int>(b.severity);

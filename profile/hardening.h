@@ -93,6 +93,8 @@ struct HardeningInput {
   // own network namespace (Docker >= 20.10), so binding a port < 1024 needs
   // no capability unless the container shares the host's network.
   bool unprivileged_low_ports = false;
+  // setuid/setgid files found in the container's filesystem; unset = not scanned.
+  std::optional<std::vector<std::string>> setid_files;
 };
 
 HardeningReport analyze_hardening(const HardeningInput& in);

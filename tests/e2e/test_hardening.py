@@ -140,6 +140,22 @@ with e2e.tempdir("hardening") as tmp, \
             c.check(p.returncode != 0, "batch: read-only without the tmpfs fails (the tmpfs is what makes it work)",
                     f"{p.returncode}\n{p.stdout}\n{p.stderr}")
 
+        c.check("setid-binaries" not in findings(brep), "batch: no setuid/setgid finding for an image without any",
+                findings(brep))
+        # 2b. an image with a setuid and a setgid file: named in one finding.
+        with ct.build_scratch_image([("/batch", e2e.sample("batch")), ("/bin/fakesu", b"not a shell", 0o4755),
+                                     ("/bin/fakewall", b"x", 0o2755), ("/bin/plain", b"x", 0o755)],
+                                    name="setid", entrypoint=["/batch"]) as setid:
+            srep_path = os.path.join(tmp, "setid-report.json")
+            r = e2e.sctrace("run", "-o", os.path.join(tmp, "setid.json"), "--report-json", srep_path, "--",
+                            "docker", "run", "--rm", "--label", LABEL, setid.tag, timeout=300)
+            srep = e2e.load_json(srep_path) or {}
+            sf = [f for f in srep.get("findings", []) if f["id"] == "setid-binaries"]
+            c.check(r.returncode == 0 and len(sf) == 1 and "/bin/fakesu" in sf[0]["message"]
+                    and "/bin/fakewall" in sf[0]["message"] and "/bin/plain" not in sf[0]["message"],
+                    "setuid/setgid files in the image are named in one finding, with the fix",
+                    f"{r.describe()}\n{sf}")
+
         # 3a. the bad line, host-namespace half (batch: nothing listens on the host).
         # Some hosts (a daemon inside a container without every capability) cannot
         # start --privileged containers at all; there the privileged finding is

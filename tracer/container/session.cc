@@ -19,6 +19,7 @@
 #include "tracer/child_process.h"
 #include "tracer/container/docker_args.h"
 #include "tracer/container/engine.h"
+#include "tracer/container/setid_scan.h"
 #include "tracer/interrupt.h"
 
 namespace sctrace::container {
@@ -371,6 +372,13 @@ SessionResult run_session(const SessionOptions& opts) {
     json changes = engine.get("/containers/" + id + "/changes");
     result.changes = changes.is_array() ? changes : json::array();
   } catch (const Error&) {
+  }
+  if (opts.with_sensor) {
+    try {
+      result.setid_files = setid_files(engine, id);
+    } catch (const Error& e) {
+      std::fprintf(stderr, "sctrace: could not scan the image for setuid/setgid files: %s\n", e.what());
+    }
   }
 
   // 4. Collect what the sensors wrote; the container goes with `owned`.

@@ -33,7 +33,10 @@ struct SessionResult {
   std::vector<std::string> probe_failures;
   bool interrupted = false;
   bool timed_out = false;
-  nlohmann::json config;  // the container's configuration as the user's line made it (inspect)
+  nlohmann::json config;
+  // Regular files with the setuid/setgid bit in the container's filesystem
+  // (recording runs only; unset when the scan was not made or failed).
+  std::optional<std::vector<std::string>> setid_files;  // the container's configuration as the user's line made it (inspect)
   // GET /containers/ID/changes after the run ([{Path, Kind}], like `docker diff`); null when the daemon
   // could not say.
   nlohmann::json changes;
