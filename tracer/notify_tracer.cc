@@ -1,5 +1,7 @@
 #include "tracer/notify_tracer.h"
 
+#include "core/seccomp_export.h"
+
 #include <fcntl.h>
 #include <limits.h>
 #include <seccomp.h>
@@ -149,23 +151,7 @@ std::vector<sock_filter> notify_everything_filter() {
   int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_NOTIFY);
   if (rc < 0) fail(ErrorKind::runtime, "libseccomp: cannot set the bad-arch action: {}", std::strerror(-rc));
 
-  UniqueFd fd(::memfd_create("sctrace-notify-bpf", MFD_CLOEXEC));
-  if (!fd) fail_errno(ErrorKind::runtime, errno, "memfd_create");
-  rc = seccomp_export_bpf(ctx.get(), fd.get());
-  if (rc < 0) fail(ErrorKind::runtime, "libseccomp could not export the notify filter: {}", std::strerror(-rc));
-  off_t size = ::lseek(fd.get(), 0, SEEK_END);
-  if (size <= 0 || size % static_cast<off_t>(sizeof(sock_filter)) != 0)
-    fail(ErrorKind::runtime, "libseccomp exported a truncated filter");
-  std::vector<sock_filter> prog(static_cast<size_t>(size) / sizeof(sock_filter));
-  auto* p = reinterpret_cast<char*>(prog.data());
-  size_t done = 0, want = static_cast<size_t>(size);
-  while (done < want) {
-    ssize_t n = ::pread(fd.get(), p + done, want - done, static_cast<off_t>(done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) fail_errno(ErrorKind::runtime, n < 0 ? errno : EIO, "reading the exported filter");
-    done += static_cast<size_t>(n);
-  }
-  return prog;
+  return export_bpf(ctx.get());
 }
 
 std::unique_ptr<Tracer> make_notify_tracer() { return std::make_unique<NotifyTracer>(); }
