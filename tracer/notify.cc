@@ -82,41 +82,6 @@ NotifyCaps probe_in_child() {
   return caps;
 }
 
-// Thread-group ids of notifying tids, from /proc, read once per tid (the
-// task is blocked in its syscall while we look, so it cannot go away). A tid
-// reused by a later task keeps the first answer: that takes pid_max task
-// creations within one run.
-class TgidCache {
- public:
-  pid_t get(pid_t tid) {
-    auto it = map_.find(tid);
-    if (it != map_.end()) return it->second;
-    pid_t tgid = read(tid);
-    map_.emplace(tid, tgid);
-    return tgid;
-  }
-
- private:
-  static pid_t read(pid_t tid) {
-    char path[64];
-    std::snprintf(path, sizeof path, "/proc/%d/status", static_cast<int>(tid));
-    FILE* f = std::fopen(path, "re");
-    if (f == nullptr) return tid;
-    pid_t tgid = tid;
-    char line[256];
-    while (std::fgets(line, sizeof line, f) != nullptr) {
-      int v = 0;
-      if (std::sscanf(line, "Tgid: %d", &v) == 1) {
-        tgid = v;
-        break;
-      }
-    }
-    std::fclose(f);
-    return tgid;
-  }
-  std::unordered_map<pid_t, pid_t> map_;
-};
-
 ExitStatus exit_status_from(int st) {
   ExitStatus es;
   if (WIFSIGNALED(st)) {
@@ -129,61 +94,74 @@ ExitStatus exit_status_from(int st) {
   return es;
 }
 
-class Supervisor {
- public:
-  Supervisor(int listener, NotifyHandler& handler, const seccomp_notif_sizes& sizes)
-      : listener_(listener),
-        handler_(handler),
-        req_(std::max<size_t>(sizes.seccomp_notif, sizeof(seccomp_notif))),
-        resp_(std::max<size_t>(sizes.seccomp_notif_resp, sizeof(seccomp_notif_resp))) {}
-
-  // Receives and answers one notification. A task that died (or was
-  // interrupted by a signal) between poll and the ioctls is not an error.
-  void serve_one() {
-    // The kernel insists on a zeroed request buffer (5.5+).
-    std::fill(req_.begin(), req_.end(), 0);
-    if (::ioctl(listener_, SECCOMP_IOCTL_NOTIF_RECV, req_.data()) < 0) {
-      if (errno == ENOENT || errno == EINTR) return;
-      fail_errno(ErrorKind::runtime, errno, "SECCOMP_IOCTL_NOTIF_RECV");
-    }
-    seccomp_notif req;
-    std::memcpy(&req, req_.data(), sizeof req);
-
-    SyscallEvent ev;
-    ev.tid = static_cast<pid_t>(req.pid);
-    ev.pid = tgids_.get(ev.tid);
-    ev.audit_arch = req.data.arch;
-    ev.nr = req.data.nr;
-    for (size_t i = 0; i < ev.args.size(); ++i) ev.args[i] = req.data.args[i];
-    ev.ip = req.data.instruction_pointer;
-    const NotifyDecision d = handler_.on_notify(ev);
-
-    seccomp_notif_resp resp{};
-    resp.id = req.id;
-    if (d.allow) {
-      resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-    } else {
-      resp.error = -(d.error > 0 ? d.error : EPERM);
-    }
-    std::fill(resp_.begin(), resp_.end(), 0);
-    std::memcpy(resp_.data(), &resp, sizeof resp);
-    for (;;) {
-      if (::ioctl(listener_, SECCOMP_IOCTL_NOTIF_SEND, resp_.data()) == 0) return;
-      if (errno == EINTR) continue;
-      if (errno == ENOENT) return;
-      fail_errno(ErrorKind::runtime, errno, "SECCOMP_IOCTL_NOTIF_SEND");
-    }
-  }
-
- private:
-  int listener_;
-  NotifyHandler& handler_;
-  std::vector<unsigned char> req_;
-  std::vector<unsigned char> resp_;
-  TgidCache tgids_;
-};
-
 }  // namespace
+
+NotifyResponder::NotifyResponder(int listener, NotifyHandler& handler) : listener_(listener), handler_(&handler) {
+  seccomp_notif_sizes sizes{};
+  if (sys_seccomp(SECCOMP_GET_NOTIF_SIZES, 0, &sizes) != 0)
+    fail_errno(ErrorKind::runtime, errno, "SECCOMP_GET_NOTIF_SIZES");
+  req_.resize(std::max<size_t>(sizes.seccomp_notif, sizeof(seccomp_notif)));
+  resp_.resize(std::max<size_t>(sizes.seccomp_notif_resp, sizeof(seccomp_notif_resp)));
+}
+
+pid_t NotifyResponder::tgid_of(pid_t tid) {
+  auto it = tgids_.find(tid);
+  if (it != tgids_.end()) return it->second;
+  pid_t tgid = tid;
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/%d/status", static_cast<int>(tid));
+  if (FILE* f = std::fopen(path, "re")) {
+    char line[256];
+    while (std::fgets(line, sizeof line, f) != nullptr) {
+      int v = 0;
+      if (std::sscanf(line, "Tgid: %d", &v) == 1) {
+        tgid = v;
+        break;
+      }
+    }
+    std::fclose(f);
+  }
+  tgids_.emplace(tid, tgid);
+  return tgid;
+}
+
+void NotifyResponder::serve_one() {
+  // The kernel insists on a zeroed request buffer (5.5+).
+  std::fill(req_.begin(), req_.end(), 0);
+  if (::ioctl(listener_, SECCOMP_IOCTL_NOTIF_RECV, req_.data()) < 0) {
+    if (errno == ENOENT || errno == EINTR) return;
+    fail_errno(ErrorKind::runtime, errno, "SECCOMP_IOCTL_NOTIF_RECV");
+  }
+  seccomp_notif req;
+  std::memcpy(&req, req_.data(), sizeof req);
+
+  // Only registers: the notification's arguments are never dereferenced.
+  SyscallEvent ev;
+  ev.tid = static_cast<pid_t>(req.pid);
+  ev.pid = tgid_of(ev.tid);
+  ev.audit_arch = req.data.arch;
+  ev.nr = req.data.nr;
+  for (size_t i = 0; i < ev.args.size(); ++i) ev.args[i] = req.data.args[i];
+  ev.ip = req.data.instruction_pointer;
+  const NotifyDecision d = handler_->on_notify(ev);
+
+  seccomp_notif_resp resp{};
+  resp.id = req.id;
+  if (d.allow) {
+    resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+  } else {
+    resp.error = -(d.error > 0 ? d.error : EPERM);
+  }
+  std::fill(resp_.begin(), resp_.end(), 0);
+  std::memcpy(resp_.data(), &resp, sizeof resp);
+  for (;;) {
+    if (::ioctl(listener_, SECCOMP_IOCTL_NOTIF_SEND, resp_.data()) == 0) return;
+    if (errno == EINTR) continue;
+    if (errno == ENOENT) return;  // the task died while we decided
+    fail_errno(ErrorKind::runtime, errno, "SECCOMP_IOCTL_NOTIF_SEND");
+  }
+}
+
 
 NotifyCaps probe_notify_caps() {
   static const NotifyCaps caps = probe_in_child();
@@ -203,9 +181,6 @@ ExitStatus run_with_notify(const LaunchSpec& spec, NotifyHandler& handler) {
     fail(ErrorKind::runtime, "seccomp user notification is not available (needs Linux 5.0+ and seccomp allowed)");
   if (!caps.flag_continue)
     fail(ErrorKind::runtime, "seccomp user notification cannot let syscalls continue (needs Linux 5.5+)");
-  seccomp_notif_sizes sizes{};
-  if (sys_seccomp(SECCOMP_GET_NOTIF_SIZES, 0, &sizes) != 0) fail_errno(ErrorKind::runtime, errno, "SECCOMP_GET_NOTIF_SIZES");
-
   const int base_interrupts = interrupt_count();
   ChildOptions opts;
   opts.filter = &spec.seccomp_filter;
@@ -218,7 +193,7 @@ ExitStatus run_with_notify(const LaunchSpec& spec, NotifyHandler& handler) {
     (void)::ioctl(listener.get(), SECCOMP_IOCTL_NOTIF_SET_FLAGS, flags);
   }
 
-  Supervisor sup(listener.get(), handler, sizes);
+  NotifyResponder sup(listener.get(), handler);
   const auto start = Clock::now();
   std::optional<Clock::time_point> deadline;
   if (spec.timeout.count() > 0) deadline = start + spec.timeout;

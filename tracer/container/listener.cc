@@ -42,63 +42,11 @@ constexpr int kMessageTimeoutMs = 5000;
 constexpr size_t kMaxStateBytes = 1 << 20;
 constexpr size_t kMaxFds = 16;
 
-pid_t tgid_of(pid_t tid) {
-  std::string path = fmt::format("/proc/{}/status", tid);
-  FILE* f = std::fopen(path.c_str(), "re");
-  if (f == nullptr) return tid;
-  pid_t tgid = tid;
-  char line[256];
-  while (std::fgets(line, sizeof line, f) != nullptr) {
-    int v = 0;
-    if (std::sscanf(line, "Tgid: %d", &v) == 1) {
-      tgid = v;
-      break;
-    }
-  }
-  std::fclose(f);
-  return tgid;
-}
-
 // One container's listener fd and what answering on it needs.
 struct Served {
   UniqueFd fd;
-  std::unordered_map<pid_t, pid_t> tgids;  // notifying tids are blocked while looked up: no reuse race
+  std::unique_ptr<NotifyResponder> responder;
 };
-
-void serve_one(Served& s, NotifyHandler& handler, const seccomp_notif_sizes& sizes, std::vector<unsigned char>& req_buf,
-               std::vector<unsigned char>& resp_buf) {
-  req_buf.assign(std::max<size_t>(sizes.seccomp_notif, sizeof(seccomp_notif)), 0);
-  if (::ioctl(s.fd.get(), SECCOMP_IOCTL_NOTIF_RECV, req_buf.data()) < 0) {
-    // ENOENT: the task died or was interrupted between poll and here.
-    if (errno == ENOENT || errno == EINTR) return;
-    fail_errno(ErrorKind::runtime, errno, "SECCOMP_IOCTL_NOTIF_RECV");
-  }
-  seccomp_notif req;
-  std::memcpy(&req, req_buf.data(), sizeof req);
-  SyscallEvent ev;
-  ev.tid = static_cast<pid_t>(req.pid);
-  auto it = s.tgids.find(ev.tid);
-  if (it == s.tgids.end()) it = s.tgids.emplace(ev.tid, tgid_of(ev.tid)).first;
-  ev.pid = it->second;
-  ev.audit_arch = req.data.arch;
-  ev.nr = req.data.nr;
-  for (size_t i = 0; i < ev.args.size(); ++i) ev.args[i] = req.data.args[i];
-  ev.ip = req.data.instruction_pointer;
-  const NotifyDecision d = handler.on_notify(ev);
-
-  seccomp_notif_resp resp{};
-  resp.id = req.id;
-  if (d.allow) resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-  else resp.error = -(d.error > 0 ? d.error : EPERM);
-  resp_buf.assign(std::max<size_t>(sizes.seccomp_notif_resp, sizeof(seccomp_notif_resp)), 0);
-  std::memcpy(resp_buf.data(), &resp, sizeof resp);
-  for (;;) {
-    if (::ioctl(s.fd.get(), SECCOMP_IOCTL_NOTIF_SEND, resp_buf.data()) == 0) return;
-    if (errno == EINTR) continue;
-    if (errno == ENOENT) return;
-    fail_errno(ErrorKind::runtime, errno, "SECCOMP_IOCTL_NOTIF_SEND");
-  }
-}
 
 }  // namespace
 
@@ -235,12 +183,8 @@ void SeccompAgent::accept_one(std::vector<UniqueFd>& listeners) {
 }
 
 void SeccompAgent::loop(NotifyHandler& handler) {
-  seccomp_notif_sizes sizes{};
-  if (::syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) != 0)
-    fail_errno(ErrorKind::runtime, errno, "SECCOMP_GET_NOTIF_SIZES");
   std::vector<Served> served;
   std::vector<UniqueFd> fresh;
-  std::vector<unsigned char> req_buf, resp_buf;
   bool stopping = false;
   Clock::time_point deadline{};
   std::vector<pollfd> pfds;
@@ -266,7 +210,7 @@ void SeccompAgent::loop(NotifyHandler& handler) {
       Served& s = served[i - 2];
       if (pfds[i].revents & POLLIN) {
         try {
-          serve_one(s, handler, sizes, req_buf, resp_buf);
+          s.responder->serve_one();
           ++notifications_;
         } catch (const std::exception& e) {
           errors_.push_back(e.what());
@@ -284,7 +228,10 @@ void SeccompAgent::loop(NotifyHandler& handler) {
       } catch (const std::exception& e) {
         errors_.push_back(e.what());
       }
-      for (auto& f : fresh) served.push_back(Served{std::move(f), {}});
+      for (auto& f : fresh) {
+        auto responder = std::make_unique<NotifyResponder>(f.get(), handler);
+        served.push_back(Served{std::move(f), std::move(responder)});
+      }
       fresh.clear();
       continue;  // look at the socket again before deciding to leave
     }
