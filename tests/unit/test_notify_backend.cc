@@ -68,7 +68,7 @@ TEST_CASE("notify backend: the filter notifies native, x86 and x32 syscalls and 
   CHECK(verdict(AUDIT_ARCH_AARCH64, 172) == SECCOMP_RET_USER_NOTIF);
 }
 
-TEST_CASE("--backend: auto by default, checked, on run and verify") {
+TEST_CASE("the backend option: auto by default, checked, on run and verify") {
   const char* a[] = {"sctrace", "run", "--", "true"};
   CHECK(cli::parse_args(4, a).backend == "auto");
   const char* b[] = {"sctrace", "run", "--backend", "notify", "--", "true"};
