@@ -64,7 +64,8 @@ int cmd_run(const Options& o) {
   MinimizeResult res = minimize(rec, tmpl, mopts);
   write_file_atomic(o.output, to_docker_json(res.profile));
 
-  say(fmt::format("traced {} syscalls in {} processes; backend {}", sink.events(), sink.processes(), backend));
+  say(fmt::format("traced {} syscall{} in {} process{}; backend {}", sink.events(), sink.events() == 1 ? "" : "s",
+                  sink.processes(), sink.processes() == 1 ? "" : "es", backend));
   std::fputs(summary_text(res).c_str(), stderr);
   say(fmt::format("wrote {}{}{}", o.output, o.recording.empty() ? "" : " and " + o.recording,
                   rec.complete ? "" : " (incomplete recording)"));
