@@ -6,7 +6,6 @@
 
 #include <cerrno>
 #include <map>
-#include <mutex>
 
 #include "cli/commands.h"
 #include "core/error.h"

@@ -67,8 +67,7 @@ NotifyCaps probe_in_child() {
     resp.id = ~0ULL;
     resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
     if (::ioctl(static_cast<int>(fd), SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0 && errno == ENOENT) code |= 1;
-    uint64_t flags = SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP;
-    if (::ioctl(static_cast<int>(fd), SECCOMP_IOCTL_NOTIF_SET_FLAGS, flags) == 0) code |= 2;
+    if (set_sync_wakeup(static_cast<int>(fd))) code |= 2;
     ::_exit(code);
   }
   int st = 0;
@@ -95,6 +94,11 @@ ExitStatus exit_status_from(int st) {
 }
 
 }  // namespace
+
+bool set_sync_wakeup(int listener) {
+  uint64_t flags = SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP;
+  return ::ioctl(listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, flags) == 0;
+}
 
 NotifyResponder::NotifyResponder(int listener, NotifyHandler& handler) : listener_(listener), handler_(&handler) {
   seccomp_notif_sizes sizes{};
@@ -189,8 +193,7 @@ ExitStatus run_with_notify(const LaunchSpec& spec, NotifyHandler& handler) {
   ChildProcess child = ChildProcess::spawn(spec.argv, opts);
   UniqueFd listener = child.take_listener();
   if (caps.sync_wakeup) {
-    uint64_t flags = SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP;
-    (void)::ioctl(listener.get(), SECCOMP_IOCTL_NOTIF_SET_FLAGS, flags);
+    set_sync_wakeup(listener.get());
   }
 
   NotifyResponder sup(listener.get(), handler);

@@ -29,6 +29,10 @@ struct NotifyCaps {
 };
 NotifyCaps probe_notify_caps();
 
+// Asks the kernel (6.6+) to run the notifying task on the CPU of the
+// supervisor that answers; false where the kernel does not have it.
+bool set_sync_wakeup(int listener);
+
 // Receives and answers notifications on one listener fd: request and response
 // buffers sized for this kernel, thread-group ids read once per tid from /proc
 // (the task is blocked in its syscall while we look, so it cannot go away; a

@@ -20,13 +20,6 @@
 
 #include "core/error.h"
 
-// Linux 6.6: wake the notifying task on the answering CPU (see tracer/notify.cc).
-#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
-#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
-#endif
-#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
-#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
-#endif
 
 namespace sctrace::container {
 
@@ -176,8 +169,7 @@ void SeccompAgent::accept_one(std::vector<UniqueFd>& listeners) {
   size_t idx = parse_agent_state(text, info);
   if (idx >= fds.size())
     fail(ErrorKind::runtime, "seccomp agent: seccompFd is fd #{} but {} fds came", idx, fds.size());
-  uint64_t flags = SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP;
-  (void)::ioctl(fds[idx].get(), SECCOMP_IOCTL_NOTIF_SET_FLAGS, flags);  // 6.6+; slower without
+  set_sync_wakeup(fds[idx].get());  // 6.6+; slower without
   listeners.push_back(std::move(fds[idx]));
   connections_.push_back(std::move(info));
 }
