@@ -11,6 +11,10 @@ int cmd_run(const Options& o);
 int cmd_merge(const Options& o);
 int cmd_verify(const Options& o);
 int cmd_enforce(const Options& o);
+int cmd_check(const Options& o);      // cli/cmd_check.cc
+int cmd_explain(const Options& o);    // cli/cmd_explain.cc
+int cmd_diff(const Options& o);       // cli/cmd_explain.cc
+int cmd_calibrate(const Options& o);  // cli/cmd_calibrate.cc
 int cmd_run_container(const Options& o, const SeccompProfile& tmpl);
 int cmd_verify_container(const Options& o);
 bool is_container_line(const std::vector<std::string>& argv);

@@ -16,6 +16,10 @@ int main(int argc, char** argv) {
       case cli::Command::merge: return cli::cmd_merge(o);
       case cli::Command::verify: return cli::cmd_verify(o);
       case cli::Command::enforce: return cli::cmd_enforce(o);
+      case cli::Command::check: return cli::cmd_check(o);
+      case cli::Command::explain: return cli::cmd_explain(o);
+      case cli::Command::diff: return cli::cmd_diff(o);
+      case cli::Command::calibrate: return cli::cmd_calibrate(o);
     }
   } catch (const Error& e) {
     std::fprintf(stderr, "sctrace: error: %s\n", e.what());

@@ -95,6 +95,23 @@ Options parse_args(int argc, const char* const* argv) {
       ->check(CLI::IsMember({"high", "medium", "low"}));
   run->add_flag("--verify-hardening", o.verify_hardening,
                 "Container mode: re-run the container with the hardened flags and keep only what passes");
+  run->add_option("--format", o.format, "Profile format: docker, oci (runtime-spec linux.seccomp), k8s "
+                  "(security-profiles-operator SeccompProfile), podman")
+      ->check(CLI::IsMember({"docker", "oci", "k8s", "podman"}))
+      ->capture_default_str();
+  run->add_option("--baseline", o.baseline,
+                  "Incremental: a previous recording; only what it does not cover stops the workload, and the "
+                  "output is the old recording plus what was new");
+  run->add_option("--ptrace-stops", o.ptrace_stops,
+                  "ptrace backend: one (seccomp-driven, one stop per syscall), two (syscall entry and exit), "
+                  "auto (the faster)")
+      ->check(CLI::IsMember({"auto", "one", "two"}))
+      ->capture_default_str();
+  run->add_option("--stack-depth", o.stack_depth, "Frames per captured call stack (0: no call-site attribution)")
+      ->check(CLI::Range(0, 256))
+      ->capture_default_str();
+  run->add_option("--runtime-baseline", o.runtime_baseline,
+                  "Runtime baseline written by `sctrace calibrate` (default: the bundled one)");
   std::vector<std::string> http, cmd, exec;
   add_probe_options(run, o, http, cmd, exec);
   run->prefix_command();
@@ -113,6 +130,36 @@ Options parse_args(int argc, const char* const* argv) {
   add_probe_options(verify, o, http, cmd, exec);
   verify->prefix_command();
 
+  CLI::App* check = app.add_subcommand(
+      "check", "Run COMMAND with PROFILE watched: exit 1 when it makes a syscall the profile does not allow");
+  check->add_option("--profile", o.profile, "The committed profile to check against")->required();
+  check->add_flag("--enforce", o.enforce, "Deny violations (with the profile's errno) instead of letting them run");
+  check->add_option("--sarif", o.sarif, "Write the violations as SARIF 2.1.0 here");
+  check->add_option("--junit", o.junit, "Write the result as a JUnit XML report here");
+  check->add_option("--report-json", o.report_json, "Write the violations (JSON) here");
+  add_timeout(check, o);
+  add_backend(check, o);
+  add_probe_options(check, o, http, cmd, exec);
+  check->prefix_command();
+
+  CLI::App* explain = app.add_subcommand("explain", "Why is SYSCALL in the profile: callers, stacks, gating capability");
+  explain->add_option("syscall", o.syscall_name, "Syscall name")->required();
+  explain->add_option("--recording", o.recording, "Recording to read")->capture_default_str();
+  explain->add_flag("--json", o.json, "Machine-readable output");
+
+  CLI::App* diff = app.add_subcommand("diff", "What NEW allows that OLD did not (profiles or recordings); exit 1 if any");
+  diff->add_option("old", o.inputs, "OLD and NEW profile or recording")->required()->expected(2);
+  diff->add_flag("--json", o.json, "Machine-readable output");
+
+  CLI::App* calibrate = app.add_subcommand(
+      "calibrate", "Record the syscalls the OCI runtime makes after installing the filter, and write the baseline");
+  calibrate->add_option("--runtime", o.runtime, "Runtime to calibrate")
+      ->check(CLI::IsMember({"runc", "crun", "podman", "docker"}))
+      ->capture_default_str();
+  calibrate->add_option("--starts", o.starts, "Container starts to record")->check(CLI::Range(1, 100))
+      ->capture_default_str();
+  calibrate->add_option("-o,--output", o.calibrate_output, "Baseline to write (or update)")->capture_default_str();
+
   CLI::App* enforce = app.add_subcommand("enforce", "Exec COMMAND under the profile, as the runtime would load it");
   enforce->add_option("--profile", o.profile, "Profile to enforce")->required();
   enforce->prefix_command();
@@ -121,7 +168,7 @@ Options parse_args(int argc, const char* const* argv) {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
     o.command = Command::help;
-    for (CLI::App* sub : {run, merge, verify, enforce})
+    for (CLI::App* sub : {run, merge, verify, enforce, check, explain, diff, calibrate})
       if (sub->parsed()) {
         o.help_text = sub->help();
         return o;
@@ -147,6 +194,17 @@ Options parse_args(int argc, const char* const* argv) {
   } else if (verify->parsed()) {
     o.command = Command::verify;
     o.workload = workload_from(&app, verify);
+  } else if (check->parsed()) {
+    o.command = Command::check;
+    o.workload = workload_from(&app, check);
+  } else if (explain->parsed()) {
+    o.command = Command::explain;
+    // `run` writes its recording beside the profile unless told otherwise.
+    if (o.recording.empty()) o.recording = "seccomp-profile.recording.json";
+  } else if (diff->parsed()) {
+    o.command = Command::diff;
+  } else if (calibrate->parsed()) {
+    o.command = Command::calibrate;
   } else if (enforce->parsed()) {
     o.command = Command::enforce;
     o.workload = workload_from(&app, enforce);

@@ -5,7 +5,7 @@
 
 namespace sctrace::cli {
 
-enum class Command { help, version, run, merge, verify, enforce };
+enum class Command { help, version, run, merge, verify, enforce, check, explain, diff, calibrate };
 
 struct Options {
   Command command = Command::help;
@@ -36,6 +36,26 @@ struct Options {
   std::string sarif;           // --sarif FILE
   std::string fail_on;         // --fail-on high|medium|low ("" = never)
   bool verify_hardening = false;  // --verify-hardening: re-run with the hardened flags
+
+  // run: output shape and speed
+  std::string format = "docker";     // --format docker|oci|k8s|podman (cli/cmd_format.cc)
+  std::string baseline;              // --baseline OLD.json: stop only on what OLD does not cover
+  std::string ptrace_stops = "auto"; // --ptrace-stops auto|one|two (one: SECCOMP_RET_TRACE stops only)
+  int stack_depth = 16;              // --stack-depth N: frames per captured call stack, 0 = no stacks
+  std::string runtime_baseline;      // --runtime-baseline FILE (from `sctrace calibrate`)
+
+  // check (also uses profile, probes, backend, timeout, sarif, report_json)
+  bool enforce = false;  // --enforce: violations fail with the profile's errno instead of running
+  std::string junit;     // --junit FILE
+
+  // explain SYSCALL [--recording FILE]; diff OLD NEW [--json]
+  std::string syscall_name;
+  bool json = false;
+
+  // calibrate
+  std::string runtime = "podman";  // --runtime runc|crun|podman|docker
+  int starts = 5;                  // --starts N
+  std::string calibrate_output = "runtime-baseline.json";
 
   // merge
   std::string merge_profile;

@@ -7,6 +7,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -51,12 +52,26 @@ struct LaunchSpec {
   bool no_new_privs = false;
   // Kill the workload (SIGKILL to every tracee) after this long; 0 = no limit.
   std::chrono::milliseconds timeout{0};
+  // Which syscalls reach the sink. Unset: every syscall (recording). Set: the
+  // backend calls it once with the kernel action it waits on
+  // (SECCOMP_RET_TRACE for ptrace, SECCOMP_RET_USER_NOTIF for notify) and
+  // installs the returned cBPF program in the child right before execve
+  // (after seccomp_filter): the syscalls answered with that action are
+  // reported, those answered SECCOMP_RET_ALLOW run without waking sctrace.
+  // `check` (violations of a profile) and `run --baseline` (what is new).
+  std::function<std::vector<sock_filter>(uint32_t watch_action)> watch_filter;
+  // `check --enforce`: each reported syscall fails with this errno instead of
+  // running. Unset: reported syscalls run unchanged.
+  std::optional<int> deny_errno;
 };
 
 struct TracerCaps {
   bool results = false;        // SyscallEvent::result is filled
   bool follows_children = false;
   bool sees_pre_exec = false;  // sees syscalls made before the first execve
+  // The reporting task is ptrace-stopped while EventSink::on_syscall runs, so
+  // the sink may read its registers and memory (remote stack unwinding).
+  bool stopped_in_sink = false;
 };
 
 class Tracer {
