@@ -13,6 +13,7 @@
 #include "cli/commands.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "profile/emit/formats.h"
 #include "profile/emit/report.h"
 #include "profile/emit/summary.h"
 #include "profile/hardening.h"
@@ -212,7 +213,7 @@ void verify_hardening(const Options& o, const RunLine& line, const container::Se
 }  // namespace
 
 int cmd_run_container(const Options& o, const SeccompProfile& tmpl) {
-  check_writable(o.output);
+  for (const auto& p : profile_paths(o.format, o.output)) check_writable(p);
   if (!o.recording.empty()) check_writable(o.recording);
   if (!o.report_json.empty()) check_writable(o.report_json);
   if (!o.sarif.empty()) check_writable(o.sarif);
@@ -225,10 +226,17 @@ int cmd_run_container(const Options& o, const SeccompProfile& tmpl) {
   rec.backend = "ptrace-sensor";
   rec.complete = rec.complete && !res.interrupted && !res.timed_out && res.probes_ok;
   if (!o.recording.empty()) write_file_atomic(o.recording, recording_to_json(rec));
-  MinimizeResult m = minimize(rec, tmpl, minimize_options_for(res.config));
-  write_file_atomic(o.output, to_docker_json(m.profile));
+  MinimizeOptions mopts = minimize_options_for(res.config);
+  std::optional<RuntimeBaseline> baseline_override;
+  if (!o.runtime_baseline.empty()) {
+    baseline_override = parse_runtime_baseline(read_file(o.runtime_baseline), o.runtime_baseline);
+    mopts.runtime_baseline = &*baseline_override;
+  }
+  MinimizeResult m = minimize(rec, tmpl, mopts);
+  for (const auto& note : write_profile(m.profile, mopts.ctx, o.format, o.output)) say(note);
 
   std::fputs(summary_text(m).c_str(), stderr);
+  std::fputs(attribution_text(rec).c_str(), stderr);
   for (const auto& f : res.probe_failures) say(f);
   if (res.interrupted) say("interrupted: the container was stopped and removed; the profile is incomplete");
   say(fmt::format("wrote {}{}{}", o.output, o.recording.empty() ? "" : " and " + o.recording,

@@ -1,6 +1,7 @@
-// `sctrace run --backend notify -- podman run ...`: the container runs under
-// a recording profile whose allowed syscalls are all SCMP_ACT_NOTIFY, with
-// listenerPath pointing at sctrace's seccomp agent (tracer/container/
+// `sctrace run --backend notify -- podman run ...` (and docker, where the
+// engine passes listenerPath; and `runc run` on a bundle): the container runs
+// under a recording profile whose allowed syscalls are all SCMP_ACT_NOTIFY,
+// with listenerPath pointing at sctrace's seccomp agent (tracer/container/
 // listener.h). runc hands the listener over and every notified syscall is
 // recorded and let through. No sensor, no ptrace, no image change: and the
 // recording starts where the filter does, inside runc, so runc's own syscalls
@@ -11,22 +12,53 @@
 // - `write` stays SCMP_ACT_ALLOW: runc refuses SCMP_ACT_NOTIFY for it (it
 //   needs write to hand the listener over) so it is never seen; it is recorded
 //   as always present.
+// - `rt_sigreturn` and `restart_syscall` stay SCMP_ACT_ALLOW too: runc's
+//   init is a Go program whose threads take signals (asynchronous preemption)
+//   at any moment, also between loading the filter and handing the listener
+//   to its parent; a notified rt_sigreturn on the thread that is about to
+//   hand it over blocks that thread forever (seen here once in about a
+//   dozen starts). Both are in every profile anyway (errno-policy always_allow).
 // - The template's defaultAction and its non-allow rules are kept: what the
-//   template denies stays denied while recording.
-// - Docker cannot do this: Docker 20.10 drops listenerPath and the container
-//   hangs on its first notified syscall (shared/reference/README.md).
+//   template denies stays denied while recording. A template whose default is
+//   SCMP_ACT_ALLOW cannot be used (runc refuses NOTIFY as the default).
+// - Docker 20.10 drops listenerPath and the container hangs on its first
+//   notified syscall (cli/backend.h checks the engine first; a runtime that
+//   never connects is also caught by a watchdog here).
+//
+// Services: with probes (--http-probe, --wait-port, ...) or -d, the container
+// ID comes from a --cidfile sctrace adds, the probe target from
+// `<cli> inspect`, and the container is stopped with `<cli> stop` (SIGTERM,
+// then SIGKILL after 10 s) once the probes are done, so the shutdown path is
+// recorded too. The container is removed at the end whatever --rm said: its
+// configuration names the recording profile's socket, which is gone.
+//
+// runc bundles: the bundle is not changed. sctrace writes a copy of its
+// config.json into a private directory (root.path made absolute so the
+// rootfs is used in place, linux.seccomp replaced by the recording profile in
+// OCI form) and points `runc run --bundle` there.
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <thread>
 
 #include "cli/backend.h"
 #include "cli/commands.h"
 #include "core/arch.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/unique_fd.h"
+#include "profile/emit/formats.h"
 #include "profile/emit/summary.h"
 #include "profile/minimizer.h"
 #include "profile/recorder.h"
@@ -36,20 +68,357 @@
 #include "tracer/container/listener.h"
 #include "tracer/interrupt.h"
 #include "tracer/notify.h"
+#include "tracer/probes.h"
 #include "tracer/recording_sink.h"
 
 namespace sctrace::cli {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
 
 namespace {
 
 constexpr const char* kAllow = "SCMP_ACT_ALLOW";
 constexpr const char* kNotify = "SCMP_ACT_NOTIFY";
-// After podman exits, how long the processes still holding the container's
-// filter (there should be none for a batch container) are served.
+// After the container is gone, how long the processes still holding its
+// filter (there should be none) are served.
 constexpr std::chrono::milliseconds kAgentGrace{3000};
+// Once the runtime has created the container (the cidfile is written), it
+// connects to the agent within milliseconds; an engine that dropped
+// listenerPath never does, and the container hangs instead.
+constexpr std::chrono::seconds kConnectTimeout{30};
 // podman in this kind of VM fails to start containers with the host's
 // (unlimited) limits; these are what it needs.
 const std::vector<std::string> kDefaultUlimits = {"--ulimit", "nofile=10000:10000", "--ulimit", "nproc=1000:1000"};
+
+class RecordAll : public NotifyHandler {
+ public:
+  explicit RecordAll(RecordingSink& sink) : sink_(sink) {}
+  NotifyDecision on_notify(const SyscallEvent& ev) override {
+    sink_.on_syscall(ev);
+    return {true, 0};
+  }
+
+ private:
+  RecordingSink& sink_;
+};
+
+std::string parent_dir(const std::string& path) { return path.substr(0, path.rfind('/')); }
+
+int pidfd_signal(int pidfd, int sig) { return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0)); }
+
+int shell_code(int status) { return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status); }
+
+std::string trimmed(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+struct CliResult {
+  int status = -1;
+  std::string out;
+};
+
+// Runs a short CLI command (inspect, stop, rm) with stdout captured and
+// stderr discarded.
+CliResult run_cli(const std::vector<std::string>& argv) {
+  std::string exe = resolve_command(argv.at(0));
+  int p[2];
+  if (::pipe2(p, O_CLOEXEC) != 0) fail_errno(ErrorKind::runtime, errno, "pipe");
+  UniqueFd out_r(p[0]), out_w(p[1]);
+  std::vector<char*> cargv;
+  for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
+  cargv.push_back(nullptr);
+  pid_t pid = ::fork();
+  if (pid < 0) fail_errno(ErrorKind::runtime, errno, "fork");
+  if (pid == 0) {
+    ::dup2(out_w.get(), 1);
+    int null = ::open("/dev/null", O_RDWR);
+    if (null >= 0) {
+      ::dup2(null, 0);
+      ::dup2(null, 2);
+    }
+    ::signal(SIGINT, SIG_IGN);  // sctrace decides what an interrupt stops
+    ::execv(exe.c_str(), cargv.data());
+    ::_exit(127);
+  }
+  out_w.reset();
+  CliResult r;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::read(out_r.get(), buf, sizeof buf);
+    if (n > 0) r.out.append(buf, static_cast<size_t>(n));
+    else if (n == 0 || errno != EINTR) break;
+  }
+  while (::waitpid(pid, &r.status, 0) < 0 && errno == EINTR) {
+  }
+  return r;
+}
+
+// The container's caps as the line configures them (Docker's default set
+// plus --cap-add minus --cap-drop), which the template's includes/excludes
+// are evaluated against.
+std::set<std::string> caps_of(const container::DockerRun& run) {
+  std::set<std::string> caps = docker_default_caps();
+  auto norm = [](std::string c) {
+    for (auto& ch : c) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    return c.rfind("CAP_", 0) == 0 ? c : "CAP_" + c;
+  };
+  for (const auto& c : run.cap_drop) {
+    if (norm(c) == "CAP_ALL") caps.clear();
+    else caps.erase(norm(c));
+  }
+  for (const auto& c : run.cap_add) caps.insert(norm(c));
+  return caps;
+}
+
+// Never observable (see the top of this file); runc and every program use it.
+void add_write(RecordingSink& sink) {
+  SyscallEvent w;
+  w.audit_arch = arch::native();
+  w.nr = static_cast<int32_t>(*arch::syscall_nr(arch::native(), "write"));
+  sink.on_syscall(w);
+}
+
+// Minimize with runc's part recorded (no baseline added) and write the outputs.
+void write_outputs(const Options& o, Recording& rec, const SeccompProfile& tmpl, MinimizeOptions mopts) {
+  if (!o.recording.empty()) write_file_atomic(o.recording, recording_to_json(rec));
+  mopts.add_runtime_baseline = false;
+  MinimizeResult m = minimize(rec, tmpl, mopts);
+  for (const auto& note : write_profile(m.profile, mopts.ctx, o.format, o.output)) say(note);
+  std::fputs(summary_text(m).c_str(), stderr);
+}
+
+// The whole `<cli> run` under the recording profile: spawn, find the
+// container, probe, stop, wait, remove.
+class NotifyContainerRun {
+ public:
+  NotifyContainerRun(const Options& o, const container::DockerRun& run, const std::string& profile_path,
+                     const std::string& work_dir, container::SeccompAgent& agent)
+      : o_(o), run_(run), agent_(agent) {
+    service_ = !o.probes.empty() || !o.wait_ports.empty() || o.duration_sec > 0;
+    if (run.cidfile) {
+      cidfile_ = *run.cidfile;
+    } else {
+      cidfile_ = work_dir + "/cid";
+    }
+    argv_ = {run.cli};
+    argv_.insert(argv_.end(), run.command.begin(), run.command.end());
+    if (!run.cidfile) {
+      argv_.push_back("--cidfile");
+      argv_.push_back(cidfile_);
+    }
+    argv_.push_back("--security-opt");
+    argv_.push_back("seccomp=" + profile_path);
+    if (run.flavor == container::CliFlavor::podman && !run.has("ulimit"))
+      argv_.insert(argv_.end(), kDefaultUlimits.begin(), kDefaultUlimits.end());
+    argv_.insert(argv_.end(), run.options.begin(), run.options.end());
+    argv_.push_back(run.image);
+    argv_.insert(argv_.end(), run.args.begin(), run.args.end());
+  }
+
+  // Returns the shell-like exit code of the run.
+  int execute() {
+    install_interrupt_handlers();
+    const auto start = Clock::now();
+    const auto limit = std::chrono::milliseconds(static_cast<int64_t>(o_.timeout_sec * 1000));
+    ChildProcess child = ChildProcess::spawn(argv_, ChildOptions{});
+    std::optional<int> run_status;   // of `<cli> run`
+    std::optional<Clock::time_point> created_at;
+    int acted = 0;
+    bool probed = false;
+    bool stop_sent = false;
+    for (;;) {
+      if (!run_status) {
+        pollfd p{child.pidfd(), POLLIN, 0};
+        if (::poll(&p, 1, 100) > 0) run_status = child.wait();
+      } else {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+      if (id_.empty()) read_cid();
+      if (!id_.empty() && !created_at) created_at = Clock::now();
+
+      const int n = interrupt_count();
+      if (n > acted) {
+        acted = n;
+        interrupted_ = true;
+        if (n >= 2) {
+          if (!run_status) pidfd_signal(child.pidfd(), SIGKILL);
+          if (!id_.empty()) run_cli({run_.cli, "kill", id_});
+        } else if (!id_.empty()) {
+          stop_container();
+          stop_sent = true;
+        } else if (!run_status) {
+          pidfd_signal(child.pidfd(), last_interrupt_signal());
+        }
+      }
+      if (limit.count() > 0 && !timed_out_ && Clock::now() - start >= limit) {
+        timed_out_ = true;
+        if (!id_.empty()) stop_container();
+        else if (!run_status) pidfd_signal(child.pidfd(), SIGTERM);
+        stop_sent = true;
+      }
+      if (created_at && agent_.connected() == 0 && Clock::now() - *created_at > kConnectTimeout) {
+        if (!run_status) pidfd_signal(child.pidfd(), SIGKILL);
+        run_cli({run_.cli, "rm", "-f", id_});
+        fail(ErrorKind::runtime,
+             "the runtime never connected to the seccomp agent within {} s of creating the container: the engine "
+             "dropped listenerPath, or runc blocked on a notification before handing the listener over "
+             "(use --backend ptrace)",
+             kConnectTimeout.count());
+      }
+
+      // -d: `run` returns once the container started; it is watched by ID.
+      if (run_status && (!run_.detach || shell_code(*run_status) != 0 || id_.empty())) break;
+      if (service_ && !probed && !id_.empty() && agent_.connected() > 0 && !interrupted_ && !timed_out_) {
+        probed = true;
+        run_probes();
+        if (!stop_sent) {
+          stop_container();
+          stop_sent = true;
+        }
+      }
+      if (run_status && !running()) break;
+    }
+    if (run_.detach && run_status && shell_code(*run_status) == 0 && !id_.empty()) {
+      std::string code = trimmed(run_cli({run_.cli, "inspect", "--format", "{{.State.ExitCode}}", id_}).out);
+      return code.empty() ? 0 : std::atoi(code.c_str());
+    }
+    return run_status ? shell_code(*run_status) : 1;
+  }
+
+  void remove() {
+    if (!id_.empty()) run_cli({run_.cli, "rm", "-f", id_});
+  }
+
+  bool interrupted() const { return interrupted_; }
+  bool timed_out() const { return timed_out_; }
+  bool probes_ok() const { return probes_ok_; }
+  const std::vector<std::string>& probe_failures() const { return probe_failures_; }
+
+ private:
+  void read_cid() {
+    std::error_code ec;
+    if (!fs::exists(cidfile_, ec)) return;
+    try {
+      id_ = trimmed(read_file(cidfile_));
+    } catch (const Error&) {
+    }
+  }
+
+  json inspect() {
+    CliResult r = run_cli({run_.cli, "inspect", "--type", "container", id_});
+    json j = json::parse(r.out, nullptr, false);
+    if (j.is_array() && !j.empty()) return j[0];
+    return json::object();
+  }
+
+  bool running() {
+    CliResult r = run_cli({run_.cli, "inspect", "--format", "{{.State.Running}}", id_});
+    return WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0 && trimmed(r.out) == "true";
+  }
+
+  void stop_container() { run_cli({run_.cli, "stop", "-t", "10", id_}); }
+
+  void fail_probe(std::string what) {
+    probes_ok_ = false;
+    probe_failures_.push_back(std::move(what));
+  }
+
+  bool cancelled() { return interrupt_count() > 0 || timed_out_now(); }
+  bool timed_out_now() {
+    if (o_.timeout_sec <= 0) return false;
+    return Clock::now() - start_ > std::chrono::milliseconds(static_cast<int64_t>(o_.timeout_sec * 1000));
+  }
+
+  // Ports first (readiness), then the probes in the order given, then
+  // --duration; the same order as Docker mode (tracer/container/session.cc).
+  void run_probes() {
+    std::vector<ProbeSpec> probes;
+    for (const auto& p : o_.probes) {
+      if (p.kind == "http") probes.push_back(parse_http_probe(p.text));
+      else if (p.kind == "cmd") probes.push_back(parse_probe_cmd(p.text));
+      else probes.push_back(parse_exec_probe(p.text));
+    }
+    std::vector<int> ports;
+    for (const auto& w : o_.wait_ports) ports.push_back(parse_wait_port(w).port);
+    for (const auto& p : probes)
+      if (p.kind == ProbeKind::http) ports.push_back(p.port);
+
+    ProbeTarget target = probe_target_from_inspect(inspect());
+    target.container_id = id_;
+    auto deadline = Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(o_.ready_timeout_sec * 1000));
+    for (int port : ports) {
+      if (!wait_port(target, port, deadline, [&] { return cancelled(); })) {
+        if (cancelled()) return;
+        fail_probe(running() ? fmt::format("port {} not ready after {} s", port, o_.ready_timeout_sec)
+                             : fmt::format("the container exited before port {} was ready", port));
+        return;
+      }
+    }
+    for (const auto& p : probes) {
+      if (cancelled()) return;
+      ProbeResult r;
+      switch (p.kind) {
+        case ProbeKind::http: r = run_http_probe(p, target); break;
+        case ProbeKind::cmd: r = run_cmd_probe(p.command, target); break;
+        case ProbeKind::exec: {
+          // The exec'd process gets the container's filter: runc connects to
+          // the agent again and it is recorded like the rest.
+          std::vector<std::string> argv = {run_.cli, "exec", id_};
+          argv.insert(argv.end(), p.argv.begin(), p.argv.end());
+          ChildProcess c = ChildProcess::spawn(argv, ChildOptions{});
+          int st = c.wait();
+          r.ok = shell_code(st) == 0;
+          r.code = shell_code(st);
+          if (!r.ok) r.detail = fmt::format("exit status {}", r.code);
+          break;
+        }
+        case ProbeKind::wait_port: r.ok = true; break;
+      }
+      say(fmt::format("probe {}: {}{}{}", p.text, r.ok ? "ok" : "FAILED", r.detail.empty() ? "" : " - ", r.detail));
+      if (!r.ok) {
+        fail_probe(fmt::format("probe {} failed: {}", p.text, r.detail));
+        return;
+      }
+    }
+    auto until = Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(o_.duration_sec * 1000));
+    while (Clock::now() < until && !cancelled()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+
+  const Options& o_;
+  const container::DockerRun& run_;
+  container::SeccompAgent& agent_;
+  std::vector<std::string> argv_;
+  std::string cidfile_;
+  std::string id_;
+  bool service_ = false;
+  bool interrupted_ = false;
+  bool timed_out_ = false;
+  bool probes_ok_ = true;
+  std::vector<std::string> probe_failures_;
+  Clock::time_point start_ = Clock::now();
+};
+
+// Removes a file when leaving scope (the profile sits in the agent's private
+// directory, which is removed after it).
+struct FileGuard {
+  std::string path;
+  ~FileGuard() {
+    if (!path.empty()) ::unlink(path.c_str());
+  }
+};
+
+struct TreeGuard {
+  std::string path;
+  ~TreeGuard() {
+    std::error_code ec;
+    if (!path.empty()) fs::remove_all(path, ec);
+  }
+};
+
+}  // namespace
 
 // The template with every allow rule turned into notify, except for `write`
 // (see the top of this file), which keeps its own allow rule with the same
@@ -67,16 +436,13 @@ SeccompProfile recording_profile(const SeccompProfile& tmpl, const std::string& 
     }
     SyscallRule notify = r;
     notify.names.clear();
-    bool has_write = false;
+    SyscallRule keep = r;
+    keep.names.clear();
     for (const auto& n : r.names) {
-      if (n == "write") has_write = true;
+      if (n == "write" || n == "rt_sigreturn" || n == "restart_syscall") keep.names.push_back(n);
       else notify.names.push_back(n);
     }
-    if (has_write) {
-      SyscallRule w = r;
-      w.names = {"write"};
-      out.push_back(std::move(w));
-    }
+    if (!keep.names.empty()) out.push_back(std::move(keep));
     if (!notify.names.empty()) {
       notify.action = kNotify;
       out.push_back(std::move(notify));
@@ -88,74 +454,212 @@ SeccompProfile recording_profile(const SeccompProfile& tmpl, const std::string& 
   return p;
 }
 
-class RecordAll : public NotifyHandler {
- public:
-  explicit RecordAll(RecordingSink& sink) : sink_(sink) {}
-  NotifyDecision on_notify(const SyscallEvent& ev) override {
-    sink_.on_syscall(ev);
-    return {true, 0};
+json oci_seccomp(const SeccompProfile& p, const EvalContext& ctx) {
+  json s = json::object();
+  s["defaultAction"] = p.default_action;
+  if (p.default_errno_ret) s["defaultErrnoRet"] = *p.default_errno_ret;
+  json arches = json::array();
+  for (arch::Token t : profile_arches(p, ctx)) arches.push_back(arch::scmp_name(t));
+  s["architectures"] = arches;
+  if (!p.flags.empty()) s["flags"] = p.flags;
+  if (!p.listener_path.empty()) s["listenerPath"] = p.listener_path;
+  if (!p.listener_metadata.empty()) s["listenerMetadata"] = p.listener_metadata;
+  json rules = json::array();
+  for (const auto& r : p.syscalls) {
+    if (!rule_applies(r, ctx)) continue;
+    json j = {{"names", r.names}, {"action", r.action}};
+    if (r.errno_ret) j["errnoRet"] = *r.errno_ret;
+    if (!r.args.empty()) {
+      json args = json::array();
+      for (const auto& a : r.args)
+        args.push_back({{"index", a.index}, {"value", a.value}, {"valueTwo", a.value_two}, {"op", a.op}});
+      j["args"] = args;
+    }
+    rules.push_back(std::move(j));
   }
+  s["syscalls"] = rules;
+  return s;
+}
 
- private:
-  RecordingSink& sink_;
-};
-
-std::string parent_dir(const std::string& path) { return path.substr(0, path.rfind('/')); }
-
-// Removes a file when leaving scope (the profile sits in the agent's private
-// directory, which is removed after it).
-struct FileGuard {
-  std::string path;
-  ~FileGuard() {
-    if (!path.empty()) ::unlink(path.c_str());
-  }
-};
-
-}  // namespace
-
-int cmd_run_podman(const Options& o, const SeccompProfile& tmpl) {
-  if (!o.probes.empty() || !o.wait_ports.empty() || o.duration_sec > 0)
-    fail(ErrorKind::usage, "backend notify with podman records batch containers only (no probes yet); "
-                           "use the default backend for services");
-  check_writable(o.output);
+int cmd_run_notify_container(const Options& o, const SeccompProfile& tmpl, const std::string& why) {
+  if (!o.report_json.empty() || !o.sarif.empty() || !o.fail_on.empty() || o.verify_hardening)
+    fail(ErrorKind::usage, "the hardening report (--report-json, --sarif, --fail-on, --verify-hardening) needs "
+                           "--backend ptrace (the sensor session)");
+  for (const auto& p : profile_paths(o.format, o.output)) check_writable(p);
   if (!o.recording.empty()) check_writable(o.recording);
   container::DockerRun run = container::parse_docker_run(o.workload);
-  if (run.detach) fail(ErrorKind::usage, "backend notify with podman: -d/--detach is not supported (batch containers)");
-  if (run.privileged) fail(ErrorKind::usage, "backend notify with podman: --privileged disables seccomp");
+  if (run.privileged) fail(ErrorKind::usage, "backend notify: --privileged disables seccomp");
   for (const auto& s : run.security_opts)
     if (s.rfind("seccomp", 0) == 0)
-      fail(ErrorKind::usage, "backend notify with podman: drop --security-opt {} (sctrace sets the profile)", s);
+      fail(ErrorKind::usage, "backend notify: drop --security-opt {} (sctrace sets the profile)", s);
   if (!probe_notify_caps().flag_continue)
     fail(ErrorKind::runtime, "backend notify: the kernel cannot let notified syscalls continue (needs Linux 5.5+)");
+  // Parse the probes before anything starts.
+  for (const auto& p : o.probes) {
+    if (p.kind == "http") parse_http_probe(p.text);
+    else if (p.kind == "cmd") parse_probe_cmd(p.text);
+    else parse_exec_probe(p.text);
+  }
+  for (const auto& w : o.wait_ports) parse_wait_port(w);
 
   container::SeccompAgent agent;
-  FileGuard profile_file{parent_dir(agent.socket_path()) + "/recording-profile.json"};
+  const std::string work_dir = parent_dir(agent.socket_path());
+  FileGuard profile_file{work_dir + "/recording-profile.json"};
+  FileGuard cid_file{work_dir + "/cid"};
   write_file_atomic(profile_file.path, to_docker_json(recording_profile(tmpl, agent.socket_path())));
-
-  std::vector<std::string> argv = {run.cli};
-  argv.insert(argv.end(), run.command.begin(), run.command.end());
-  argv.push_back("--security-opt");
-  argv.push_back("seccomp=" + profile_file.path);
-  if (!run.has("ulimit")) argv.insert(argv.end(), kDefaultUlimits.begin(), kDefaultUlimits.end());
-  argv.insert(argv.end(), run.options.begin(), run.options.end());
-  argv.push_back(run.image);
-  argv.insert(argv.end(), run.args.begin(), run.args.end());
 
   Recording rec;
   rec.backend = "notify";
   rec.commands = {o.workload};
   RecordingSink sink(rec);
   RecordAll handler(sink);
-  say(fmt::format("backend notify (seccomp agent at {}; runc's own syscalls after its filter are recorded)",
+  say(fmt::format("backend notify ({}; seccomp agent at {}; runc's own syscalls after its filter are recorded)", why,
                   agent.socket_path()));
+  agent.start(handler);
+
+  NotifyContainerRun session(o, run, profile_file.path, work_dir, agent);
+  int code = 0;
+  try {
+    code = session.execute();
+  } catch (...) {
+    session.remove();
+    throw;
+  }
+  session.remove();
+  const bool all_gone = agent.stop(kAgentGrace);
+  for (const auto& e : agent.errors()) say("seccomp agent: " + e);
+
+  if (agent.connections().empty())
+    fail(ErrorKind::runtime, "{} exited with {} without starting a container under the recording profile "
+                             "(the runtime never connected to the seccomp agent)", run.cli, code);
+  add_write(sink);
+
+  rec.complete = !session.interrupted() && !session.timed_out() && all_gone && agent.errors().empty() &&
+                 session.probes_ok();
+  MinimizeOptions mopts;
+  mopts.no_new_privileges = o.no_new_privileges;
+  for (const auto& s : run.security_opts)
+    if (s == "no-new-privileges" || s == "no-new-privileges:true" || s == "no-new-privileges=true")
+      mopts.no_new_privileges = true;
+  mopts.ctx.caps = caps_of(run);
+  write_outputs(o, rec, tmpl, mopts);
+
+  say(fmt::format("recorded {} notifications from {} container process{} ('write' added: runc cannot notify it)",
+                  agent.notifications(), agent.connections().size(), agent.connections().size() == 1 ? "" : "es"));
+  for (const auto& f : session.probe_failures()) say(f);
+  if (!all_gone) say("processes still held the recording filter after the container stopped; the recording may miss "
+                     "their end");
+  if (session.timed_out()) say(fmt::format("the container was stopped at the --timeout of {} s", o.timeout_sec));
+  if (session.interrupted()) say("interrupted: the container was stopped and removed; the profile is incomplete");
+  say(fmt::format("wrote {}{}{}", o.output, o.recording.empty() ? "" : " and " + o.recording,
+                  rec.complete ? "" : " (incomplete recording)"));
+  if (session.interrupted()) return 128 + (last_interrupt_signal() ? last_interrupt_signal() : SIGINT);
+  if (session.timed_out()) return 124;
+  if (!session.probes_ok()) return 1;
+  return code;
+}
+
+// ---- runc run -------------------------------------------------------------
+
+bool is_runc_line(const std::vector<std::string>& argv) {
+  if (argv.size() < 2) return false;
+  std::string base = fs::path(argv[0]).filename().string();
+  if (base != "runc" && base != "crun") return false;
+  return std::find(argv.begin() + 1, argv.end(), "run") != argv.end();
+}
+
+namespace {
+
+// runc's global options that take a value (runc --help).
+bool runc_global_takes_value(const std::string& a) {
+  return a == "--root" || a == "--log" || a == "--log-format" || a == "--criu";
+}
+
+struct RuncLine {
+  size_t run_index = 0;                 // of "run"
+  std::optional<size_t> bundle_value;   // index of the bundle path
+  std::optional<size_t> bundle_inline;  // index of "--bundle=PATH" / "-b=PATH"
+  std::string bundle = ".";
+  bool detach = false;
+};
+
+RuncLine parse_runc_line(const std::vector<std::string>& argv) {
+  RuncLine l;
+  size_t i = 1;
+  for (; i < argv.size() && argv[i] != "run"; ++i)
+    if (runc_global_takes_value(argv[i])) ++i;
+  if (i >= argv.size()) fail(ErrorKind::usage, "runc: no 'run' command on the line");
+  l.run_index = i;
+  for (size_t j = i + 1; j < argv.size(); ++j) {
+    const std::string& a = argv[j];
+    if (a == "-b" || a == "--bundle") {
+      if (j + 1 >= argv.size()) fail(ErrorKind::usage, "runc run: {} needs a value", a);
+      l.bundle_value = j + 1;
+      l.bundle = argv[++j];
+    } else if (a.rfind("--bundle=", 0) == 0 || a.rfind("-b=", 0) == 0) {
+      l.bundle_inline = j;
+      l.bundle = a.substr(a.find('=') + 1);
+    } else if (a == "-d" || a == "--detach") {
+      l.detach = true;
+    } else if (a == "--console-socket" || a == "--pid-file" || a == "--preserve-fds") {
+      ++j;
+    }
+  }
+  return l;
+}
+
+}  // namespace
+
+int cmd_run_runc(const Options& o, const SeccompProfile& tmpl) {
+  if (!o.probes.empty() || !o.wait_ports.empty() || o.duration_sec > 0)
+    fail(ErrorKind::usage, "runc run: probes are not supported (batch containers only)");
+  for (const auto& p : profile_paths(o.format, o.output)) check_writable(p);
+  if (!o.recording.empty()) check_writable(o.recording);
+  RuncLine line = parse_runc_line(o.workload);
+  if (line.detach) fail(ErrorKind::usage, "runc run: --detach is not supported (sctrace waits for the container)");
+  const fs::path bundle = fs::absolute(line.bundle);
+  json config = json::parse(read_file((bundle / "config.json").string()), nullptr, false);
+  if (!config.is_object()) fail(ErrorKind::input, "{}: not a JSON object", (bundle / "config.json").string());
+  if (!probe_notify_caps().flag_continue)
+    fail(ErrorKind::runtime, "backend notify: the kernel cannot let notified syscalls continue (needs Linux 5.5+)");
+
+  container::SeccompAgent agent;
+  const std::string work_dir = parent_dir(agent.socket_path());
+  TreeGuard copy{work_dir + "/bundle"};
+  if (::mkdir(copy.path.c_str(), 0700) != 0) fail_errno(ErrorKind::io, errno, "mkdir " + copy.path);
+
+  // What the container runs with, for the template's includes/excludes.
+  MinimizeOptions mopts;
+  std::set<std::string> caps;
+  const json& process = config.value("process", json::object());
+  if (process.contains("capabilities") && process["capabilities"].contains("bounding"))
+    for (const auto& c : process["capabilities"]["bounding"]) caps.insert(c.get<std::string>());
+  mopts.ctx.caps = caps;
+  mopts.no_new_privileges = process.value("noNewPrivileges", false) || o.no_new_privileges;
+
+  std::string root = config.value("root", json::object()).value("path", std::string("rootfs"));
+  if (!fs::path(root).is_absolute()) config["root"]["path"] = (bundle / root).lexically_normal().string();
+  if (!config.contains("linux") || !config["linux"].is_object()) config["linux"] = json::object();
+  config["linux"]["seccomp"] = oci_seccomp(recording_profile(tmpl, agent.socket_path()), mopts.ctx);
+  write_file_atomic(copy.path + "/config.json", config.dump(2) + "\n");
+
+  std::vector<std::string> argv = o.workload;
+  if (line.bundle_value) argv[*line.bundle_value] = copy.path;
+  else if (line.bundle_inline) argv[*line.bundle_inline] = "--bundle=" + copy.path;
+  else argv.insert(argv.begin() + static_cast<long>(line.run_index) + 1, {"--bundle", copy.path});
+
+  Recording rec;
+  rec.backend = "notify";
+  rec.commands = {o.workload};
+  RecordingSink sink(rec);
+  RecordAll handler(sink);
+  say(fmt::format("backend notify (runc run with a copy of {}/config.json whose linux.seccomp is the recording "
+                  "profile; seccomp agent at {})",
+                  bundle.string(), agent.socket_path()));
   agent.start(handler);
 
   install_interrupt_handlers();
   ChildProcess child = ChildProcess::spawn(argv, ChildOptions{});
-  // podman run proxies signals to the container (--sig-proxy): the first
-  // interrupt is passed on, the second kills podman (the container's processes
-  // then go with conmon's cleanup).
-  using Clock = std::chrono::steady_clock;
   const auto start = Clock::now();
   const auto limit = std::chrono::milliseconds(static_cast<int64_t>(o.timeout_sec * 1000));
   bool timed_out = false;
@@ -163,63 +667,30 @@ int cmd_run_podman(const Options& o, const SeccompProfile& tmpl) {
   int status = 0;
   for (;;) {
     pollfd p{child.pidfd(), POLLIN, 0};
-    int r = ::poll(&p, 1, 100);
-    if (r > 0) {
+    if (::poll(&p, 1, 100) > 0) {
       status = child.wait();
       break;
     }
+    // runc run forwards signals to the container's init.
     const int n = interrupt_count();
     if (n > acted) {
-      ::syscall(SYS_pidfd_send_signal, child.pidfd(), n >= 2 ? SIGKILL : last_interrupt_signal(), nullptr, 0);
+      pidfd_signal(child.pidfd(), n >= 2 ? SIGKILL : last_interrupt_signal());
       acted = n;
     }
     if (limit.count() > 0 && !timed_out && Clock::now() - start >= limit) {
       timed_out = true;
-      ::syscall(SYS_pidfd_send_signal, child.pidfd(), SIGTERM, nullptr, 0);
+      pidfd_signal(child.pidfd(), SIGTERM);
     }
   }
   const bool all_gone = agent.stop(kAgentGrace);
   for (const auto& e : agent.errors()) say("seccomp agent: " + e);
-
-  const int code = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+  const int code = shell_code(status);
   if (agent.connections().empty())
-    fail(ErrorKind::runtime, "{} exited with {} without starting a container under the recording profile "
-                             "(the runtime never connected to the seccomp agent)", run.cli, code);
-
-  // Never observable (see the top of this file); runc and every program use it.
-  SyscallEvent w;
-  w.audit_arch = arch::native();
-  w.nr = static_cast<int32_t>(*arch::syscall_nr(arch::native(), "write"));
-  sink.on_syscall(w);
-
+    fail(ErrorKind::runtime, "runc exited with {} without starting the container under the recording profile", code);
+  add_write(sink);
   rec.complete = interrupt_count() == 0 && !timed_out && all_gone && agent.errors().empty();
-  if (!o.recording.empty()) write_file_atomic(o.recording, recording_to_json(rec));
-  MinimizeOptions mopts;
-  mopts.no_new_privileges = o.no_new_privileges;
-  for (const auto& s : run.security_opts)
-    if (s == "no-new-privileges" || s == "no-new-privileges:true" || s == "no-new-privileges=true")
-      mopts.no_new_privileges = true;
-  // runc's part was recorded: no baseline to add.
-  mopts.add_runtime_baseline = false;
-  std::set<std::string> caps = docker_default_caps();
-  auto norm = [](std::string c) {
-    for (auto& ch : c) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-    return c.rfind("CAP_", 0) == 0 ? c : "CAP_" + c;
-  };
-  for (const auto& c : run.cap_drop) {
-    if (norm(c) == "CAP_ALL") caps.clear();
-    else caps.erase(norm(c));
-  }
-  for (const auto& c : run.cap_add) caps.insert(norm(c));
-  mopts.ctx.caps = caps;
-  MinimizeResult m = minimize(rec, tmpl, mopts);
-  write_file_atomic(o.output, to_docker_json(m.profile));
-
-  say(fmt::format("recorded {} notifications from {} container start{} ('write' added: runc cannot notify it)",
-                  agent.notifications(), agent.connections().size(), agent.connections().size() == 1 ? "" : "s"));
-  std::fputs(summary_text(m).c_str(), stderr);
-  if (!all_gone) say("processes still held the recording filter after podman exited; the recording may miss their end");
-  if (timed_out) say(fmt::format("podman was stopped at the --timeout of {} s", o.timeout_sec));
+  write_outputs(o, rec, tmpl, mopts);
+  say(fmt::format("recorded {} notifications ('write' added: runc cannot notify it)", agent.notifications()));
   say(fmt::format("wrote {}{}{}", o.output, o.recording.empty() ? "" : " and " + o.recording,
                   rec.complete ? "" : " (incomplete recording)"));
   if (timed_out) return 124;

@@ -1,13 +1,17 @@
 #include <cstdio>
+#include <optional>
 
 #include "cli/backend.h"
 #include "cli/commands.h"
 #include "core/error.h"
 #include "core/atomic_file.h"
+#include "profile/emit/formats.h"
 #include "profile/emit/summary.h"
+#include "profile/filter.h"
 #include "profile/minimizer.h"
 #include "profile/recorder.h"
 #include "profile/templates.h"
+#include "tracer/child_process.h"
 #include "tracer/interrupt.h"
 #include "tracer/recording_sink.h"
 #include "tracer/tracer.h"
@@ -24,35 +28,74 @@ SeccompProfile load_template(const std::string& path) {
 
 SeccompProfile load_profile_file(const std::string& path) { return parse_profile(read_file(path), path); }
 
-int cmd_run(const Options& o) {
+int cmd_run(const Options& given) {
+  // The recording goes beside the profile unless --recording names it:
+  // `sctrace explain` and `sctrace diff` read it later, maybe elsewhere.
+  Options o = given;
+  if (o.recording.empty()) o.recording = default_recording_path(o.output);
   // Everything that can be refused is refused before the workload starts.
   SeccompProfile tmpl = load_template(o.template_path);
+  // --runtime-baseline FILE (from `sctrace calibrate`) replaces the embedded
+  // baseline; the notify container paths record the runtime instead.
+  std::optional<RuntimeBaseline> runtime_baseline_override;
+  if (!o.runtime_baseline.empty())
+    runtime_baseline_override = parse_runtime_baseline(read_file(o.runtime_baseline), o.runtime_baseline);
+  if (!o.baseline.empty() && (is_container_line(o.workload) || is_runc_line(o.workload)))
+    fail(ErrorKind::usage, "--baseline: local workloads only (not container lines yet)");
   if (is_container_line(o.workload)) {
-    if (backend_name(o.backend) == "notify" && is_podman_line(o.workload)) return cmd_run_podman(o, tmpl);
-    return cmd_run_container(o, tmpl);
+    ContainerChoice cc = choose_container_backend(o);
+    if (cc.backend == ContainerBackend::notify_agent) return cmd_run_notify_container(o, tmpl, cc.why);
+    int code = cmd_run_container(o, tmpl);
+    // Said after the run, so that a line the engine refuses stays one error line.
+    if (o.backend == "auto") say(fmt::format("backend ptrace-sensor ({})", cc.why));
+    return code;
+  }
+  // runc run on a bundle: through listenerPath (with --backend ptrace it is
+  // traced like any local command, runc included).
+  if (is_runc_line(o.workload) && backend_name(o.backend) == "notify") {
+    return cmd_run_runc(o, tmpl);
   }
   if (!o.probes.empty() || !o.wait_ports.empty() || o.duration_sec > 0)
     fail(ErrorKind::usage, "probe options need a container line (sctrace run [probes] -- docker run ...)");
-  check_writable(o.output);
+  for (const auto& p : profile_paths(o.format, o.output)) check_writable(p);
+  // --baseline OLD: only what OLD does not cover stops the workload; the
+  // recording written is OLD plus what was new (counts of known syscalls stay OLD's).
+  std::optional<Recording> baseline;
+  if (!o.baseline.empty()) baseline = recording_from_json(read_file(o.baseline), o.baseline);
   if (!o.recording.empty()) check_writable(o.recording);
 
+  // A command that cannot run is one error line, before any other output.
+  resolve_command(o.workload.at(0));
+  const BackendChoice choice = choose_local_backend(o);
   std::string why;
-  auto tracer = choose_backend(o.backend, why);
-  const std::string backend = backend_name(o.backend);
-  // The default says nothing more than the final "backend ptrace" line does.
-  if (backend != "ptrace") say(fmt::format("backend {} ({})", backend, why));
+  auto tracer = choose_backend(choice.name, why, ptrace_stops_from_name(o.ptrace_stops));
+  const std::string backend = choice.name;
+  say(fmt::format("backend {} ({})", backend, choice.why));
 
   Recording rec;
   rec.backend = backend;
   rec.commands.push_back(o.workload);
-  RecordingSink sink(rec);
+  RecordingSink sink(rec, AttributionOptions{o.stack_depth, tracer->caps().stopped_in_sink});
 
   LaunchSpec spec;
   spec.argv = o.workload;
   spec.timeout = std::chrono::milliseconds(static_cast<int64_t>(o.timeout_sec * 1000));
+  if (baseline) {
+    SeccompProfile known = baseline_profile(*baseline);
+    compile_watch_filter(known, EvalContext::docker_default(), SECCOMP_RET_TRACE);  // refuse before starting
+    spec.watch_filter = [known](uint32_t a) { return compile_watch_filter(known, EvalContext::docker_default(), a); };
+  }
 
   install_interrupt_handlers();
   ExitStatus st = tracer->run(spec, sink);
+  if (baseline) {
+    Recording merged = *baseline;
+    const size_t known_names = merged.total_names();
+    merged.merge(rec);
+    say(fmt::format("baseline {}: {} syscall{} new ({} known)", o.baseline, merged.total_names() - known_names,
+                    merged.total_names() - known_names == 1 ? "" : "s", known_names));
+    rec = std::move(merged);
+  }
 
   rec.complete = interrupt_count() == 0 && !st.timed_out;
   if (st.timed_out) say(fmt::format("workload killed after the --timeout of {} s", o.timeout_sec));
@@ -61,12 +104,14 @@ int cmd_run(const Options& o) {
   if (!o.recording.empty()) write_file_atomic(o.recording, recording_to_json(rec));
   MinimizeOptions mopts;
   mopts.no_new_privileges = o.no_new_privileges;
+  if (runtime_baseline_override) mopts.runtime_baseline = &*runtime_baseline_override;
   MinimizeResult res = minimize(rec, tmpl, mopts);
-  write_file_atomic(o.output, to_docker_json(res.profile));
+  for (const auto& note : write_profile(res.profile, mopts.ctx, o.format, o.output)) say(note);
 
   say(fmt::format("traced {} syscall{} in {} process{}; backend {}", sink.events(), sink.events() == 1 ? "" : "s",
                   sink.processes(), sink.processes() == 1 ? "" : "es", backend));
   std::fputs(summary_text(res).c_str(), stderr);
+  std::fputs(attribution_text(rec).c_str(), stderr);
   say(fmt::format("wrote {}{}{}", o.output, o.recording.empty() ? "" : " and " + o.recording,
                   rec.complete ? "" : " (incomplete recording)"));
   return st.shell_code();

@@ -58,7 +58,9 @@ std::vector<Options::Probe> probes_in_order(int argc, const char* const* argv) {
 }
 
 void add_backend(CLI::App* sub, Options& o) {
-  sub->add_option("--backend", o.backend, "Recording backend: auto (= ptrace), ptrace, notify (seccomp user notification)")
+  sub->add_option("--backend", o.backend,
+                  "Recording backend: auto (notify where the kernel and the runtime support it, else ptrace; "
+                  "says which), ptrace, notify (seccomp user notification)")
       ->check(CLI::IsMember({"auto", "ptrace", "notify"}))
       ->capture_default_str();
 }

@@ -36,17 +36,33 @@ void write_all(int fd, std::string_view data, const std::string& path) {
 }
 
 // Devices and pipes (-o /dev/stdout, -o /dev/null) are written in place:
-// renaming a temp file over them would replace the device node.
-bool is_special(const std::string& path) {
+// renaming a temp file over them would replace the device node. A symlink is
+// followed only when it lives in /dev or /proc (/dev/stdout ->
+// /proc/self/fd/1 -> a pipe, a tty or the file the shell redirected to), and
+// then always written through, never replaced. Anywhere else a symlink may
+// have been planted by the workload (an output directory it can write, a
+// container's bind-mounted out dir), and following it could write a profile
+// into a FIFO (blocking), a disk or another file: it is replaced by the
+// rename like any other file.
+bool in_place(const std::string& path) {
   struct stat st {};
-  return ::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
+  if (::lstat(path.c_str(), &st) != 0) return false;
+  if (S_ISLNK(st.st_mode)) {
+    std::error_code ec;
+    std::string abs = std::filesystem::absolute(path, ec).lexically_normal().string();
+    if (ec || (abs.rfind("/dev/", 0) != 0 && abs.rfind("/proc/", 0) != 0)) return false;
+    return ::stat(path.c_str(), &st) == 0 && !S_ISDIR(st.st_mode);
+  }
+  return !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
 }
 
 }  // namespace
 
 void write_file_atomic(const std::string& path, std::string_view data) {
-  if (is_special(path)) {
-    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (in_place(path)) {
+    // O_TRUNC matters only when the link leads to a regular file (stdout
+    // redirected to one); devices and pipes ignore it.
+    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY));
     if (!fd) fail_errno(ErrorKind::io, errno, fmt::format("cannot write {}", path));
     write_all(fd.get(), data, path);
     return;
@@ -80,7 +96,7 @@ void check_writable(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
     fail(ErrorKind::io, "cannot write {}: is a directory", path);
-  if (is_special(path)) {
+  if (in_place(path)) {
     if (::access(path.c_str(), W_OK) != 0) fail_errno(ErrorKind::io, errno, fmt::format("cannot write {}", path));
     return;
   }
@@ -88,16 +104,16 @@ void check_writable(const std::string& path) {
   if (::access(dir.c_str(), W_OK | X_OK) != 0) fail_errno(ErrorKind::io, errno, fmt::format("cannot write {}", path));
 }
 
-std::string read_file(const std::string& path, size_t max_bytes) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) fail_errno(ErrorKind::io, errno, fmt::format("cannot read {}", path));
+namespace {
+
+std::string read_fd(int fd, const std::string& path, size_t max_bytes) {
   struct stat st {};
-  if (::fstat(fd.get(), &st) == 0 && S_ISREG(st.st_mode) && static_cast<size_t>(st.st_size) > max_bytes)
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && static_cast<size_t>(st.st_size) > max_bytes)
     fail(ErrorKind::input, "{}: file is too large ({} bytes, limit {})", path, st.st_size, max_bytes);
   std::string out;
   char buf[65536];
   for (;;) {
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    ssize_t n = ::read(fd, buf, sizeof buf);
     if (n < 0) {
       if (errno == EINTR) continue;
       fail_errno(ErrorKind::io, errno, fmt::format("cannot read {}", path));
@@ -107,6 +123,28 @@ std::string read_file(const std::string& path, size_t max_bytes) {
     if (out.size() > max_bytes) fail(ErrorKind::input, "{}: file is too large (limit {} bytes)", path, max_bytes);
   }
   return out;
+}
+
+}  // namespace
+
+std::string read_file(const std::string& path, size_t max_bytes) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) fail_errno(ErrorKind::io, errno, fmt::format("cannot read {}", path));
+  return read_fd(fd.get(), path, max_bytes);
+}
+
+std::string read_regular_file(const std::string& path, size_t max_bytes) {
+  // O_NONBLOCK: opening a FIFO planted under the name must not block either
+  // (O_NOFOLLOW only refuses a symlink in the last component).
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY));
+  if (!fd) {
+    if (errno == ELOOP) fail(ErrorKind::input, "{}: is a symbolic link, not read", path);
+    fail_errno(ErrorKind::io, errno, fmt::format("cannot read {}", path));
+  }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) fail_errno(ErrorKind::io, errno, fmt::format("cannot read {}", path));
+  if (!S_ISREG(st.st_mode)) fail(ErrorKind::input, "{}: not a regular file, not read", path);
+  return read_fd(fd.get(), path, max_bytes);
 }
 
 }  // namespace sctrace

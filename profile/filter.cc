@@ -13,6 +13,7 @@
 #include <cstring>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "core/error.h"
@@ -77,9 +78,16 @@ uint32_t parse_action(const std::string& name, std::optional<unsigned> errno_ret
 // ALLOW and LOG let the syscall run: they stay as they are in notify mode.
 bool runs_syscall(uint32_t action) { return action == SCMP_ACT_ALLOW || action == SCMP_ACT_LOG; }
 
-uint32_t for_mode(uint32_t action, FilterMode mode) {
-  if (mode == FilterMode::notify_denials && !runs_syscall(action)) return SCMP_ACT_NOTIFY;
-  return action;
+// How a verdict that does not run the syscall is compiled.
+struct Denials {
+  uint32_t action;           // replaces it (notify_denials and watch filters)
+  bool keep_enosys = false;  // except ERRNO(ENOSYS), kept as it is
+};
+
+uint32_t for_mode(uint32_t action, std::optional<Denials> denials) {
+  if (!denials || runs_syscall(action)) return action;
+  if (denials->keep_enosys && action == SCMP_ACT_ERRNO(ENOSYS)) return action;
+  return denials->action;
 }
 
 scmp_compare parse_op(const std::string& op, const std::string& what) {
@@ -215,13 +223,11 @@ std::vector<sock_filter> enosys_stub(const std::vector<const SyscallRule*>& rule
   return b.finish();
 }
 
-
-}  // namespace
-
-std::vector<sock_filter> compile_filter(const SeccompProfile& profile, const EvalContext& ctx, FilterMode mode) {
+std::vector<sock_filter> compile(const SeccompProfile& profile, const EvalContext& ctx,
+                                 std::optional<Denials> denials) {
   const uint32_t enforce_default =
       parse_action(profile.default_action, profile.default_errno_ret, "defaultAction");
-  const uint32_t default_action = for_mode(enforce_default, mode);
+  const uint32_t default_action = for_mode(enforce_default, denials);
 
   CtxPtr fctx(seccomp_init(default_action));
   if (!fctx) fail(ErrorKind::input, "libseccomp rejects the default action {}", profile.default_action);
@@ -235,9 +241,9 @@ std::vector<sock_filter> compile_filter(const SeccompProfile& profile, const Eva
       fail(ErrorKind::input, "architecture {}: libseccomp: {}", arch::scmp_name(t), std::strerror(-rc));
   }
   // Bad-arch action: libseccomp's default (kill the thread), as in runc. In
-  // notify mode it is a denial like any other, so the handler sees it.
-  if (mode == FilterMode::notify_denials) {
-    int rc = seccomp_attr_set(fctx.get(), SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_NOTIFY);
+  // notify and watch modes it is a denial like any other, so the handler sees it.
+  if (denials) {
+    int rc = seccomp_attr_set(fctx.get(), SCMP_FLTATR_ACT_BADARCH, denials->action);
     if (rc < 0) fail(ErrorKind::input, "libseccomp: cannot set the bad-arch action: {}", std::strerror(-rc));
   }
   std::vector<const SyscallRule*> applicable;
@@ -257,7 +263,7 @@ std::vector<sock_filter> compile_filter(const SeccompProfile& profile, const Eva
   for (size_t i = 0; i < applicable.size(); ++i) {
     const SyscallRule& rule = *applicable[i];
     const std::string where = fmt::format("syscalls[{}]", applicable_index[i]);
-    const uint32_t action = for_mode(parse_action(rule.action, rule.errno_ret, where), mode);
+    const uint32_t action = for_mode(parse_action(rule.action, rule.errno_ret, where), denials);
     if (action == default_action) continue;
 
     std::vector<scmp_arg_cmp> conds;
@@ -307,13 +313,106 @@ std::vector<sock_filter> compile_filter(const SeccompProfile& profile, const Eva
     std::vector<arch::Token> stub_arches;
     if (listed) stub_arches = arches;
     std::vector<sock_filter> stub =
-        enosys_stub(applicable, stub_arches, for_mode(SCMP_ACT_ERRNO(ENOSYS), mode));
+        enosys_stub(applicable, stub_arches, for_mode(SCMP_ACT_ERRNO(ENOSYS), denials));
     prog.insert(prog.begin(), stub.begin(), stub.end());
   }
   if (prog.size() > BPF_MAXINSNS)
     fail(ErrorKind::input, "the compiled filter has {} instructions, more than the kernel's limit of {}", prog.size(),
          BPF_MAXINSNS);
   return prog;
+}
+
+}  // namespace
+
+std::vector<sock_filter> compile_filter(const SeccompProfile& profile, const EvalContext& ctx, FilterMode mode) {
+  if (mode == FilterMode::notify_denials) return compile(profile, ctx, Denials{SCMP_ACT_NOTIFY});
+  return compile(profile, ctx, std::nullopt);
+}
+
+std::vector<sock_filter> compile_watch_filter(const SeccompProfile& profile, const EvalContext& ctx,
+                                              uint32_t watch_action) {
+  // libseccomp's SCMP_ACT_TRACE(0) and SCMP_ACT_NOTIFY are the kernel's
+  // SECCOMP_RET_TRACE and SECCOMP_RET_USER_NOTIF.
+  if (watch_action != SECCOMP_RET_TRACE && watch_action != SECCOMP_RET_USER_NOTIF)
+    fail(ErrorKind::input, "watch filter: action {:#x} is neither SECCOMP_RET_TRACE nor SECCOMP_RET_USER_NOTIF",
+         watch_action);
+  return compile(profile, ctx, Denials{watch_action, true});
+}
+
+// ---- Baseline ---------------------------------------------------------------
+
+SeccompProfile baseline_profile(const Recording& old) {
+  SeccompProfile p;
+  // compile_watch_filter turns TRACE into the watch action, and runc (so
+  // compile_filter) puts no ENOSYS stub in front of a TRACE default: a
+  // syscall numbered above everything OLD made stops like any other.
+  p.default_action = "SCMP_ACT_TRACE";
+  const arch::Token native = arch::native();
+  p.architectures.push_back(arch::scmp_name(native));
+  for (const auto& [token, calls] : old.syscalls)
+    if (token != native && !calls.empty()) p.architectures.push_back(arch::scmp_name(token));
+
+  // name -> classified argument values, merged over arches; nullopt when the
+  // name is allowed whatever its arguments.
+  std::map<std::string, std::optional<std::map<unsigned, ArgValues>>> by_name;
+  for (const auto& [token, calls] : old.syscalls) {
+    for (const auto& [name, rec] : calls) {
+      if (seccomp_syscall_resolve_name(name.c_str()) == __NR_SCMP_ERROR) continue;
+      auto [it, fresh] = by_name.try_emplace(name);
+      if (filtered_args(name).empty()) {
+        it->second.reset();
+        continue;
+      }
+      if (fresh) it->second.emplace();
+      if (!it->second) continue;
+      for (unsigned idx : filtered_args(name)) {
+        auto a = rec.args.find(idx);
+        // A recording without the argument (written before it was
+        // classified) says nothing about it: not constrained.
+        ArgValues v = a == rec.args.end() || a->second.values.empty() ? ArgValues{{}, true} : a->second;
+        (*it->second)[idx].merge(v);
+      }
+    }
+  }
+
+  SyscallRule plain;
+  plain.action = "SCMP_ACT_ALLOW";
+  plain.comment = "seen in the baseline recording";
+  for (const auto& [name, args] : by_name) {
+    if (!args) {
+      plain.names.push_back(name);
+      continue;
+    }
+    // The cartesian product of the constrained arguments' values.
+    std::vector<std::vector<ArgCond>> combos(1);
+    bool too_many = false;
+    for (const auto& [idx, vals] : *args) {
+      if (vals.overflow) continue;
+      if (combos.size() * vals.values.size() > kMaxBaselineCombinations) {
+        too_many = true;
+        break;
+      }
+      std::vector<std::vector<ArgCond>> next;
+      for (const auto& c : combos)
+        for (uint64_t v : vals.values) {
+          auto n = c;
+          n.push_back(ArgCond{idx, v, 0, "SCMP_CMP_EQ"});
+          next.push_back(std::move(n));
+        }
+      combos = std::move(next);
+    }
+    if (too_many) continue;
+    for (auto& c : combos) {
+      SyscallRule r;
+      r.names = {name};
+      r.action = "SCMP_ACT_ALLOW";
+      r.args = std::move(c);
+      r.comment = "seen in the baseline recording with these arguments";
+      p.syscalls.push_back(std::move(r));
+    }
+  }
+  if (!plain.names.empty()) p.syscalls.insert(p.syscalls.begin(), std::move(plain));
+  return p;
 }
 
 // ---- The interpreter ------------------------------------------------------

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "profile/recording.h"
 #include "profile/seccomp_profile.h"
 
 namespace sctrace {
@@ -19,6 +20,31 @@ enum class FilterMode {
 
 // Throws Error(ErrorKind::input) for profiles libseccomp rejects.
 std::vector<sock_filter> compile_filter(const SeccompProfile& profile, const EvalContext& ctx, FilterMode mode);
+
+// A watch filter (`check`, `run --baseline`): every syscall and argument
+// combination the profile lets run (SCMP_ACT_ALLOW, SCMP_ACT_LOG) is
+// SECCOMP_RET_ALLOW; every other verdict (the default action, ERRNO, KILL,
+// TRAP and TRACE rules, arches the profile does not cover) becomes
+// `watch_action`, which must be SECCOMP_RET_TRACE or SECCOMP_RET_USER_NOTIF.
+// Except ERRNO(ENOSYS) (Docker's clone3 rule, the errno policy's ENOSYS
+// answers, runc's ENOSYS stub): that is the profile's designed answer, which
+// libc meets by falling back (clone3 -> clone), so it is kept and the
+// workload takes the fallback it takes in production, which is then checked
+// in turn. Same compiler as compile_filter, so "allowed" means what runc
+// would let through.
+std::vector<sock_filter> compile_watch_filter(const SeccompProfile& profile, const EvalContext& ctx,
+                                              uint32_t watch_action);
+
+// `run --baseline OLD`: a profile that allows what OLD covers, to compile
+// with compile_watch_filter. Syscalls without classified arguments
+// (templates/arg-filters.json) are allowed by name; those with them only for
+// the recorded values (every combination of the recorded values of each
+// classified argument; an overflowed argument is not constrained), and not at
+// all past kMaxBaselineCombinations combinations, so they always stop. Arches
+// are OLD's (and the native one); names are allowed on all of them (one rule
+// per name, as in profiles). Names libseccomp does not know always stop.
+inline constexpr size_t kMaxBaselineCombinations = 64;
+SeccompProfile baseline_profile(const Recording& old);
 
 // Runs a classic BPF seccomp program against `data` and returns its
 // SECCOMP_RET_* value, exactly as the kernel would.

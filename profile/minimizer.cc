@@ -167,7 +167,7 @@ MinimizeResult minimize(const Recording& rec, const SeccompProfile& tmpl, const 
   std::set<std::string> enosys_observed;  // made, and every call failed with ENOSYS
   for (const auto& [name, o] : observed) (o.only_enosys ? enosys_observed : wanted).insert(name);
   if (opts.add_runtime_baseline) {
-    const RuntimeBaseline& b = runtime_baseline();
+    const RuntimeBaseline& b = opts.runtime_baseline ? *opts.runtime_baseline : runtime_baseline();
     const auto& names = opts.no_new_privileges ? b.with_no_new_privs : b.with_new_privs;
     wanted.insert(names.begin(), names.end());
   }

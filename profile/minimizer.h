@@ -13,6 +13,9 @@ struct MinimizeOptions {
   EvalContext ctx = EvalContext::docker_default();
   bool no_new_privileges = false;  // picks the runtime baseline variant
   bool add_runtime_baseline = true;
+  // The baseline to add (`run --runtime-baseline FILE`, from `sctrace
+  // calibrate`); null: the embedded templates/runtime-baseline.json.
+  const RuntimeBaseline* runtime_baseline = nullptr;
 };
 
 struct DeniedObservation {

@@ -1,5 +1,6 @@
 #include "profile/recording.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -49,6 +50,8 @@ void Recording::merge(const Recording& other) {
       m.ok += r.ok;
       for (const auto& [e, n] : r.errors) m.errors[e] += n;
       for (const auto& [idx, vals] : r.args) m.args[idx].merge(vals);
+      for (const auto& c : r.classes) merge_class(m.classes, m.classes_overflow, c);
+      m.classes_overflow = m.classes_overflow || r.classes_overflow;
     }
   }
   commands.insert(commands.end(), other.commands.begin(), other.commands.end());
@@ -59,6 +62,50 @@ void Recording::merge(const Recording& other) {
   } else if (!other.backend.empty() && other.backend != backend) {
     backend = "mixed";
   }
+}
+
+const ArgClass* SyscallRecord::find_class(const std::map<unsigned, uint64_t>& a) const {
+  for (const auto& c : classes)
+    if (c.args == a) return &c;
+  return nullptr;
+}
+
+void merge_class(std::vector<ArgClass>& into, bool& overflow, const ArgClass& c) {
+  auto it = std::find_if(into.begin(), into.end(), [&](const ArgClass& m) { return m.args == c.args; });
+  if (it == into.end()) {
+    if (into.size() >= kMaxArgClasses) {
+      overflow = true;
+      return;
+    }
+    into.push_back(ArgClass{c.args, 0, {}, {}});
+    it = std::prev(into.end());
+  }
+  it->count += c.count;
+  for (const auto& e : c.execs) {
+    if (it->execs.size() >= kMaxClassExecs) break;
+    it->execs.insert(e);
+  }
+  for (const auto& st : c.stacks) {
+    if (it->stacks.size() >= kMaxClassStacks) break;
+    // One stack per calling executable: the first seen stays.
+    bool have = std::any_of(it->stacks.begin(), it->stacks.end(),
+                            [&](const CallStack& m) { return m.exe == st.exe; });
+    if (!have) it->stacks.push_back(st);
+  }
+}
+
+std::string default_recording_path(std::string_view out) {
+  std::string base(out);
+  if (base.size() > 5 && base.compare(base.size() - 5, 5, ".json") == 0) base.resize(base.size() - 5);
+  return base + ".recording.json";
+}
+
+std::string frame_text(const StackFrame& f) {
+  if (!f.function.empty())
+    return f.module.empty() ? fmt::format("{}+{:#x}", f.function, f.offset)
+                            : fmt::format("{}+{:#x} ({})", f.function, f.offset, f.module);
+  if (!f.module.empty()) return fmt::format("{}+{:#x}", f.module, f.module_offset);
+  return "??";
 }
 
 size_t Recording::total_names() const {
@@ -124,6 +171,32 @@ std::string recording_to_json(const Recording& rec) {
       for (const auto& [idx, vals] : r.args)
         args[std::to_string(idx)] = {{"values", vals.values}, {"overflow", vals.overflow}};
       o["args"] = args;
+      if (!r.classes.empty()) {
+        json classes = json::array();
+        for (const auto& c : r.classes) {
+          json jc;
+          json cargs = json::object();
+          for (const auto& [idx, v] : c.args) cargs[std::to_string(idx)] = v;
+          jc["args"] = cargs;
+          jc["count"] = c.count;
+          jc["execs"] = c.execs;
+          json stacks = json::array();
+          for (const auto& st : c.stacks) {
+            json frames = json::array();
+            for (const auto& f : st.frames)
+              frames.push_back({{"module", f.module},
+                                {"build_id", f.build_id},
+                                {"function", f.function},
+                                {"offset", f.offset},
+                                {"module_offset", f.module_offset}});
+            stacks.push_back({{"exe", st.exe}, {"frames", frames}});
+          }
+          jc["stacks"] = stacks;
+          classes.push_back(jc);
+        }
+        o["classes"] = classes;
+      }
+      if (r.classes_overflow) o["classes_overflow"] = true;
       a[name] = o;
     }
     sys[arch::scmp_name(arch)] = a;
@@ -155,6 +228,62 @@ struct Parser {
       bad(path, "expected a non-negative integer");
     return v.get<uint64_t>();
   }
+  std::string str(const json& o, const std::string& path, const char* key) const {
+    const json& v = field(o, path, key, false);
+    if (v.is_null()) return {};
+    if (!v.is_string()) bad(path + "." + key, "expected a string");
+    return v.get<std::string>();
+  }
+  std::vector<ArgClass> classes(const json& cl, const std::string& path) const {
+    if (!cl.is_array()) bad(path, "expected an array");
+    std::vector<ArgClass> out;
+    bool overflow = false;
+    for (size_t i = 0; i < cl.size(); ++i) {
+      std::string cpath = fmt::format("{}[{}]", path, i);
+      ArgClass c;
+      if (const json& a = field(cl[i], cpath, "args", false); !a.is_null()) {
+        if (!a.is_object()) bad(cpath + ".args", "expected an object");
+        for (const auto& [idx_s, v] : a.items()) {
+          if (idx_s.size() != 1 || idx_s[0] < '0' || idx_s[0] > '5')
+            bad(cpath + ".args." + idx_s, "argument index must be 0..5");
+          c.args[static_cast<unsigned>(idx_s[0] - '0')] = u64(v, cpath + ".args." + idx_s);
+        }
+      }
+      c.count = u64(field(cl[i], cpath, "count"), cpath + ".count");
+      if (const json& ex = field(cl[i], cpath, "execs", false); !ex.is_null()) {
+        if (!ex.is_array()) bad(cpath + ".execs", "expected an array");
+        for (size_t k = 0; k < ex.size(); ++k) {
+          if (!ex[k].is_string()) bad(fmt::format("{}.execs[{}]", cpath, k), "expected a string");
+          c.execs.insert(ex[k].get<std::string>());
+        }
+      }
+      if (const json& sts = field(cl[i], cpath, "stacks", false); !sts.is_null()) {
+        if (!sts.is_array()) bad(cpath + ".stacks", "expected an array");
+        for (size_t k = 0; k < sts.size(); ++k) {
+          std::string spath = fmt::format("{}.stacks[{}]", cpath, k);
+          CallStack st;
+          st.exe = str(sts[k], spath, "exe");
+          const json& frames = field(sts[k], spath, "frames");
+          if (!frames.is_array()) bad(spath + ".frames", "expected an array");
+          for (size_t f = 0; f < frames.size(); ++f) {
+            std::string fpath = fmt::format("{}.frames[{}]", spath, f);
+            StackFrame fr;
+            fr.module = str(frames[f], fpath, "module");
+            fr.build_id = str(frames[f], fpath, "build_id");
+            fr.function = str(frames[f], fpath, "function");
+            if (const json& v = field(frames[f], fpath, "offset", false); !v.is_null()) fr.offset = u64(v, fpath + ".offset");
+            if (const json& v = field(frames[f], fpath, "module_offset", false); !v.is_null())
+              fr.module_offset = u64(v, fpath + ".module_offset");
+            st.frames.push_back(std::move(fr));
+          }
+          c.stacks.push_back(std::move(st));
+        }
+      }
+      // Through merge_class so that a hand-edited file cannot exceed the bounds.
+      merge_class(out, overflow, c);
+    }
+    return out;
+  }
 };
 
 }  // namespace
@@ -164,7 +293,7 @@ Recording recording_from_json(std::string_view text, std::string_view source) {
   json j;
   try {
     j = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, and out_of_range for a number like 1e400
     fail(ErrorKind::input, "{}: malformed JSON: {}", source, e.what());
   }
   if (!j.is_object()) p.bad("", "expected an object");
@@ -247,6 +376,12 @@ Recording recording_from_json(std::string_view text, std::string_view source) {
           }
           r.args[static_cast<unsigned>(idx_s[0] - '0')] = std::move(vals);
         }
+      }
+      if (const json& cl = p.field(o, spath, "classes", false); !cl.is_null())
+        r.classes = p.classes(cl, spath + ".classes");
+      if (const json& ov = p.field(o, spath, "classes_overflow", false); !ov.is_null()) {
+        if (!ov.is_boolean()) p.bad(spath + ".classes_overflow", "expected true or false");
+        r.classes_overflow = ov.get<bool>();
       }
       out[name] = std::move(r);
     }

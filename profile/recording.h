@@ -26,6 +26,39 @@ struct ArgValues {
   void merge(const ArgValues& o);
 };
 
+// Call-site attribution. Bounds keep a recording small whatever the workload:
+// argument classes per syscall, executables and stacks per class.
+inline constexpr size_t kMaxArgClasses = 64;
+inline constexpr size_t kMaxClassExecs = 16;
+inline constexpr size_t kMaxClassStacks = 4;
+inline constexpr size_t kMaxSyscallStacks = 32;  // over all classes of one (arch, syscall)
+
+// One frame of a call stack, symbolized while the process was alive.
+struct StackFrame {
+  std::string module;    // path as the traced process saw it ("" = no mapping)
+  std::string build_id;  // hex GNU build-id, "" when the module has none
+  std::string function;  // "" when no symbol covers the address
+  uint64_t offset = 0;   // into function when known, else equal to module_offset
+  uint64_t module_offset = 0;  // ELF virtual address in module (addr2line -e module)
+  bool operator==(const StackFrame&) const = default;
+};
+
+struct CallStack {
+  std::string exe;                 // the calling process's executable
+  std::vector<StackFrame> frames;  // innermost first
+  bool operator==(const CallStack&) const = default;
+};
+
+// One distinct combination of a syscall's filtered argument values
+// (filtered_args()); syscalls without filtered arguments have one class with
+// no args.
+struct ArgClass {
+  std::map<unsigned, uint64_t> args;
+  uint64_t count = 0;
+  std::set<std::string> execs;   // at most kMaxClassExecs
+  std::vector<CallStack> stacks; // at most kMaxClassStacks, one per calling executable
+};
+
 struct SyscallRecord {
   int nr = -1;
   uint64_t count = 0;
@@ -33,6 +66,11 @@ struct SyscallRecord {
   uint64_t ok = 0;                    // calls that returned >= 0 (when results known)
   std::map<int, uint64_t> errors;     // errno -> count
   std::map<unsigned, ArgValues> args; // argument index -> distinct values
+  // Empty in recordings made before attribution existed.
+  std::vector<ArgClass> classes;
+  bool classes_overflow = false;  // more than kMaxArgClasses: the rest are only counted above
+  // The class with exactly these args, or nullptr.
+  const ArgClass* find_class(const std::map<unsigned, uint64_t>& a) const;
   // True when every result seen was -ENOSYS (the workload fell back).
   bool only_enosys() const;
 };
@@ -56,6 +94,15 @@ const std::vector<unsigned>& filtered_args(std::string_view syscall_name);
 std::string recording_to_json(const Recording& rec);
 // Throws Error(ErrorKind::input) naming `source` and the JSON path of the problem.
 Recording recording_from_json(std::string_view text, std::string_view source);
+
+// "function+0x1a (module)", "module+0x1234" or "??".
+std::string frame_text(const StackFrame& f);
+// Merges one class into a list, keeping every bound.
+void merge_class(std::vector<ArgClass>& into, bool& overflow, const ArgClass& c);
+
+// Where `run` writes the recording beside profile `out`: "x.json" ->
+// "x.recording.json", anything else gets ".recording.json" appended.
+std::string default_recording_path(std::string_view profile_path);
 
 // errno <-> "ENOENT" via glibc, no table of our own.
 std::string errno_name(int err);

@@ -284,7 +284,7 @@ SeccompProfile parse_profile(std::string_view json_text, std::string_view source
   json doc;
   try {
     doc = json::parse(json_text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, and out_of_range for a number like 1e400
     // Drop nlohmann's "[json.exception.parse_error.101] " prefix.
     std::string what = e.what();
     if (auto pos = what.find("] "); what.rfind("[json.exception", 0) == 0 && pos != std::string::npos)

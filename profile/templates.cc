@@ -11,6 +11,7 @@ std::string_view errno_policy_json();
 std::string_view runtime_baseline_json();
 std::string_view docker_caps_json();
 std::string_view arg_filters_json();
+std::string_view syscall_descriptions_json();
 }  // namespace sctrace::embedded
 
 namespace sctrace {
@@ -56,18 +57,25 @@ const ErrnoPolicy& errno_policy() {
   return policy;
 }
 
+RuntimeBaseline parse_runtime_baseline(std::string_view text, std::string_view source) {
+  try {
+    const json doc = json::parse(text);
+    RuntimeBaseline b;
+    b.runtime = doc.at("runtime").get<std::string>();
+    b.with_new_privs = string_set(doc.at("with_new_privs"));
+    b.with_no_new_privs = string_set(doc.at("with_no_new_privs"));
+    if (doc.contains("go_runtime")) b.go_runtime = string_set(doc.at("go_runtime"));
+    b.with_new_privs.insert(b.go_runtime.begin(), b.go_runtime.end());
+    b.with_no_new_privs.insert(b.go_runtime.begin(), b.go_runtime.end());
+    return b;
+  } catch (const json::exception& e) {
+    fail(ErrorKind::input, "{}: {}", source, e.what());
+  }
+}
+
 const RuntimeBaseline& runtime_baseline() {
   static const RuntimeBaseline baseline =
-      load(embedded::runtime_baseline_json(), "runtime-baseline.json", [](const json& doc) {
-        RuntimeBaseline b;
-        b.runtime = doc.at("runtime").get<std::string>();
-        b.with_new_privs = string_set(doc.at("with_new_privs"));
-        b.with_no_new_privs = string_set(doc.at("with_no_new_privs"));
-        if (doc.contains("go_runtime")) b.go_runtime = string_set(doc.at("go_runtime"));
-        b.with_new_privs.insert(b.go_runtime.begin(), b.go_runtime.end());
-        b.with_no_new_privs.insert(b.go_runtime.begin(), b.go_runtime.end());
-        return b;
-      });
+      parse_runtime_baseline(embedded::runtime_baseline_json(), "runtime-baseline.json (embedded)");
   return baseline;
 }
 
@@ -85,6 +93,20 @@ const std::map<std::string, std::vector<unsigned>>& arg_filter_table() {
         return t;
       });
   return table;
+}
+
+const SyscallInfo* syscall_info(std::string_view name) {
+  static const std::map<std::string, SyscallInfo, std::less<>> table =
+      load(embedded::syscall_descriptions_json(), "syscall-descriptions.json", [](const json& doc) {
+        std::map<std::string, SyscallInfo, std::less<>> t;
+        for (const auto& [n, d] : doc.at("descriptions").items()) t[n].description = d.get<std::string>();
+        for (const auto& [n, c] : doc.at("capabilities").items()) t[n].capability = c.get<std::string>();
+        if (doc.contains("capability_notes"))
+          for (const auto& [n, c] : doc.at("capability_notes").items()) t[n].capability_note = c.get<std::string>();
+        return t;
+      });
+  auto it = table.find(name);
+  return it == table.end() ? nullptr : &it->second;
 }
 
 }  // namespace sctrace

@@ -37,9 +37,21 @@ const SeccompProfile& docker_default_template();
 std::string_view docker_default_template_json();
 const ErrnoPolicy& errno_policy();
 const RuntimeBaseline& runtime_baseline();
+// A runtime-baseline.json text (the embedded one, or `sctrace calibrate`'s
+// output). Throws Error(input) naming `source`.
+RuntimeBaseline parse_runtime_baseline(std::string_view text, std::string_view source);
 // Docker's default capability set ("CAP_CHOWN", ...): templates/docker-capabilities.json
 const std::set<std::string>& docker_default_caps();
 // syscall name -> argument indices worth recording: templates/arg-filters.json
 const std::map<std::string, std::vector<unsigned>>& arg_filter_table();
+
+// templates/syscall-descriptions.json: for `sctrace explain`.
+struct SyscallInfo {
+  std::string description;      // one plain-language line
+  std::string capability;       // "CAP_SYS_ADMIN": what the kernel checks for its privileged use; "" = none
+  std::string capability_note;  // when that check applies ("" = always)
+};
+// nullptr when the table does not know the name.
+const SyscallInfo* syscall_info(std::string_view name);
 
 }  // namespace sctrace

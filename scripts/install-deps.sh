@@ -7,6 +7,9 @@ packages=(
   libseccomp-dev libunwind-dev nlohmann-json3-dev libfmt-dev catch2 libcli11-dev libcurl4-openssl-dev
   docker.io podman runc
   strace sqlite3 clang libclang-rt-14-dev
+  # fuzz/ (libFuzzer): clang 16, the first Debian clang that compiles the
+  # tree's C++20 (lambdas capturing structured bindings).
+  clang-16 libclang-rt-16-dev
 )
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi

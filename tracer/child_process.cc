@@ -85,6 +85,11 @@ ChildProcess ChildProcess::spawn(const std::vector<std::string>& argv, const Chi
     prog.len = static_cast<unsigned short>(opts.filter->size());
     prog.filter = const_cast<sock_filter*>(opts.filter->data());
   }
+  sock_fprog trace_prog{};
+  if (opts.trace_filter != nullptr) {
+    trace_prog.len = static_cast<unsigned short>(opts.trace_filter->size());
+    trace_prog.filter = const_cast<sock_filter*>(opts.trace_filter->data());
+  }
 
   const pid_t parent_pid = ::getpid();
   pid_t pid = ::fork();
@@ -138,6 +143,11 @@ ChildProcess ChildProcess::spawn(const std::vector<std::string>& argv, const Chi
         }
       }
     }
+    // SPEC_ALLOW: a filter that only watches must not switch on speculation
+    // mitigations the workload would not otherwise run with.
+    if (opts.trace_filter != nullptr &&
+        ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_SPEC_ALLOW, &trace_prog) < 0)
+      child_fail(err_w.get(), errno, 126);
     ::execv(exe.c_str(), cargv.data());
     child_fail(err_w.get(), errno, errno == ENOENT ? 127 : 126);
   }

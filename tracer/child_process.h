@@ -21,6 +21,11 @@ struct ChildOptions {
   // so the parent can attach (PTRACE_SEIZE) first.
   bool wait_for_release = false;
   const std::vector<sock_filter>* filter = nullptr;  // installed right before execve
+  // A second program installed after `filter` (and after the listener
+  // handover), so it is the last thing before execve: the ptrace backend's
+  // SECCOMP_RET_TRACE filter. The launcher makes no syscall it could answer
+  // except execve (and, when execve fails, the error report).
+  const std::vector<sock_filter>* trace_filter = nullptr;
   bool no_new_privs = false;
   // Install the filter with SECCOMP_FILTER_FLAG_NEW_LISTENER; take_listener()
   // then fetches the listener fd from the child with pidfd_getfd.

@@ -4,13 +4,16 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -42,7 +45,17 @@ bool is_exec(const SyscallEvent& ev) {
   return name && (*name == "execve" || *name == "execveat");
 }
 
-// Forwards every notification to the sink and lets the syscall run.
+// True when `pid` still runs the same executable as sctrace itself: the
+// launcher between installing the filter and its execve.
+bool runs_sctrace_image(pid_t pid) {
+  struct stat self {}, other {};
+  if (::stat("/proc/self/exe", &self) != 0) return false;
+  if (::stat(fmt::format("/proc/{}/exe", pid).c_str(), &other) != 0) return false;
+  return self.st_dev == other.st_dev && self.st_ino == other.st_ino;
+}
+
+// Forwards every notification to the sink and lets the syscall run (or, with
+// LaunchSpec::deny_errno, fails it with that errno).
 //
 // Exec paths: the notification comes before the kernel decides whether the
 // execve succeeds, so it is not the moment to record the path. Instead the
@@ -53,19 +66,31 @@ bool is_exec(const SyscallEvent& ev) {
 // leader's tid.
 class ForwardingHandler : public NotifyHandler {
  public:
-  explicit ForwardingHandler(EventSink& sink) : sink_(sink) {}
+  ForwardingHandler(EventSink& sink, bool watching, std::optional<int> deny_errno)
+      : sink_(sink), watching_(watching), deny_errno_(deny_errno) {}
 
   NotifyDecision on_notify(const SyscallEvent& ev) override {
     // The launcher installs the filter and then still waits on its ack pipe
     // (tracer/child_process.cc) before execve: those few syscalls are
     // sctrace's, not the workload's. Recording starts at the first execve,
     // as with ptrace; before it only the launcher exists.
-    if (!started_) {
-      if (ev.audit_arch != native_audit_ || ev.nr != SYS_execve) return {true, 0};
-      started_ = true;
-      first_pid_ = ev.pid ? ev.pid : ev.tid;
-    }
     const pid_t pid = ev.pid ? ev.pid : ev.tid;
+    if (!started_) {
+      if (ev.audit_arch != native_audit_ || ev.nr != SYS_execve) {
+        // A watch filter may let that execve through unseen: then the first
+        // notification from a process that no longer runs sctrace's image is
+        // the workload's. (A workload that is sctrace itself is taken for the
+        // launcher until it makes a watched execve.)
+        if (!watching_ || runs_sctrace_image(pid)) return {true, 0};
+        started_ = true;
+        first_pid_ = 0;
+        std::string exe = exe_of(pid);
+        if (!exe.empty()) sink_.on_exec(pid, exe);
+      } else {
+        started_ = true;
+        first_pid_ = pid;
+      }
+    }
     if (!exec_pending_.empty()) {
       auto it = exec_pending_.find(pid);
       if (it != exec_pending_.end()) {
@@ -80,6 +105,7 @@ class ForwardingHandler : public NotifyHandler {
     if (is_exec_cache(ev)) exec_pending_[pid] = exe_of(pid);
     if (pids_.insert(pid).second) order_.push_back(pid);
     sink_.on_syscall(ev);
+    if (deny_errno_) return {false, *deny_errno_};
     return {true, 0};
   }
 
@@ -100,6 +126,8 @@ class ForwardingHandler : public NotifyHandler {
   }
 
   EventSink& sink_;
+  const bool watching_;
+  const std::optional<int> deny_errno_;
   std::unordered_map<uint64_t, bool> exec_nrs_;
   std::unordered_map<pid_t, std::string> exec_pending_;
   std::unordered_set<pid_t> pids_;
@@ -121,11 +149,16 @@ class NotifyTracer final : public Tracer {
 
   ExitStatus run(const LaunchSpec& spec, EventSink& sink) override {
     LaunchSpec s = spec;
-    s.seccomp_filter = notify_everything_filter();
+    // The listener belongs to this one program: a watch filter (only what it
+    // answers SECCOMP_RET_USER_NOTIF is seen) or everything.
+    const bool watching = static_cast<bool>(spec.watch_filter);
+    s.seccomp_filter = watching ? spec.watch_filter(SECCOMP_RET_USER_NOTIF) : notify_everything_filter();
+    if (s.seccomp_filter.empty()) fail(ErrorKind::runtime, "the watch filter is empty");
+    s.watch_filter = nullptr;
     // Unprivileged seccomp needs no_new_privs; root does not, and leaving it
     // off keeps setuid programs in the workload working as they would.
     if (::geteuid() != 0) s.no_new_privs = true;
-    ForwardingHandler handler(sink);
+    ForwardingHandler handler(sink, watching, spec.deny_errno);
     ExitStatus st = run_with_notify(s, handler);
     handler.report_exits();
     return st;

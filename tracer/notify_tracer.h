@@ -4,6 +4,12 @@
 // recorded it and answered CONTINUE. No results (the answer comes before the
 // syscall runs), no ptrace: works where ptrace is refused (nested tracers,
 // Yama) and costs one round trip per syscall instead of two stops.
+//
+// With LaunchSpec::watch_filter the listener is on the program it returns for
+// SECCOMP_RET_USER_NOTIF instead of notify_everything_filter(): only what that
+// program notifies reaches the sink (and the workload runs at full speed
+// otherwise). LaunchSpec::deny_errno answers each reported syscall with that
+// errno instead of CONTINUE.
 #include <linux/filter.h>
 
 #include <memory>

@@ -1,15 +1,21 @@
 #include "tracer/ptrace_tracer.h"
 
 #include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/user.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <chrono>
 #include <climits>
 #include <cstdlib>
@@ -39,6 +45,28 @@ class RealSys final : public SysIface {
   int syscall_info(pid_t tid, __ptrace_syscall_info& out) override {
     if (::ptrace(PTRACE_GET_SYSCALL_INFO, tid, reinterpret_cast<void*>(sizeof out), &out) <= 0) return errno ? errno : EIO;
     return 0;
+  }
+  int set_syscall_info(pid_t tid, const __ptrace_syscall_info& in) override {
+    // Newer than the C library's headers.
+    constexpr int kPtraceSetSyscallInfo = 0x4212;
+    if (::ptrace(static_cast<__ptrace_request>(kPtraceSetSyscallInfo), tid, reinterpret_cast<void*>(sizeof in),
+                 const_cast<__ptrace_syscall_info*>(&in)) < 0)
+      return errno;
+    return 0;
+  }
+  int skip_syscall(pid_t tid, int64_t rval) override {
+#if defined(__x86_64__)
+    // orig_rax -1 at a seccomp stop: the kernel skips the syscall and leaves
+    // rax as the return value. The tracer's view is the 64-bit layout for
+    // i386 tasks and int 0x80 too.
+    if (::ptrace(PTRACE_POKEUSER, tid, offsetof(user_regs_struct, orig_rax), -1L) < 0) return errno;
+    if (::ptrace(PTRACE_POKEUSER, tid, offsetof(user_regs_struct, rax), rval) < 0) return errno;
+    return 0;
+#else
+    (void)tid;
+    (void)rval;
+    return ENOSYS;
+#endif
   }
   int event_msg(pid_t tid, unsigned long& out) override {
     if (::ptrace(PTRACE_GETEVENTMSG, tid, nullptr, &out) < 0) return errno;
@@ -83,8 +111,14 @@ SysIface& real_sys() {
 // ---------------------------------------------------------------------------
 // PtraceEngine
 
-PtraceEngine::PtraceEngine(SysIface& sys, EventSink& sink, pid_t initial_pid)
-    : sys_(sys), sink_(sink), initial_pid_(initial_pid), native_arch_(arch::native()) {
+PtraceEngine::PtraceEngine(SysIface& sys, EventSink& sink, pid_t initial_pid, Mode mode,
+                           std::optional<int> deny_errno)
+    : sys_(sys),
+      sink_(sink),
+      initial_pid_(initial_pid),
+      mode_(mode),
+      deny_errno_(mode == Mode::watch ? deny_errno : std::nullopt),
+      native_arch_(arch::native()) {
   add_task(initial_pid, initial_pid);
 }
 
@@ -118,9 +152,18 @@ void PtraceEngine::emit_pending(Task& t) {
 }
 
 void PtraceEngine::resume(pid_t tid, int sig) {
+  int request = PTRACE_SYSCALL;
+  if (mode_ != Mode::two_stop) {
+    // A task waiting for an exit stop keeps PTRACE_SYSCALL through every
+    // stop in between (fork/exec events, the exec'd image's first stop):
+    // PTRACE_CONT would clear the syscall-exit trap and lose the result.
+    const Task* t = find(tid);
+    const bool wants_exit = t != nullptr && (t->pending || t->deny_at_exit);
+    request = wants_exit ? PTRACE_SYSCALL : PTRACE_CONT;
+  }
   // ESRCH: the task was SIGKILLed (its death will be reported) or silently
   // released by another thread's execve (the PTRACE_EVENT_EXEC says so).
-  (void)sys_.resume(PTRACE_SYSCALL, tid, sig);
+  (void)sys_.resume(request, tid, sig);
 }
 
 void PtraceEngine::handle(pid_t tid, int status) {
@@ -183,31 +226,41 @@ void PtraceEngine::on_stop(pid_t tid, Task& t, int status) {
 }
 
 void PtraceEngine::on_syscall_stop(pid_t tid, Task& t) {
-  __ptrace_syscall_info info;
+  __ptrace_syscall_info info{};
   if (sys_.syscall_info(tid, info) != 0) return;
+  switch (mode_) {
+    case Mode::two_stop: two_stop_info(tid, t, info); return;
+    case Mode::one_stop: one_stop_info(tid, t, info); return;
+    case Mode::watch: watch_info(tid, t, info); return;
+  }
+}
+
+void PtraceEngine::take_entry(pid_t tid, Task& t, const __ptrace_syscall_info& info) {
+  // entry and seccomp share their layout for nr and args.
+  t.ev.tid = tid;
+  t.ev.pid = t.tgid;
+  t.ev.audit_arch = info.arch;
+  t.ev.nr = static_cast<int32_t>(info.entry.nr);
+  for (size_t i = 0; i < 6; ++i) t.ev.args[i] = info.entry.args[i];
+  t.ev.ip = info.instruction_pointer;
+  t.ev.result.reset();
+  // Everything before the launcher's execve (the start barrier, the filter
+  // install) belongs to sctrace, not to the workload.
+  if (!started_ && tid == initial_pid_ && info.arch == native_arch_ && t.ev.nr == SYS_execve) started_ = true;
+}
+
+void PtraceEngine::two_stop_info(pid_t tid, Task& t, const __ptrace_syscall_info& info) {
   switch (info.op) {
     case PTRACE_SYSCALL_INFO_ENTRY:
-    case PTRACE_SYSCALL_INFO_SECCOMP: {
+    case PTRACE_SYSCALL_INFO_SECCOMP:
       // A seccomp stop (SECCOMP_RET_TRACE) follows the entry stop of the same
       // syscall and carries the same number and arguments: it refreshes the
       // pending entry. Two entries in a row mean the exit of the first was
       // lost (never expected): deliver it without a result.
       if (info.op == PTRACE_SYSCALL_INFO_ENTRY) emit_pending(t);
-      // entry and seccomp share their layout for nr and args.
-      t.ev.tid = tid;
-      t.ev.pid = t.tgid;
-      t.ev.audit_arch = info.arch;
-      t.ev.nr = static_cast<int32_t>(info.entry.nr);
-      for (size_t i = 0; i < 6; ++i) t.ev.args[i] = info.entry.args[i];
-      t.ev.ip = info.instruction_pointer;
-      t.ev.result.reset();
+      take_entry(tid, t, info);
       t.pending = true;
-      // Everything before the launcher's execve (the start barrier, the
-      // filter install) belongs to sctrace, not to the workload.
-      if (!started_ && tid == initial_pid_ && info.arch == native_arch_ && t.ev.nr == SYS_execve)
-        started_ = true;
       return;
-    }
     case PTRACE_SYSCALL_INFO_EXIT:
       if (!t.pending) return;  // e.g. the barrier read we interrupted at attach
       t.pending = false;
@@ -219,10 +272,117 @@ void PtraceEngine::on_syscall_stop(pid_t tid, Task& t) {
   }
 }
 
+bool PtraceEngine::result_wanted(uint32_t audit_arch, int32_t nr) const {
+  if (audit_arch == native_arch_ && nr >= 0 && static_cast<size_t>(nr) < ok_native_.size())
+    return !ok_native_[static_cast<size_t>(nr)];
+  if (audit_arch == native_arch_ && nr >= 0 && nr < 4096) return true;
+  return ok_other_.count((static_cast<uint64_t>(audit_arch) << 32) | static_cast<uint32_t>(nr)) == 0;
+}
+
+void PtraceEngine::note_success(uint32_t audit_arch, int32_t nr) {
+  if (audit_arch == native_arch_ && nr >= 0 && nr < 4096) {
+    if (static_cast<size_t>(nr) >= ok_native_.size()) ok_native_.resize(static_cast<size_t>(nr) + 1, false);
+    ok_native_[static_cast<size_t>(nr)] = true;
+    return;
+  }
+  ok_other_.insert((static_cast<uint64_t>(audit_arch) << 32) | static_cast<uint32_t>(nr));
+}
+
+void PtraceEngine::one_stop_info(pid_t tid, Task& t, const __ptrace_syscall_info& info) {
+  switch (info.op) {
+    case PTRACE_SYSCALL_INFO_SECCOMP:
+      emit_pending(t);  // its exit stop never came (not expected)
+      take_entry(tid, t, info);
+      t.ev_current = true;
+      if (!started_) return;
+      if (result_wanted(t.ev.audit_arch, t.ev.nr)) {
+        t.pending = true;  // resume() asks for the exit stop
+        return;
+      }
+      sink_.on_syscall(t.ev);
+      return;
+    case PTRACE_SYSCALL_INFO_EXIT:
+      if (!t.pending) return;
+      t.pending = false;
+      t.ev.result = info.exit.rval;
+      // The kernel's error range is -4095..-1; anything else is a success.
+      if (info.exit.rval >= 0 || info.exit.rval < -4095) note_success(t.ev.audit_arch, t.ev.nr);
+      sink_.on_syscall(t.ev);
+      return;
+    case PTRACE_SYSCALL_INFO_ENTRY:
+      // Only if a task asked for an exit stop never got it and went on to
+      // its next syscall; the seccomp stop that follows reports that one.
+      emit_pending(t);
+      return;
+    default:
+      return;
+  }
+}
+
+void PtraceEngine::watch_info(pid_t tid, Task& t, const __ptrace_syscall_info& info) {
+  switch (info.op) {
+    case PTRACE_SYSCALL_INFO_SECCOMP:
+      take_entry(tid, t, info);
+      if (!started_) return;
+      if (deny_errno_) t.ev.result = -static_cast<int64_t>(*deny_errno_);
+      sink_.on_syscall(t.ev);
+      if (deny_errno_) deny(tid, t, info);
+      return;
+    case PTRACE_SYSCALL_INFO_EXIT: {
+      if (!t.deny_at_exit) return;
+      t.deny_at_exit = false;
+      __ptrace_syscall_info set{};
+      set.op = PTRACE_SYSCALL_INFO_EXIT;
+      set.arch = info.arch;
+      set.instruction_pointer = info.instruction_pointer;
+      set.stack_pointer = info.stack_pointer;
+      set.exit.rval = -static_cast<int64_t>(*deny_errno_);
+      set.exit.is_error = 1;
+      if (int err = sys_.set_syscall_info(tid, set); err != 0 && err != ESRCH) {
+        // The syscall was skipped but its -ENOSYS would show: better dead.
+        deny_failed_ = true;
+        kill_all();
+      }
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+void PtraceEngine::deny(pid_t tid, Task& t, const __ptrace_syscall_info& info) {
+  // Number -1 at the seccomp stop: the kernel skips the syscall (it also
+  // does not re-run the filters). Its return value is then whatever the
+  // return register holds, set at the exit stop where PTRACE_SET_SYSCALL_INFO
+  // can do it for every arch.
+  if (set_info_works_) {
+    __ptrace_syscall_info set{};
+    set.op = PTRACE_SYSCALL_INFO_SECCOMP;
+    set.arch = info.arch;
+    set.instruction_pointer = info.instruction_pointer;
+    set.stack_pointer = info.stack_pointer;
+    set.seccomp.nr = static_cast<uint64_t>(-1);  // sign-extended, as the kernel checks
+    for (size_t i = 0; i < 6; ++i) set.seccomp.args[i] = info.seccomp.args[i];
+    const int err = sys_.set_syscall_info(tid, set);
+    if (err == 0) {
+      t.deny_at_exit = true;
+      return;
+    }
+    if (err == ESRCH) return;
+    if (err == EIO) set_info_works_ = false;  // Linux < 6.16: unknown request
+  }
+  if (int err = sys_.skip_syscall(tid, -static_cast<int64_t>(*deny_errno_)); err != 0 && err != ESRCH) {
+    deny_failed_ = true;
+    kill_all();
+  }
+}
+
 pid_t PtraceEngine::tgid_of_clone(pid_t parent_tid, Task& parent, pid_t new_tid) {
   // PTRACE_EVENT_CLONE covers threads and processes with an unusual exit
-  // signal alike; the creating syscall's flags tell them apart for free.
-  if (parent.pending && parent.ev.audit_arch == native_arch_) {
+  // signal alike; the creating syscall's flags tell them apart for free when
+  // the parent's current syscall is known (not in watch mode).
+  const bool current = mode_ == Mode::two_stop ? parent.pending : mode_ == Mode::one_stop && parent.ev_current;
+  if (current && parent.ev.audit_arch == native_arch_) {
     uint64_t flags = 0;
     bool known = false;
     if (parent.ev.nr == SYS_clone) {
@@ -272,7 +432,11 @@ void PtraceEngine::on_exec(pid_t tid) {
   Task& t = add_task(tid, tid);
   t.tgid = tid;
   t.ev.pid = tid;
-  if (tid == initial_pid_) exec_done_ = true;
+  if (tid == initial_pid_) {
+    exec_done_ = true;
+    // watch: the launcher's execve stops only when the filter watches it.
+    started_ = true;
+  }
   if (started_) sink_.on_exec(tid, sys_.exe_of(tid));
 }
 
@@ -386,16 +550,51 @@ ExitStatus to_exit_status(int st) {
   return r;
 }
 
+bool has_effective_cap(int cap) {
+  __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2]{};
+  if (::syscall(SYS_capget, &hdr, data) != 0) return false;
+  return (data[cap / 32].effective & (1u << (cap % 32))) != 0;
+}
+
+// Installing a seccomp filter takes CAP_SYS_ADMIN (in sctrace's user
+// namespace) or no_new_privs. Without CAP_SYS_PTRACE, no_new_privs costs the
+// workload nothing: the kernel already ignores setuid bits and file
+// capabilities on exec under a tracer that lacks it (LSM_UNSAFE_PTRACE), the
+// case of the in-container sensor under Docker's default capabilities.
+bool filter_needs_nnp(const LaunchSpec& spec) { return !spec.no_new_privs && !has_effective_cap(CAP_SYS_ADMIN); }
+
+PtraceEngine::Mode resolve_mode(PtraceStops stops, const LaunchSpec& spec) {
+  // watch_filter decides what stops, whatever the choice of stops.
+  if (spec.watch_filter) return PtraceEngine::Mode::watch;
+  switch (stops) {
+    case PtraceStops::one: return PtraceEngine::Mode::one_stop;
+    case PtraceStops::two: return PtraceEngine::Mode::two_stop;
+    case PtraceStops::automatic: break;
+  }
+  // One stop per syscall is the faster (bench/README.md), unless its filter
+  // would have to come with a no_new_privs that changes what a privileged
+  // workload may do, or the kernel has no seccomp filters at all.
+  if (::prctl(PR_GET_SECCOMP, 0, 0, 0, 0) < 0) return PtraceEngine::Mode::two_stop;
+  if (filter_needs_nnp(spec) && has_effective_cap(CAP_SYS_PTRACE)) return PtraceEngine::Mode::two_stop;
+  return PtraceEngine::Mode::one_stop;
+}
+
 class PtraceTracer final : public Tracer {
  public:
+  explicit PtraceTracer(PtraceStops stops) : stops_(stops) {}
   TracerCaps caps() const override {
     TracerCaps c;
     c.results = true;
     c.follows_children = true;
     c.sees_pre_exec = false;
+    c.stopped_in_sink = true;
     return c;
   }
   ExitStatus run(const LaunchSpec& spec, EventSink& sink) override;
+
+ private:
+  PtraceStops stops_;
 };
 
 // Kills and reaps every tracee if run() leaves by an exception (a throwing
@@ -421,16 +620,39 @@ ExitStatus PtraceTracer::run(const LaunchSpec& spec, EventSink& sink) {
   if (spec.argv.empty()) fail(ErrorKind::usage, "no command given");
   // Interrupts from here on are about this run (one arriving while the child
   // is being attached is acted on as soon as the wait loop starts).
+  if (spec.deny_errno && !spec.watch_filter)
+    fail(ErrorKind::usage, "deny_errno without a watch_filter would fail every syscall");
+  if (spec.deny_errno && (*spec.deny_errno <= 0 || *spec.deny_errno > 4095))
+    fail(ErrorKind::usage, "deny_errno {} is not an errno value", *spec.deny_errno);
   const int interrupts_before = interrupt_count();
+  const PtraceEngine::Mode mode = resolve_mode(stops_, spec);
   ChildOptions opts;
   opts.wait_for_release = true;
   opts.no_new_privs = spec.no_new_privs;
   if (!spec.seccomp_filter.empty()) opts.filter = &spec.seccomp_filter;
+  // Installed after spec.seccomp_filter. Actions of higher precedence than
+  // TRACE (KILL, TRAP, ERRNO, USER_NOTIF) from that filter, or from a
+  // container runtime's profile sctrace runs under, win: such syscalls never
+  // stop in one_stop or watch mode (two_stop sees their entry and the error).
+  std::vector<sock_filter> trace_filter;
+  if (mode == PtraceEngine::Mode::watch) {
+    trace_filter = spec.watch_filter(SECCOMP_RET_TRACE);
+    if (trace_filter.empty() || trace_filter.size() > BPF_MAXINSNS)
+      fail(ErrorKind::usage, "the watch filter has {} instructions (1 to {})", trace_filter.size(), BPF_MAXINSNS);
+  } else if (mode == PtraceEngine::Mode::one_stop) {
+    // The same answer for every arch and ABI (int 0x80 and x32 included).
+    trace_filter = {BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE)};
+  }
+  if (!trace_filter.empty()) {
+    opts.trace_filter = &trace_filter;
+    if (filter_needs_nnp(spec)) opts.no_new_privs = true;
+  }
   ChildProcess child = ChildProcess::spawn(spec.argv, opts);
   const pid_t pid = child.pid();
 
   // The child is blocked on its start barrier. Seize it, stop it and restart
-  // it with PTRACE_SYSCALL so its execve entry is already traced.
+  // it (two_stop: with PTRACE_SYSCALL, so its execve entry is already traced;
+  // otherwise its filter makes execve stop).
   if (::ptrace(PTRACE_SEIZE, pid, nullptr, reinterpret_cast<void*>(static_cast<unsigned long>(kPtraceOptions))) != 0)
     fail_errno(ErrorKind::runtime, errno,
                errno == EPERM ? "ptrace(PTRACE_SEIZE) (is sctrace itself traced, or ptrace restricted by "
@@ -445,10 +667,10 @@ ExitStatus PtraceTracer::run(const LaunchSpec& spec, EventSink& sink) {
     child.mark_reaped();
     fail(ErrorKind::runtime, "the command's process died before it could be traced");
   }
-  if (::ptrace(PTRACE_SYSCALL, pid, nullptr, nullptr) != 0)
-    fail_errno(ErrorKind::runtime, errno, "ptrace(PTRACE_SYSCALL)");
+  const auto first_resume = mode == PtraceEngine::Mode::two_stop ? PTRACE_SYSCALL : PTRACE_CONT;
+  if (::ptrace(first_resume, pid, nullptr, nullptr) != 0) fail_errno(ErrorKind::runtime, errno, "ptrace(resume)");
 
-  PtraceEngine engine(real_sys(), sink, pid);
+  PtraceEngine engine(real_sys(), sink, pid, mode, spec.deny_errno);
   KillOnUnwind guard{engine};
   const bool has_deadline = spec.timeout.count() > 0;
   const auto deadline = std::chrono::steady_clock::now() + spec.timeout;
@@ -505,6 +727,10 @@ ExitStatus PtraceTracer::run(const LaunchSpec& spec, EventSink& sink) {
   }
   guard.armed = false;
   engine.finish();
+  if (engine.deny_failed())
+    fail(ErrorKind::runtime,
+         "could not make a watched syscall fail (needs PTRACE_SET_SYSCALL_INFO, Linux 6.16+, or x86_64): "
+         "the workload was killed");
 
   if (engine.initial_status()) child.mark_reaped();
   if (!engine.exec_done()) {
@@ -527,6 +753,13 @@ ExitStatus PtraceTracer::run(const LaunchSpec& spec, EventSink& sink) {
 
 }  // namespace
 
-std::unique_ptr<Tracer> make_ptrace_tracer() { return std::make_unique<PtraceTracer>(); }
+std::unique_ptr<Tracer> make_ptrace_tracer(PtraceStops stops) { return std::make_unique<PtraceTracer>(stops); }
+
+PtraceStops ptrace_stops_from_name(std::string_view name) {
+  if (name == "auto") return PtraceStops::automatic;
+  if (name == "one") return PtraceStops::one;
+  if (name == "two") return PtraceStops::two;
+  fail(ErrorKind::usage, "unknown --ptrace-stops '{}' (auto, one or two)", name);
+}
 
 }  // namespace sctrace

@@ -8,6 +8,7 @@
 #include <optional>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 #include "tracer/sys_iface.h"
 #include "tracer/tracer.h"
@@ -23,9 +24,25 @@ inline constexpr unsigned kPtraceOptions = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRAC
 
 class PtraceEngine {
  public:
-  // initial_pid has been seized and resumed with PTRACE_SYSCALL by the caller.
-  // Events are delivered from initial_pid's first execve entry onward.
-  PtraceEngine(SysIface& sys, EventSink& sink, pid_t initial_pid);
+  enum class Mode {
+    // PTRACE_SYSCALL everywhere: an entry and an exit stop per syscall.
+    two_stop,
+    // Every syscall is answered SECCOMP_RET_TRACE by the child's filter and
+    // tracees run with PTRACE_CONT: one PTRACE_EVENT_SECCOMP stop per
+    // syscall. The exit stop is asked for (PTRACE_SYSCALL from the seccomp
+    // stop) only while the result can still change the recording.
+    one_stop,
+    // LaunchSpec::watch_filter: only the syscalls it answers TRACE stop, and
+    // are reported; no result is fetched (deny_errno sets it).
+    watch,
+  };
+
+  // initial_pid has been seized and resumed by the caller (PTRACE_SYSCALL
+  // for two_stop, PTRACE_CONT otherwise). Events are delivered from
+  // initial_pid's first execve onward. deny_errno: watch mode only, each
+  // reported syscall is skipped and fails with that errno.
+  PtraceEngine(SysIface& sys, EventSink& sink, pid_t initial_pid, Mode mode = Mode::two_stop,
+               std::optional<int> deny_errno = std::nullopt);
 
   // One result of waitpid(-1, &status, __WALL). Never throws on ESRCH.
   void handle(pid_t tid, int wait_status);
@@ -46,11 +63,20 @@ class PtraceEngine {
   bool started() const { return started_; }      // the workload's first execve was entered
   bool exec_done() const { return exec_done_; }  // initial_pid's first execve succeeded
   size_t task_count() const { return tasks_.size(); }
+  // A syscall that had to be denied could not be (no PTRACE_SET_SYSCALL_INFO
+  // and no register fallback for its arch): everything was killed instead.
+  bool deny_failed() const { return deny_failed_; }
 
  private:
   struct Task {
     pid_t tgid = 0;
-    bool pending = false;  // ev holds a syscall entry whose exit was not seen yet
+    bool pending = false;  // ev holds a syscall whose exit stop is awaited
+    // one_stop: ev is the syscall the task is in now (every syscall stops,
+    // so the last seccomp stop is the current syscall at a fork event).
+    bool ev_current = false;
+    // watch: the syscall was skipped at its seccomp stop; the exit stop sets
+    // its return value.
+    bool deny_at_exit = false;
     SyscallEvent ev;
   };
 
@@ -61,6 +87,13 @@ class PtraceEngine {
   void on_death(pid_t tid, int status);
   void on_stop(pid_t tid, Task& t, int status);
   void on_syscall_stop(pid_t tid, Task& t);
+  void two_stop_info(pid_t tid, Task& t, const __ptrace_syscall_info& info);
+  void one_stop_info(pid_t tid, Task& t, const __ptrace_syscall_info& info);
+  void watch_info(pid_t tid, Task& t, const __ptrace_syscall_info& info);
+  void take_entry(pid_t tid, Task& t, const __ptrace_syscall_info& info);
+  void deny(pid_t tid, Task& t, const __ptrace_syscall_info& info);
+  bool result_wanted(uint32_t audit_arch, int32_t nr) const;
+  void note_success(uint32_t audit_arch, int32_t nr);
   void on_new_task(pid_t parent_tid, Task& parent, int event);
   void on_exec(pid_t tid);
   pid_t tgid_of_clone(pid_t parent_tid, Task& parent, pid_t new_tid);
@@ -69,11 +102,19 @@ class PtraceEngine {
   SysIface& sys_;
   EventSink& sink_;
   pid_t initial_pid_;
+  Mode mode_;
+  std::optional<int> deny_errno_;
   uint32_t native_arch_;  // AUDIT_ARCH_* of sctrace itself, which runs the launcher
   std::unordered_map<pid_t, Task> tasks_;
   // Tids whose first report (a stop or their death) came before their
   // creator's fork/clone event, so that event must not register them again.
   std::unordered_set<pid_t> seen_early_;
+  // one_stop: (arch, nr) seen succeeding at least once. From then on the
+  // recording's decisions about that syscall (SyscallRecord::only_enosys,
+  // "did it work" in profile/hardening.cc) cannot change, so its exit stop is
+  // no longer asked for. Native numbers are a flat table, the rest a set.
+  std::vector<bool> ok_native_;
+  std::unordered_set<uint64_t> ok_other_;
   // Most tracees make many syscalls in a row: skip the hash lookup then.
   pid_t last_tid_ = 0;
   Task* last_task_ = nullptr;
@@ -81,6 +122,8 @@ class PtraceEngine {
   bool started_ = false;
   bool exec_done_ = false;
   bool killing_ = false;
+  bool deny_failed_ = false;
+  bool set_info_works_ = true;  // PTRACE_SET_SYSCALL_INFO did not say EIO yet
 };
 
 }  // namespace sctrace

@@ -18,9 +18,17 @@ class SysIface {
   // All return 0 or an errno value; ESRCH means the task is gone (or no
   // longer stopped because it was SIGKILLed) and is never an error.
 
-  // PTRACE_SYSCALL / PTRACE_LISTEN with a signal to inject (0 for none).
+  // PTRACE_SYSCALL / PTRACE_CONT / PTRACE_LISTEN with a signal to inject (0
+  // for none).
   virtual int resume(int request, pid_t tid, int sig) = 0;
   virtual int syscall_info(pid_t tid, __ptrace_syscall_info& out) = 0;
+  // PTRACE_SET_SYSCALL_INFO (Linux 6.16+; EIO before): `in.op` must be the
+  // kind of stop the tracee is in.
+  virtual int set_syscall_info(pid_t tid, const __ptrace_syscall_info& in) = 0;
+  // At a seccomp stop, without PTRACE_SET_SYSCALL_INFO: skip the syscall and
+  // make it return rval, through the registers. ENOSYS where sctrace has no
+  // register layout for the arch (anything but x86_64).
+  virtual int skip_syscall(pid_t tid, int64_t rval) = 0;
   virtual int event_msg(pid_t tid, unsigned long& out) = 0;
   virtual int kill(pid_t pid, int sig) = 0;
   // 8 bytes of the tracee's memory (the flags word of a clone3 clone_args).

@@ -84,7 +84,20 @@ class Tracer {
   virtual ExitStatus run(const LaunchSpec& spec, EventSink& sink) = 0;
 };
 
-std::unique_ptr<Tracer> make_ptrace_tracer();
+// How the ptrace backend stops a tracee (tracer/ptrace_tracer.cc).
+//   one: the child installs a filter answering every syscall
+//        SECCOMP_RET_TRACE, so each syscall costs one stop; results are
+//        fetched (an extra exit stop) only while the recording still needs
+//        them. Syscalls a spec.seccomp_filter (or a container runtime's
+//        profile) answers with ERRNO, TRAP or KILL are not seen: those
+//        actions take precedence over TRACE.
+//   two: syscall-entry and syscall-exit stops (PTRACE_SYSCALL), every result.
+//   automatic: one, unless installing its filter would change what the
+//        workload may do (see resolve_mode in ptrace_tracer.cc).
+enum class PtraceStops { automatic, one, two };
+std::unique_ptr<Tracer> make_ptrace_tracer(PtraceStops stops = PtraceStops::automatic);
+// "auto", "one", "two"; throws Error(usage) for anything else.
+PtraceStops ptrace_stops_from_name(std::string_view name);
 
 // Both tracers honour tracer/interrupt.h: the first signal sctrace receives is
 // forwarded to the workload's first process, the second kills every process.

@@ -509,3 +509,120 @@ TEST_CASE("run_filter agrees with the kernel enforcing the same program", "[filt
   }
   CHECK(denied > 50);
 }
+
+TEST_CASE("watch filters: what the profile allows passes, every other verdict is the watch action", "[filter]") {
+  if (arch::native() != SCMP_ARCH_X86_64) {
+    WARN("skipped: expectations are written for x86_64");
+    return;
+  }
+  for (uint32_t watch : {static_cast<uint32_t>(SECCOMP_RET_TRACE), static_cast<uint32_t>(SECCOMP_RET_USER_NOTIF)}) {
+    INFO("watch action " << std::hex << watch);
+    const auto prog = compile_watch_filter(docker_default_template(), docker_ctx(), watch);
+    CHECK(eval(prog, "read") == SECCOMP_RET_ALLOW);
+    CHECK(eval(prog, "getppid") == SECCOMP_RET_ALLOW);
+    CHECK(eval(prog, "socket", {2, 1, 0}) == SECCOMP_RET_ALLOW);
+    CHECK(eval(prog, "personality", {8}) == SECCOMP_RET_ALLOW);
+    // The default action, argument conditions that fail.
+    CHECK(eval(prog, "mount") == watch);
+    // ENOSYS is the profile's designed answer (libc falls back): kept.
+    CHECK(eval(prog, "clone3") == kRetEnosys);
+    CHECK(eval(prog, "socket", {40, 1, 0}) == watch);
+    CHECK(eval(prog, "personality", {1}) == watch);
+    // x86 is covered by the archMap; an uncovered arch and the ENOSYS stub are watched.
+    CHECK(eval(prog, "getpid", {}, SCMP_ARCH_X86) == SECCOMP_RET_ALLOW);
+    CHECK(eval(prog, "mount", {}, SCMP_ARCH_X86) == watch);
+    CHECK(run_filter(prog, make_data(SCMP_ARCH_AARCH64, 63)) == watch);
+    CHECK(run_filter(prog, make_data(SCMP_ARCH_X86_64, 1000)) == kRetEnosys);
+    CHECK(run_filter(prog, make_data(SCMP_ARCH_X86_64, 400)) == watch);
+  }
+}
+
+TEST_CASE("watch filters: LOG runs the syscall, KILL/TRAP/TRACE rules and an allow default", "[filter]") {
+  SeccompProfile p = base_profile();
+  p.syscalls = {rule({"getppid", "read"}, "SCMP_ACT_ALLOW"), rule({"getpid"}, "SCMP_ACT_LOG"),
+                rule({"kill"}, "SCMP_ACT_KILL"), rule({"tkill"}, "SCMP_ACT_TRAP"), rule({"tgkill"}, "SCMP_ACT_TRACE"),
+                rule({"getuid"}, "SCMP_ACT_ERRNO", {}, ENOSYS)};
+  const uint32_t w = SECCOMP_RET_USER_NOTIF;
+  auto prog = compile_watch_filter(p, docker_ctx(), w);
+  CHECK(eval(prog, "getppid") == SECCOMP_RET_ALLOW);
+  CHECK(eval(prog, "getpid") == SECCOMP_RET_LOG);
+  for (const char* n : {"kill", "tkill", "tgkill", "write", "uname"}) {
+    INFO(n);
+    CHECK(eval(prog, n) == w);
+  }
+  CHECK(eval(prog, "getuid") == kRetEnosys);
+  // An allow-by-default profile: only its denials are watched.
+  p.default_action = "SCMP_ACT_ALLOW";
+  prog = compile_watch_filter(p, docker_ctx(), SECCOMP_RET_TRACE);
+  CHECK(eval(prog, "uname") == SECCOMP_RET_ALLOW);
+  CHECK(eval(prog, "getuid") == kRetEnosys);
+  CHECK(eval(prog, "kill") == SECCOMP_RET_TRACE);
+  // Conditions: only the allowed combination passes.
+  p = base_profile();
+  p.syscalls = {rule({"socket"}, "SCMP_ACT_ALLOW", {{0, 1, 0, "SCMP_CMP_EQ"}, {1, 1, 0, "SCMP_CMP_EQ"}})};
+  prog = compile_watch_filter(p, docker_ctx(), SECCOMP_RET_TRACE);
+  CHECK(eval(prog, "socket", {1, 1, 0}) == SECCOMP_RET_ALLOW);
+  CHECK(eval(prog, "socket", {1, 2, 0}) == SECCOMP_RET_TRACE);
+  CHECK(eval(prog, "socket", {2, 1, 0}) == SECCOMP_RET_TRACE);
+  // Anything but TRACE and USER_NOTIF is refused.
+  CHECK_THROWS_AS(compile_watch_filter(p, docker_ctx(), SECCOMP_RET_KILL_PROCESS), Error);
+  CHECK_THROWS_AS(compile_watch_filter(p, docker_ctx(), SECCOMP_RET_ERRNO | EPERM), Error);
+}
+
+TEST_CASE("baseline_profile: recorded names pass, classified arguments only with recorded values", "[filter]") {
+  if (arch::native() != SCMP_ARCH_X86_64) {
+    WARN("skipped: expectations are written for x86_64");
+    return;
+  }
+  Recording old;
+  auto add = [&](uint32_t a, const char* name, std::map<unsigned, std::set<uint64_t>> args = {}) {
+    SyscallRecord& r = old.syscalls[a][name];
+    r.nr = *arch::syscall_nr(a, name);
+    r.count = 1;
+    for (auto& [idx, vals] : args)
+      for (uint64_t v : vals) r.args[idx].add(v);
+  };
+  add(SCMP_ARCH_X86_64, "read");
+  add(SCMP_ARCH_X86_64, "getppid");
+  add(SCMP_ARCH_X86_64, "socket", {{0, {1, 2}}, {1, {1}}, {2, {0}}});
+  add(SCMP_ARCH_X86_64, "clock_gettime", {{0, {1, 0xfffffffffffffffaull}}});
+  add(SCMP_ARCH_X86_64, "__nr_999");
+  // mmap: one argument overflowed, the other one constrains.
+  add(SCMP_ARCH_X86_64, "mmap", {{2, {3}}});
+  old.syscalls[SCMP_ARCH_X86_64]["mmap"].args[3].overflow = true;
+  // ioctl: more combinations than the limit, always stops.
+  for (uint64_t v = 0; v <= kMaxBaselineCombinations; ++v) add(SCMP_ARCH_X86_64, "ioctl", {{1, {v}}});
+
+  const SeccompProfile p = baseline_profile(old);
+  REQUIRE(p.architectures == std::vector<std::string>{"SCMP_ARCH_X86_64"});
+  const auto prog = compile_watch_filter(p, docker_ctx(), SECCOMP_RET_TRACE);
+  CHECK(eval(prog, "read") == SECCOMP_RET_ALLOW);
+  CHECK(eval(prog, "getppid") == SECCOMP_RET_ALLOW);
+  CHECK(eval(prog, "getpid") == SECCOMP_RET_TRACE);
+  CHECK(eval(prog, "socket", {1, 1, 0}) == SECCOMP_RET_ALLOW);
+  CHECK(eval(prog, "socket", {2, 1, 0}) == SECCOMP_RET_ALLOW);
+  CHECK(eval(prog, "socket", {2, 2, 0}) == SECCOMP_RET_TRACE);
+  CHECK(eval(prog, "socket", {10, 1, 0}) == SECCOMP_RET_TRACE);
+  CHECK(eval(prog, "clock_gettime", {1}) == SECCOMP_RET_ALLOW);
+  CHECK(eval(prog, "clock_gettime", {0xfffffffffffffffaull}) == SECCOMP_RET_ALLOW);
+  CHECK(eval(prog, "clock_gettime", {0}) == SECCOMP_RET_TRACE);
+  CHECK(eval(prog, "mmap", {0, 4096, 3, 0x22}) == SECCOMP_RET_ALLOW);
+  CHECK(eval(prog, "mmap", {0, 4096, 3, 0x12345}) == SECCOMP_RET_ALLOW);
+  CHECK(eval(prog, "mmap", {0, 4096, 7, 0x22}) == SECCOMP_RET_TRACE);
+  CHECK(eval(prog, "ioctl", {0, 1}) == SECCOMP_RET_TRACE);
+  CHECK(run_filter(prog, make_data(SCMP_ARCH_X86_64, 999)) == SECCOMP_RET_TRACE);
+  // Numbered above everything OLD made: no ENOSYS stub, it stops.
+  CHECK(eval(prog, "clone3") == SECCOMP_RET_TRACE);
+  CHECK(eval(prog, "clone3", {}, SCMP_ARCH_X86) == SECCOMP_RET_TRACE);
+  // x86 was not in the recording: any 32-bit call stops.
+  CHECK(eval(prog, "read", {}, SCMP_ARCH_X86) == SECCOMP_RET_TRACE);
+
+  // With an x86 call recorded, that arch is covered.
+  add(SCMP_ARCH_X86, "getpid");
+  const SeccompProfile p2 = baseline_profile(old);
+  CHECK(p2.architectures == std::vector<std::string>{"SCMP_ARCH_X86_64", "SCMP_ARCH_X86"});
+  const auto prog2 = compile_watch_filter(p2, docker_ctx(), SECCOMP_RET_USER_NOTIF);
+  CHECK(eval(prog2, "getpid", {}, SCMP_ARCH_X86) == SECCOMP_RET_ALLOW);
+  CHECK(eval(prog2, "uname", {}, SCMP_ARCH_X86) == SECCOMP_RET_USER_NOTIF);
+  CHECK(eval(prog2, "clock_gettime", {1}) == SECCOMP_RET_ALLOW);
+}

@@ -1,4 +1,5 @@
 #include <linux/seccomp.h>
+#include <poll.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -6,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <cerrno>
 #include <chrono>
@@ -19,10 +21,17 @@
 #include <thread>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "cli/backend.h"
 #include "core/arch.h"
 #include "core/error.h"
 #include "profile/filter.h"
+#include "profile/minimizer.h"
+#include "profile/templates.h"
 #include "profile/seccomp_profile.h"
+#include "core/unique_fd.h"
+#include "tracer/child_process.h"
 #include "tracer/interrupt.h"
 #include "tracer/notify.h"
 
@@ -243,8 +252,9 @@ TEST_CASE("the first interrupt is forwarded, the second kills", "[notify]") {
     ::waitpid(pid, &st, 0);
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
   };
-  // One interrupt: SIGINT reaches the shell, whose trap decides.
-  CHECK(in_child(1, "trap 'exit 42' INT; sleep 30 & wait") == 42);
+  // One interrupt: SIGINT reaches the shell, whose trap decides (and ends
+  // its background sleep: the run lasts until every process has exited).
+  CHECK(in_child(1, "sleep 30 & p=$!; trap 'kill $p; exit 42' INT; wait") == 42);
   // Two: the second one is SIGKILL.
   CHECK(in_child(2, "trap '' INT; sleep 30 & wait; sleep 30 & wait") == 100 + SIGKILL);
 }
@@ -291,4 +301,146 @@ TEST_CASE("a notify_denials filter from a profile, answered with the enforce ver
   CHECK(st.code == 4);
   CHECK(h.denials == 1);
   CHECK_THAT(tmp.read("err"), Catch::Contains("Permission denied"));
+}
+
+TEST_CASE("a task killed while its notification is being decided: the answer is dropped, not an error", "[notify]") {
+  if (!probe_notify_caps().flag_continue) {
+    WARN("skipped: no seccomp user notification with CONTINUE");
+    return;
+  }
+  const auto filter = notify_on({"uname"});
+  ChildOptions opts;
+  opts.filter = &filter;
+  opts.new_listener = true;
+  opts.no_new_privs = true;
+  ChildProcess child = ChildProcess::spawn({"/bin/sh", "-c", "exec uname"}, opts);
+  UniqueFd listener = child.take_listener();
+
+  // Kills the notifying task and waits until it is a zombie: its pending
+  // notification is gone from the listener when the handler returns.
+  struct Killer : NotifyHandler {
+    int calls = 0;
+    NotifyDecision on_notify(const SyscallEvent& ev) override {
+      ++calls;
+      ::kill(ev.tid, SIGKILL);
+      siginfo_t si{};
+      ::waitid(P_PID, static_cast<id_t>(ev.tid), &si, WEXITED | WNOWAIT);
+      return {true, 0};
+    }
+  } h;
+  NotifyResponder r(listener.get(), h);
+  pollfd p{listener.get(), POLLIN, 0};
+  REQUIRE(::poll(&p, 1, 10000) == 1);
+  CHECK_FALSE(r.serve_one());  // SEND answered ENOENT: nobody to answer
+  CHECK(h.calls == 1);
+  int st = child.wait();
+  CHECK(WIFSIGNALED(st));
+  CHECK(WTERMSIG(st) == SIGKILL);
+}
+
+TEST_CASE("several supervisor threads serve one listener; the handler is never entered twice at once", "[notify]") {
+  if (!probe_notify_caps().flag_continue) {
+    WARN("skipped: no seccomp user notification with CONTINUE");
+    return;
+  }
+  struct Overlap : NotifyHandler {
+    std::atomic<int> inside{0};
+    bool overlapped = false;
+    int events = 0;
+    NotifyDecision on_notify(const SyscallEvent&) override {
+      if (inside.fetch_add(1) != 0) overlapped = true;
+      ++events;
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+      inside.fetch_sub(1);
+      return {true, 0};
+    }
+  } h;
+  ::setenv("SCTRACE_NOTIFY_THREADS", "4", 1);
+  CHECK(notify_supervisor_threads() == 4);
+  // Four shells calling uname at the same time.
+  auto spec = spec_for({"/bin/sh", "-c", "for i in 1 2 3 4; do (for j in 1 2 3 4 5; do uname >/dev/null; done) & done; wait"},
+                       notify_on({"uname"}));
+  ExitStatus st = run_with_notify(spec, h);
+  ::unsetenv("SCTRACE_NOTIFY_THREADS");
+  CHECK(st.shell_code() == 0);
+  CHECK(h.events == 20);
+  CHECK_FALSE(h.overlapped);
+}
+
+TEST_CASE("backend auto: notify where the kernel can continue notified syscalls, else ptrace", "[notify][backend]") {
+  const NotifyCaps full{true, true, true};
+  const NotifyCaps no_sync{true, true, false};
+  const NotifyCaps no_continue{true, false, false};
+  const NotifyCaps none{};
+
+  auto c = cli::decide_local_backend("auto", full, true);
+  CHECK(c.name == "notify");
+  CHECK_THAT(c.why, Catch::StartsWith("auto: ") && Catch::Contains("synchronous wake-up"));
+  c = cli::decide_local_backend("auto", no_sync, true);
+  CHECK(c.name == "notify");  // one stop per syscall still beats ptrace's two
+  CHECK_THAT(c.why, Catch::Contains("no synchronous wake-up"));
+  c = cli::decide_local_backend("auto", full, false);
+  CHECK_THAT(c.why, Catch::Contains("no_new_privs"));
+  CHECK(cli::decide_local_backend("auto", no_continue, true).name == "ptrace");
+  CHECK(cli::decide_local_backend("auto", none, true).name == "ptrace");
+  CHECK_THAT(cli::decide_local_backend("auto", none, true).why, Catch::Contains("no seccomp user notification"));
+  // Asking for ptrace stops is asking for ptrace.
+  c = cli::decide_local_backend("auto", full, true, "one");
+  CHECK(c.name == "ptrace");
+  CHECK_THAT(c.why, Catch::Contains("--ptrace-stops one"));
+
+  CHECK(cli::decide_local_backend("ptrace", full, true).name == "ptrace");
+  CHECK(cli::decide_local_backend("notify", no_sync, true).name == "notify");
+  try {
+    cli::decide_local_backend("notify", no_continue, true);
+    FAIL("no error");
+  } catch (const Error& e) {
+    CHECK(e.kind() == ErrorKind::runtime);
+  }
+  try {
+    cli::decide_local_backend("seccomp", full, true);
+    FAIL("no error");
+  } catch (const Error& e) {
+    CHECK(e.kind() == ErrorKind::usage);
+  }
+}
+
+TEST_CASE("docker passes listenerPath from API 1.42 (Docker 23) on", "[notify][backend]") {
+  std::string why;
+  CHECK_FALSE(cli::engine_passes_listener_path({{"Version", "20.10.24+dfsg1"}, {"ApiVersion", "1.41"}}, why));
+  CHECK_THAT(why, Catch::Contains("20.10.24+dfsg1") && Catch::Contains("drops listenerPath"));
+  CHECK(cli::engine_passes_listener_path({{"Version", "23.0.1"}, {"ApiVersion", "1.42"}}, why));
+  CHECK_THAT(why, Catch::Contains("passes listenerPath"));
+  CHECK(cli::engine_passes_listener_path({{"Version", "27.3.1"}, {"ApiVersion", "1.47"}}, why));
+  CHECK(cli::engine_passes_listener_path({{"Version", "24.0.0"}}, why));
+  CHECK_FALSE(cli::engine_passes_listener_path({{"Version", "19.03.1"}}, why));
+  CHECK_FALSE(cli::engine_passes_listener_path(nlohmann::json::object(), why));
+  CHECK_FALSE(cli::engine_passes_listener_path(nlohmann::json(), why));
+}
+
+TEST_CASE("a calibrated runtime baseline replaces the bundled one in the minimizer", "[notify][baseline]") {
+  const std::string text = R"({"runtime": "runc test", "with_new_privs": ["uname", "capset"],
+                               "with_no_new_privs": ["getpid"], "go_runtime": ["futex"]})";
+  RuntimeBaseline b = parse_runtime_baseline(text, "test.json");
+  CHECK(b.runtime == "runc test");
+  CHECK(b.with_new_privs == std::set<std::string>{"capset", "futex", "uname"});
+  CHECK(b.with_no_new_privs == std::set<std::string>{"futex", "getpid"});
+  CHECK_THROWS_AS(parse_runtime_baseline(R"({"runtime": "x"})", "bad.json"), Error);
+
+  Recording rec;
+  auto allowed = [](const SeccompProfile& p) {
+    std::set<std::string> out;
+    for (const auto& r : p.syscalls)
+      if (r.action == "SCMP_ACT_ALLOW") out.insert(r.names.begin(), r.names.end());
+    return out;
+  };
+  MinimizeOptions opts;
+  auto bundled = allowed(minimize(rec, docker_default_template(), opts).profile);
+  CHECK(bundled.count("setgroups") == 1);  // in the bundled runc baseline
+  CHECK(bundled.count("uname") == 0);
+  opts.runtime_baseline = &b;
+  auto calibrated = allowed(minimize(rec, docker_default_template(), opts).profile);
+  CHECK(calibrated.count("uname") == 1);
+  CHECK(calibrated.count("setgroups") == 0);
+  CHECK(calibrated.count("capset") == 1);
 }

@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "profile/filter.h"
 #include "tracer/container/listener.h"
+#include "tracer/notify.h"
 #include "tracer/notify_tracer.h"
 
 using namespace sctrace;
@@ -77,6 +78,6 @@ TEST_CASE("the backend option: auto by default, checked, on run and verify") {
   CHECK(cli::parse_args(8, c).backend == "ptrace");
   const char* d[] = {"sctrace", "run", "--backend", "seccomp", "--", "true"};
   CHECK_THROWS_AS(cli::parse_args(6, d), Error);
-  CHECK(cli::backend_name("auto") == "ptrace");
+  CHECK(cli::backend_name("auto") == (probe_notify_caps().flag_continue ? "notify" : "ptrace"));
   CHECK(cli::backend_name("notify") == "notify");
 }

@@ -172,6 +172,7 @@ void SeccompAgent::accept_one(std::vector<UniqueFd>& listeners) {
   set_sync_wakeup(fds[idx].get());  // 6.6+; slower without
   listeners.push_back(std::move(fds[idx]));
   connections_.push_back(std::move(info));
+  ++connected_;
 }
 
 void SeccompAgent::loop(NotifyHandler& handler) {
@@ -202,8 +203,7 @@ void SeccompAgent::loop(NotifyHandler& handler) {
       Served& s = served[i - 2];
       if (pfds[i].revents & POLLIN) {
         try {
-          s.responder->serve_one();
-          ++notifications_;
+          if (s.responder->serve_one()) ++notifications_;
         } catch (const std::exception& e) {
           errors_.push_back(e.what());
           s.fd.reset();

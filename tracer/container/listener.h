@@ -59,6 +59,8 @@ class SeccompAgent {
   // Errors met while serving (a bad message, a failed ioctl), one line each.
   const std::vector<std::string>& errors() const { return errors_; }
   uint64_t notifications() const { return notifications_; }
+  // How many container processes have connected so far (any time).
+  size_t connected() const { return connected_; }
 
  private:
   void loop(NotifyHandler& handler);
@@ -74,6 +76,7 @@ class SeccompAgent {
   std::vector<AgentConnection> connections_;
   std::vector<std::string> errors_;
   std::atomic<uint64_t> notifications_{0};
+  std::atomic<size_t> connected_{0};
 };
 
 }  // namespace sctrace::container

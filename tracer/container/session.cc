@@ -32,6 +32,8 @@ namespace {
 
 constexpr const char* kSensorInContainer = "/.sctrace/sctrace-sensor";
 constexpr const char* kOutInContainer = "/.sctrace-out";
+// The watch filter in the out dir (not *.json: not taken for a recording).
+constexpr const char* kWatchFilterFile = "watch-filter.bpf";
 
 // A private 0700 directory with a world-writable out/ inside, bind-mounted
 // into the container (the workload may run as any uid). Only the container
@@ -173,7 +175,7 @@ bool running(Engine& e, const std::string& id) {
 
 // The healthcheck runs under the container's profile in production, so it is
 // traced too: wrap its command in the sensor.
-void wrap_healthcheck(json& config) {
+void wrap_healthcheck(json& config, const std::vector<std::string>& sensor_flags) {
   if (!config.contains("Healthcheck") || !config["Healthcheck"].is_object()) return;
   json& test = config["Healthcheck"]["Test"];
   if (!test.is_array() || test.empty()) return;
@@ -187,7 +189,9 @@ void wrap_healthcheck(json& config) {
     return;
   }
   json wrapped = json::array({"CMD", kSensorInContainer, "--out", std::string(kOutInContainer) + "/health-%p.json",
-                              "--flush-ms", "100000", "--"});
+                              "--flush-ms", "100000"});
+  for (const auto& f : sensor_flags) wrapped.push_back(f);
+  wrapped.push_back("--");
   for (auto& c : cmd) wrapped.push_back(c);
   test = wrapped;
 }
@@ -235,6 +239,17 @@ SessionResult run_session(const SessionOptions& opts) {
   SessionResult result;
   result.config = inspect;
 
+  // check: every sensor watches with the same program.
+  std::vector<std::string> sensor_flags;
+  if (!opts.watch_filter_bpf.empty()) {
+    write_file_atomic(dir.out() + "/" + kWatchFilterFile, opts.watch_filter_bpf);
+    sensor_flags = {"--watch-filter", std::string(kOutInContainer) + "/" + kWatchFilterFile};
+  }
+  if (opts.deny_errno) {
+    sensor_flags.push_back("--deny-errno");
+    sensor_flags.push_back(std::to_string(*opts.deny_errno));
+  }
+
   // 2. Re-create it from its full configuration, with the sensor as entrypoint.
   json body = inspect.at("Config");
   body["HostConfig"] = inspect.at("HostConfig");
@@ -247,14 +262,16 @@ SessionResult run_session(const SessionOptions& opts) {
       if (body.contains(key) && body[key].is_array())
         for (const auto& a : body[key]) cmd.push_back(a.get<std::string>());
     if (cmd.empty()) fail(ErrorKind::usage, "the image {} has no ENTRYPOINT or CMD and none was given", run.image);
-    json ep = json::array({kSensorInContainer, "--out", std::string(kOutInContainer) + "/main.json", "--"});
+    json ep = json::array({kSensorInContainer, "--out", std::string(kOutInContainer) + "/main.json"});
+    for (const auto& f : sensor_flags) ep.push_back(f);
+    ep.push_back("--");
     for (auto& c : cmd) ep.push_back(c);
     body["Entrypoint"] = ep;
     body["Cmd"] = nullptr;
     if (!hc.contains("Binds") || !hc["Binds"].is_array()) hc["Binds"] = json::array();
     hc["Binds"].push_back(sensor + ":" + kSensorInContainer + ":ro");
     hc["Binds"].push_back(dir.out() + ":" + kOutInContainer);
-    wrap_healthcheck(body);
+    wrap_healthcheck(body, sensor_flags);
   }
   if (!opts.seccomp_json.empty()) {
     json secopts = json::array();
@@ -329,7 +346,9 @@ SessionResult run_session(const SessionOptions& opts) {
           std::vector<std::string> argv = p.argv;
           if (opts.with_sensor) {
             std::vector<std::string> wrapped = {kSensorInContainer, "--out",
-                                                fmt::format("{}/exec-{}.json", kOutInContainer, exec_n++), "--"};
+                                                fmt::format("{}/exec-{}.json", kOutInContainer, exec_n++)};
+            wrapped.insert(wrapped.end(), sensor_flags.begin(), sensor_flags.end());
+            wrapped.push_back("--");
             wrapped.insert(wrapped.end(), argv.begin(), argv.end());
             argv = wrapped;
           }
@@ -387,7 +406,8 @@ SessionResult run_session(const SessionOptions& opts) {
   for (const auto& e : fs::directory_iterator(dir.out(), ec))
     if (e.path().extension() == ".json" && e.path().filename().string()[0] != '.') files.push_back(e.path());
   std::sort(files.begin(), files.end());
-  for (const auto& f : files) result.recordings.push_back(read_file(f));
+  // The workload can write out/ too: never follow what it may have planted there.
+  for (const auto& f : files) result.recordings.push_back(read_regular_file(f));
   if (opts.with_sensor && result.recordings.empty())
     fail(ErrorKind::runtime, "the sensor wrote no recording (container exit code {}); see the output above",
          result.exit_code);

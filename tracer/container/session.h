@@ -24,6 +24,12 @@ struct SessionOptions {
   bool with_sensor = true;   // record through the sensor
   std::string seccomp_json;  // when set: enforce this profile (--security-opt seccomp=...)
   std::string sensor_path;   // host path of sctrace-sensor; empty = next to sctrace
+  // `check`: a cBPF program (raw struct sock_filter array, host byte order)
+  // compiled for SECCOMP_RET_TRACE. Written into the out dir and passed to
+  // every sensor (entrypoint, exec probes, healthcheck) as --watch-filter:
+  // their recordings then hold only what it traced.
+  std::string watch_filter_bpf;
+  std::optional<int> deny_errno;  // --deny-errno for the sensors (check --enforce)
 };
 
 struct SessionResult {

@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "core/atomic_file.h"
@@ -76,7 +77,8 @@ TarEntry tar_file_from_host(const std::string& host_path, const std::string& pat
   if (stat(host_path.c_str(), &st) != 0) fail_errno(ErrorKind::io, errno, host_path);
   TarEntry e;
   e.path = path;
-  e.data = read_file(host_path);
+  // A binary (the sensor is 25 MB with debug info): not bound by the JSON input limit.
+  e.data = read_file(host_path, std::max<size_t>(kMaxInputBytes, static_cast<size_t>(st.st_size)));
   e.mode = st.st_mode & 07777;
   return e;
 }

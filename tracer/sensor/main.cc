@@ -2,18 +2,26 @@
 // entrypoint (or under `docker exec`), traces the original command and all it
 // spawns, and writes the recording to a file the host collects.
 //
-//   sctrace-sensor --out FILE [--flush-ms N] -- COMMAND...   (%p in FILE: the sensor's pid)
+//   sctrace-sensor --out FILE [--flush-ms N] [--watch-filter FILE [--deny-errno N]] -- COMMAND...
+//   (%p in --out: the sensor's pid)
+//
+// --watch-filter: a raw array of struct sock_filter (8 bytes each, host byte
+// order) whose SECCOMP_RET_TRACE answers pick the syscalls recorded
+// (LaunchSpec::watch_filter); --deny-errno N makes each of them fail with N.
 //
 // As PID 1 it forwards every termination signal to the workload (docker stop
 // sends SIGTERM to PID 1 only) and reaps orphans (the tracer's wait loop reaps
 // every process, traced or adopted). The recording is flushed every
 // --flush-ms so that a SIGKILL after docker stop's grace period loses little.
+#include <linux/filter.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -30,6 +38,8 @@ namespace {
 struct Args {
   std::string out;
   int flush_ms = 1000;
+  std::string watch_filter;  // path
+  std::optional<int> deny_errno;
   std::vector<std::string> command;
 };
 
@@ -46,6 +56,15 @@ Args parse(int argc, char** argv) {
       a.out = argv[++i];
     } else if (s == "--flush-ms" && i + 1 < argc) {
       a.flush_ms = std::atoi(argv[++i]);
+    } else if (s == "--watch-filter" && i + 1 < argc) {
+      a.watch_filter = argv[++i];
+    } else if (s == "--deny-errno" && i + 1 < argc) {
+      const std::string v = argv[++i];
+      char* end = nullptr;
+      const long n = std::strtol(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || n <= 0 || n > 4095)
+        sctrace::fail(sctrace::ErrorKind::usage, "--deny-errno '{}' is not an errno value", v);
+      a.deny_errno = static_cast<int>(n);
     } else {
       sctrace::fail(sctrace::ErrorKind::usage, "unknown argument '{}'", s);
     }
@@ -55,8 +74,23 @@ Args parse(int argc, char** argv) {
   // the same healthcheck each leave their own recording.
   if (auto pos = a.out.find("%p"); pos != std::string::npos) a.out.replace(pos, 2, std::to_string(::getpid()));
   if (a.out.empty() || a.command.empty())
-    sctrace::fail(sctrace::ErrorKind::usage, "usage: sctrace-sensor --out FILE [--flush-ms N] -- COMMAND...");
+    sctrace::fail(sctrace::ErrorKind::usage,
+                  "usage: sctrace-sensor --out FILE [--flush-ms N] [--watch-filter FILE [--deny-errno N]] -- "
+                  "COMMAND...");
+  if (a.deny_errno && a.watch_filter.empty())
+    sctrace::fail(sctrace::ErrorKind::usage, "--deny-errno needs --watch-filter");
   return a;
+}
+
+// The host wrote the program for SECCOMP_RET_TRACE already; it is installed
+// as it is, whatever action the tracer asks for.
+std::vector<sock_filter> load_filter(const std::string& path) {
+  const std::string raw = sctrace::read_regular_file(path, BPF_MAXINSNS * sizeof(sock_filter));
+  if (raw.empty() || raw.size() % sizeof(sock_filter) != 0)
+    sctrace::fail(sctrace::ErrorKind::input, "{}: {} bytes is not an array of struct sock_filter", path, raw.size());
+  std::vector<sock_filter> prog(raw.size() / sizeof(sock_filter));
+  std::memcpy(prog.data(), raw.data(), raw.size());
+  return prog;
 }
 
 }  // namespace
@@ -65,10 +99,21 @@ int main(int argc, char** argv) {
   using namespace sctrace;
   try {
     Args args = parse(argc, argv);
+    // Before the flusher thread starts: a bad filter file is a plain error.
+    LaunchSpec spec;
+    spec.argv = args.command;
+    if (!args.watch_filter.empty()) {
+      std::vector<sock_filter> prog = load_filter(args.watch_filter);
+      spec.watch_filter = [prog](uint32_t) { return prog; };
+      spec.deny_errno = args.deny_errno;
+    }
+
     Recording rec;
     rec.backend = "ptrace-sensor";
     rec.commands.push_back(args.command);
-    RecordingSink sink(rec);
+    // Call-site attribution (16 frames, run's default): the ptrace tracer
+    // keeps the task stopped while the sink runs.
+    RecordingSink sink(rec, AttributionOptions{16, true});
 
     auto write_now = [&](bool final_write) {
       std::string text = sink.with_recording([&](const Recording& r) {
@@ -102,7 +147,7 @@ int main(int argc, char** argv) {
     install_interrupt_handlers();
     ExitStatus st;
     try {
-      st = make_ptrace_tracer()->run(LaunchSpec{args.command, {}, false, {}}, sink);
+      st = make_ptrace_tracer()->run(spec, sink);
     } catch (...) {
       {
         std::lock_guard lock(mu);

@@ -1,0 +1,149 @@
+"""A podman service recorded through the seccomp agent, with probes.
+
+`sctrace run --http-probe 8080/ --http-probe POST:8080/echo -- podman run -d -p ... <http_server image>`
+with the default backend (auto), which must pick notify for podman and say so. Checks:
+  - the probes pass, the container is stopped (SIGTERM: the shutdown path is
+    recorded) and removed by sctrace, the recording is complete and holds the
+    server's syscalls (accept4, bind, listen, signalfd4) and runc's own
+    post-filter syscalls (capset, setgroups, prctl, ...);
+  - the static runtime baseline is not added: names that only the bundled
+    baseline lists (Go scheduler calls like nanosleep, sched_yield, tgkill)
+    are not in the profile unless recorded;
+  - `podman run --security-opt seccomp=profile.json` with a real client
+    (GET /, POST /echo, then stop -> exit 0) passes 10 times in a row;
+  - the same profile works with `docker run --security-opt seccomp=`;
+  - control: the profile without accept4 fails the client.
+Containers are labelled with a unique label and removed by ID; images by ID.
+"""
+import json
+import os
+import shutil
+import uuid
+
+import containers as ct
+import sctrace_e2e as e2e
+
+NAME = "podman_service"
+ULIMITS = ["--ulimit", "nofile=10000:10000", "--ulimit", "nproc=1000:1000"]
+RUNC_POST_FILTER = {"capset", "capget", "setgroups", "prctl", "setuid", "setgid"}
+SERVER = {"accept4", "bind", "listen", "signalfd4", "socket", "exit_group"}
+LABEL = f"sctrace-test={NAME}-{uuid.uuid4().hex}"
+
+if shutil.which("podman") is None:
+    e2e.skip(NAME, "podman is not installed")
+
+c = e2e.Checks(NAME)
+
+
+def leftovers(cli):
+    p = ct.run_docker("ps", "-a", "-q", "--no-trunc", "--filter", f"label={LABEL}", docker=cli, check=False)
+    return [l.strip() for l in p.stdout.splitlines() if l.strip()]
+
+
+def cleanup(cli):
+    for cid in leftovers(cli):
+        ct.remove_container(cid, docker=cli)
+
+
+def serve_once(cli, image, prof, extra=()):
+    """Server under the profile, a client, a stop: (ok, problem)."""
+    cid = None
+    try:
+        opts = ["--label", LABEL, "--security-opt", f"seccomp={prof}", "-p", "127.0.0.1::8080", *extra]
+        cid = ct.run_detached(image, options=opts, docker=cli)
+        hport = ct.published_port(cid, 8080, docker=cli)
+        if not hport or not ct.wait_port(hport, timeout=20):
+            return False, f"port 8080 (host {hport}) never answered; logs: {ct.logs(cid, docker=cli)}"
+        problem = ""
+        base = f"http://127.0.0.1:{hport}"
+        got = ct.http_request(base + "/")
+        if got != (200, b"hello"):
+            problem += f"GET / -> {got!r}; "
+        body = f"post-{uuid.uuid4().hex}".encode()
+        got = ct.http_request(base + "/echo", data=body)
+        if got != (200, body):
+            problem += f"POST /echo -> {got!r}; "
+        ct.run_docker("stop", "-t", "10", cid, docker=cli, timeout=60)
+        code = ct.wait_exit(cid, timeout=60, docker=cli)
+        if code != 0:
+            problem += f"exit code {code}; logs: {ct.logs(cid, docker=cli)}"
+        return not problem, problem
+    except (ct.DockerError, OSError) as e:
+        return False, f"{type(e).__name__}: {e}"
+    finally:
+        if cid:
+            ct.remove_container(cid, docker=cli)
+
+
+with e2e.tempdir(NAME) as tmp:
+    server = e2e.sample("http_server")
+    img = ct.build_scratch_image({"/http_server": server}, name="podman-service", entrypoint=["/http_server"],
+                                 expose=[8080], docker="podman")
+    prof = os.path.join(tmp, "profile.json")
+    rec_path = os.path.join(tmp, "rec.json")
+    try:
+        r = e2e.sctrace("run", "-o", prof, "--recording", rec_path, "--http-probe", "8080/",
+                        "--http-probe", "POST:8080/echo", "--", "podman", "run", "-d", "--label", LABEL,
+                        "-p", "127.0.0.1::8080", img.id, timeout=240)
+        c.check(r.returncode == 0, "sctrace run (auto) -- podman run -d <service> exits 0", r.describe())
+        c.check("sctrace: backend notify (auto: podman passes listenerPath" in r.stderr,
+                "auto picks notify for podman and says why", r.describe())
+        c.check("probe 8080/: ok" in r.stderr and "probe POST:8080/echo: ok" in r.stderr, "both probes passed",
+                r.describe())
+        c.check(leftovers("podman") == [], "sctrace removed the container it recorded", str(leftovers("podman")))
+        rec = e2e.load_json(rec_path)
+        profile = e2e.load_json(prof)
+        if not c.check(isinstance(rec, dict) and isinstance(profile, dict), "recording and profile are JSON"):
+            c.finish()
+        names = e2e.recorded_names(rec)
+        c.check(rec.get("backend") == "notify" and rec.get("complete") is True, "recording: backend notify, complete",
+                json.dumps({k: rec.get(k) for k in ("backend", "complete")}))
+        c.check(SERVER <= names, f"recording has the server's syscalls {sorted(SERVER)}",
+                f"missing {sorted(SERVER - names)}; recorded {sorted(names)}")
+        c.check(RUNC_POST_FILTER <= names, "recording has runc's post-filter syscalls",
+                f"missing {sorted(RUNC_POST_FILTER - names)}")
+        text = json.dumps(profile)
+        c.check("listenerPath" not in profile and "SCMP_ACT_NOTIFY" not in text,
+                "profile has no listenerPath and no SCMP_ACT_NOTIFY")
+        allowed = e2e.allowed_names(profile)
+        baseline = e2e.load_json(os.path.join(e2e.SOURCE, "templates", "runtime-baseline.json"))
+        policy = e2e.load_json(os.path.join(e2e.SOURCE, "templates", "errno-policy.json"))
+        static = set(baseline["with_new_privs"]) | set(baseline.get("go_runtime", []))
+        not_recorded = static - names - set(policy["always_allow"]) - {"write"}
+        c.check(not_recorded and not (not_recorded & allowed),
+                f"the static baseline is not added ({sorted(not_recorded)} were not recorded and are not allowed)",
+                f"allowed anyway: {sorted(not_recorded & allowed)}")
+
+        ok, last = 0, ""
+        for i in range(10):
+            passed, problem = serve_once("podman", img.id, prof, ULIMITS)
+            ok += passed
+            last = problem or last
+        c.check(ok == 10, f"podman run with the profile and a client: {ok} of 10 runs ok", last)
+
+        crippled = dict(profile)
+        crippled["syscalls"] = [dict(rule, names=[n for n in rule["names"] if n != "accept4"])
+                                for rule in profile["syscalls"]]
+        crippled["syscalls"] = [rule for rule in crippled["syscalls"] if rule["names"]]
+        bad = os.path.join(tmp, "no-accept4.json")
+        with open(bad, "w") as f:
+            json.dump(crippled, f)
+        passed, problem = serve_once("podman", img.id, bad, ULIMITS)
+        c.check(not passed, "control: the profile without accept4 fails the client", problem)
+    finally:
+        cleanup("podman")
+        img.remove()
+
+    if ct.docker_available():
+        dimg = ct.build_scratch_image({"/http_server": server}, name="podman-service", entrypoint=["/http_server"],
+                                      expose=[8080])
+        try:
+            passed, problem = serve_once(ct.DOCKER, dimg.id, prof)
+            c.check(passed, "docker run with the podman-recorded profile and a client works", problem)
+        finally:
+            cleanup(ct.DOCKER)
+            dimg.remove()
+    else:
+        c.check(False, "docker is available for the docker run check")
+
+c.finish()
