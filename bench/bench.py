@@ -120,7 +120,10 @@ def main():
          ["sh", "-c", f"for i in $(seq {300 // scale}); do /bin/true; done"]),
         ("mt_loop (8 threads)", [os.path.join(args.samples, "mt_loop"), str(20000 // scale)]),
     ]
-    out_profile = os.path.join(tempfile.gettempdir(), f"sctrace-bench-{os.getpid()}.json")
+    # run also writes its recording beside the profile: a private directory
+    # holds both and goes away whole.
+    out_dir = tempfile.mkdtemp(prefix="sctrace-bench-")
+    out_profile = os.path.join(out_dir, "profile.json")
     run = [args.sctrace, "run", "-o", out_profile]
     results = []
     try:
@@ -146,10 +149,7 @@ def main():
                 r[f"{k}_overhead_share"] = (m[k][0] - plain) / (st - plain) if st > plain else None
             results.append(r)
     finally:
-        try:
-            os.unlink(out_profile)
-        except OSError:
-            pass
+        shutil.rmtree(out_dir, ignore_errors=True)
 
     head = ["workload", "untraced", "ptrace one-stop", "ptrace two-stop", "one-stop + stacks", "notify",
             "strace -f -c", "one x", "two x", "notify x", "strace x", "one/strace overhead", "two/strace overhead",
