@@ -181,10 +181,12 @@ void add_write(RecordingSink& sink) {
   sink.on_syscall(w);
 }
 
-// Minimize with runc's part recorded (no baseline added) and write the outputs.
+// Minimize and write the outputs. runc's part is in the recording, and the
+// runtime baseline is still added: Go's scheduler calls (nanosleep,
+// sched_yield, tgkill...) depend on timing, so one start may not make them
+// and the next one would break.
 void write_outputs(const Options& o, Recording& rec, const SeccompProfile& tmpl, MinimizeOptions mopts) {
   if (!o.recording.empty()) write_file_atomic(o.recording, recording_to_json(rec));
-  mopts.add_runtime_baseline = false;
   MinimizeResult m = minimize(rec, tmpl, mopts);
   for (const auto& note : write_profile(m.profile, mopts.ctx, o.format, o.output)) say(note);
   std::fputs(summary_text(m).c_str(), stderr);
