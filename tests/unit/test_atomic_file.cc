@@ -7,25 +7,13 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "tests/unit/unit_helpers.h"
 
 using namespace sctrace;
 namespace fs = std::filesystem;
 
-namespace {
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string t = (fs::temp_directory_path() / "sctrace-unit-XXXXXX").string();
-    REQUIRE(::mkdtemp(t.data()) != nullptr);
-    path = t;
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p);
-  return {std::istreambuf_iterator<char>(f), {}};
-}
-}  // namespace
+using sctrace::test::slurp;
+using sctrace::test::TempDir;
 
 TEST_CASE("atomic writes replace the file whole and leave no temp files", "[atomic]") {
   TempDir d;

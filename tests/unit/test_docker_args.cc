@@ -16,6 +16,7 @@
 #include "tracer/container/docker_args.h"
 #include "tracer/container/engine.h"
 #include "tracer/container/tar.h"
+#include "tests/unit/unit_helpers.h"
 
 extern char** environ;
 
@@ -106,16 +107,7 @@ constexpr std::string_view kPodmanHelp =
     "      --rmi                                      Remove container image unless used by other containers\n"
     "  -t, --tty                                      Allocate a pseudo-TTY for container\n";
 
-ErrorKind kind_of(const std::function<void()>& f, std::string* message = nullptr) {
-  try {
-    f();
-  } catch (const Error& e) {
-    if (message) *message = e.what();
-    return e.kind();
-  }
-  FAIL("expected an Error");
-  return ErrorKind::runtime;
-}
+using sctrace::test::kind_of;
 
 DockerRun parse(const V& argv) { return parse_docker_run(argv, kDockerHelp); }
 

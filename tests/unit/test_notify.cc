@@ -34,8 +34,11 @@
 #include "tracer/child_process.h"
 #include "tracer/interrupt.h"
 #include "tracer/notify.h"
+#include "tests/unit/unit_helpers.h"
 
 using namespace sctrace;
+using sctrace::test::slurp;
+using sctrace::test::TempDir;
 
 namespace {
 
@@ -71,21 +74,6 @@ LaunchSpec spec_for(std::vector<std::string> argv, std::vector<sock_filter> filt
   return s;
 }
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/sctrace-notify-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    path = tmpl;
-  }
-  ~TempDir() { std::system(("rm -rf '" + path + "'").c_str()); }
-  std::string read(const std::string& name) const {
-    std::ifstream f(path + "/" + name);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
-  }
-};
 
 int uname_nr() { return *arch::syscall_nr(arch::native(), "uname"); }
 
@@ -111,7 +99,7 @@ TEST_CASE("notified syscalls fail with the handler's errno", "[notify]") {
   TempDir tmp;
   Counter h;
   h.answer = {false, EXDEV};
-  auto spec = spec_for({"/bin/sh", "-c", "uname 2>" + tmp.path + "/err && exit 5; exit 3"}, notify_on({"uname"}));
+  auto spec = spec_for({"/bin/sh", "-c", "uname 2>" + tmp.str() + "/err && exit 5; exit 3"}, notify_on({"uname"}));
   ExitStatus st = run_with_notify(spec, h);
   CHECK_FALSE(st.signaled);
   CHECK(st.code == 3);
@@ -124,7 +112,7 @@ TEST_CASE("notified syscalls fail with the handler's errno", "[notify]") {
   CHECK(ev.ip != 0);
   CHECK_FALSE(ev.result.has_value());
   // strerror(EXDEV) reached uname's error message.
-  CHECK_THAT(tmp.read("err"), Catch::Contains("cross-device"));
+  CHECK_THAT(slurp(tmp.path / "err"), Catch::Contains("cross-device"));
 }
 
 TEST_CASE("an allow answer lets the syscall run (CONTINUE)", "[notify]") {
@@ -135,12 +123,12 @@ TEST_CASE("an allow answer lets the syscall run (CONTINUE)", "[notify]") {
   TempDir tmp;
   Counter h;
   h.answer = {true, 0};
-  auto spec = spec_for({"/bin/sh", "-c", "uname -s >" + tmp.path + "/out || exit 7; uname -s >>" + tmp.path + "/out"},
+  auto spec = spec_for({"/bin/sh", "-c", "uname -s >" + tmp.str() + "/out || exit 7; uname -s >>" + tmp.str() + "/out"},
                        notify_on({"uname"}));
   ExitStatus st = run_with_notify(spec, h);
   CHECK(st.shell_code() == 0);
   CHECK(h.events.size() == 2);
-  CHECK(tmp.read("out") == "Linux\nLinux\n");
+  CHECK(slurp(tmp.path / "out") == "Linux\nLinux\n");
 }
 
 TEST_CASE("exit codes and signals pass through", "[notify]") {
@@ -295,12 +283,12 @@ TEST_CASE("a notify_denials filter from a profile, answered with the enforce ver
   } h;
   h.prog = &enforce;
   TempDir tmp;
-  auto spec = spec_for({"/bin/sh", "-c", "uname 2>" + tmp.path + "/err; exit 4"},
+  auto spec = spec_for({"/bin/sh", "-c", "uname 2>" + tmp.str() + "/err; exit 4"},
                        compile_filter(p, ctx, FilterMode::notify_denials));
   ExitStatus st = run_with_notify(spec, h);
   CHECK(st.code == 4);
   CHECK(h.denials == 1);
-  CHECK_THAT(tmp.read("err"), Catch::Contains("Permission denied"));
+  CHECK_THAT(slurp(tmp.path / "err"), Catch::Contains("Permission denied"));
 }
 
 TEST_CASE("a task killed while its notification is being decided: the answer is dropped, not an error", "[notify]") {

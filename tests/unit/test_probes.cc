@@ -19,6 +19,7 @@
 #include "core/error.h"
 #include "core/unique_fd.h"
 #include "tracer/probes.h"
+#include "tests/unit/unit_helpers.h"
 
 using namespace sctrace;
 using namespace std::chrono_literals;
@@ -26,16 +27,8 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-ErrorKind kind_of(const std::function<void()>& f, std::string* message = nullptr) {
-  try {
-    f();
-  } catch (const Error& e) {
-    if (message) *message = e.what();
-    return e.kind();
-  }
-  FAIL("expected an Error");
-  return ErrorKind::runtime;
-}
+using sctrace::test::kind_of;
+using sctrace::test::slurp;
 
 // A TCP server on 127.0.0.1:<ephemeral> in a thread. For every connection it
 // reads the request (headers + Content-Length body) and hands it to
@@ -154,12 +147,6 @@ std::string temp_path(const char* tag) {
   return "/tmp/sctrace-test-" + std::string(tag) + "-" + std::to_string(getpid());
 }
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 }  // namespace
 

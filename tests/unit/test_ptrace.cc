@@ -30,6 +30,7 @@
 #include "tracer/interrupt.h"
 #include "tracer/ptrace_tracer.h"
 #include "tracer/tracer.h"
+#include "tests/unit/unit_helpers.h"
 
 using namespace std::chrono_literals;
 using sctrace::ExitStatus;
@@ -93,21 +94,17 @@ void check_one_stop_results(const std::vector<SyscallEvent>& events) {
 class Program {
  public:
   Program(const std::string& name, const std::string& source, const std::string& flags = "") {
-    char tmpl[] = "/tmp/sctrace-ptrace-XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    dir_ = tmpl;
-    std::string src = dir_ + "/" + name + ".c";
-    path_ = dir_ + "/" + name;
+    std::string src = dir_.str() + "/" + name + ".c";
+    path_ = dir_.str() + "/" + name;
     std::ofstream(src) << source;
     std::string cmd = "cc -O1 -o " + path_ + " " + src + " " + flags + " 2>&1";
     INFO(cmd);
     REQUIRE(std::system(cmd.c_str()) == 0);
   }
-  ~Program() { std::filesystem::remove_all(dir_); }
   const std::string& path() const { return path_; }
 
  private:
-  std::string dir_;
+  sctrace::test::TempDir dir_;
   std::string path_;
 };
 
@@ -462,9 +459,8 @@ TEST_CASE("ptrace: a missing command is not_found", "[ptrace]") {
 
 TEST_CASE("ptrace: a file that execve refuses is not_exec", "[ptrace]") {
   // Executable, but neither ELF nor #!: execve fails with ENOEXEC in the child.
-  char tmpl[] = "/tmp/sctrace-ptrace-XXXXXX";
-  REQUIRE(::mkdtemp(tmpl) != nullptr);
-  std::string path = std::string(tmpl) + "/junk";
+  sctrace::test::TempDir dir;
+  std::string path = dir.str() + "/junk";
   std::ofstream(path) << "\x7f\x01\x02 not a program\n";
   std::filesystem::permissions(path, std::filesystem::perms::owner_all);
   CollectSink sink;
@@ -474,7 +470,6 @@ TEST_CASE("ptrace: a file that execve refuses is not_exec", "[ptrace]") {
   } catch (const sctrace::Error& e) {
     CHECK(e.kind() == sctrace::ErrorKind::not_exec);
   }
-  std::filesystem::remove_all(tmpl);
 }
 
 TEST_CASE("ptrace: SECCOMP_RET_TRACE stops are recorded once and the syscall still runs", "[ptrace]") {

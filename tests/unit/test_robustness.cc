@@ -12,34 +12,14 @@
 #include "core/error.h"
 #include "profile/recording.h"
 #include "profile/seccomp_profile.h"
+#include "tests/unit/unit_helpers.h"
 
 using namespace sctrace;
 namespace fs = std::filesystem;
 
-namespace {
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string t = (fs::temp_directory_path() / "sctrace-unit-XXXXXX").string();
-    REQUIRE(::mkdtemp(t.data()) != nullptr);
-    path = t;
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p);
-  return {std::istreambuf_iterator<char>(f), {}};
-}
-ErrorKind kind_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.kind();
-  }
-  FAIL("no sctrace::Error thrown");
-  return ErrorKind::runtime;
-}
-}  // namespace
+using sctrace::test::kind_of;
+using sctrace::test::slurp;
+using sctrace::test::TempDir;
 
 TEST_CASE("a symlink planted at the output path is replaced, never followed", "[atomic][security]") {
   TempDir d;
