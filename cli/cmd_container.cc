@@ -255,7 +255,7 @@ int cmd_run_container(const Options& o, const SeccompProfile& tmpl) {
     hin.inspect = &res.config;
     hin.tmpl = &tmpl;
     hin.line = line;
-    hin.seccomp_profile_path = std::filesystem::absolute(o.output).string();
+    hin.seccomp_profile_path = std::filesystem::absolute(docker_readable_path(o.format, o.output)).string();
     hin.changes = res.changes;
     hin.setid_files = res.setid_files;
     hin.unprivileged_low_ports = daemon_allows_low_ports(o.workload);

@@ -179,6 +179,10 @@ std::string k8s_localhost_path(const std::string& output_path) {
   return output_path + ".json";
 }
 
+std::string docker_readable_path(std::string_view format, const std::string& output) {
+  return profile_format_from_name(format) == ProfileFormat::k8s ? k8s_localhost_path(output) : output;
+}
+
 std::vector<ProfileFile> format_profile(const SeccompProfile& p, const EvalContext& ctx, ProfileFormat format,
                                         const std::string& output, std::vector<std::string>* notes) {
   switch (format) {

@@ -45,6 +45,11 @@ std::string k8s_name_for(const std::string& output_path);
 // neither; copy it under /var/lib/kubelet/seccomp/ and name it in
 // localhostProfile.
 std::string k8s_localhost_path(const std::string& output_path);
+// The file `docker run --security-opt seccomp=` can read after `run -o OUTPUT
+// --format F`: OUTPUT itself for docker and podman (one schema) and for oci
+// (the engine's loader takes `architectures` as well as archMap), the plain
+// JSON beside the YAML for k8s. Throws Error(usage) for an unknown format.
+std::string docker_readable_path(std::string_view format, const std::string& output);
 
 struct ProfileFile {
   std::string path;

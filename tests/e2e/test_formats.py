@@ -70,6 +70,18 @@ with e2e.tempdir("formats") as tmp:
         with ct.build_scratch_image({"/static_basic": EXE}, name="formats", entrypoint=["/static_basic"]) as img:
             for label, path in (("docker", out["docker"]), ("k8s plain JSON via docker", k8s_plain)):
                 check_runs(label, ["docker", "run", "--rm", "--security-opt", f"seccomp={path}", img.ref])
+            # A container recording in k8s format: the report's hardened docker
+            # command must name the plain JSON beside the YAML (docker cannot
+            # read the YAML), and that command must run.
+            yaml_out, report = os.path.join(tmp, "c.yaml"), os.path.join(tmp, "c.report.json")
+            r = e2e.sctrace("run", "--format", "k8s", "-o", yaml_out, "--report-json", report, "--",
+                            "docker", "run", "--rm", img.ref, timeout=300)
+            rep = e2e.load_json(report) if r.returncode == 0 else None
+            hardened = (rep or {}).get("hardened_command") or []
+            want = f"--security-opt=seccomp={os.path.join(tmp, 'c.json')}"
+            if c.check(want in hardened, "container --format k8s: the hardened command names the plain JSON",
+                       f"{r.describe()}\nhardened: {hardened}"):
+                check_runs("hardened command from a k8s recording", hardened)
     else:
         unavailable("docker", "docker is missing or its daemon does not answer")
 

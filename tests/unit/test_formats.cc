@@ -216,6 +216,11 @@ TEST_CASE("k8s: resource name and the plain profile beside it", "[formats]") {
   CHECK(k8s_localhost_path("out/app.yml") == "out/app.json");
   CHECK(k8s_localhost_path("out/app") == "out/app.json");
   CHECK(k8s_localhost_path("app.json") == "app.json.json");
+  // What the hardened `docker run` names: never the YAML.
+  CHECK(docker_readable_path("k8s", "out/app.yaml") == "out/app.json");
+  CHECK(docker_readable_path("oci", "out/app.json") == "out/app.json");
+  CHECK(docker_readable_path("docker", "p.json") == "p.json");
+  CHECK_THROWS(docker_readable_path("yaml", "p.json"));
 
   auto files = format_profile(sample_profile(), x86_ctx(), ProfileFormat::k8s, "d/app.yaml");
   REQUIRE(files.size() == 2);
