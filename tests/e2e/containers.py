@@ -247,6 +247,13 @@ def container_ip(cid, docker=None):
     return ""
 
 
+def free_port():
+    """A TCP port on 127.0.0.1 that nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def wait_port(port, host="127.0.0.1", timeout=30.0):
     """True once a TCP connection to host:port is accepted AND stays open for
     0.2 s (or the server speaks first): docker-proxy accepts on a published

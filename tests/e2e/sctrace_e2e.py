@@ -10,6 +10,7 @@ import errno
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -125,6 +126,42 @@ def skip(name, reason):
     print(f"SKIP {name}: {reason}")
     print("#" * 72)
     sys.exit(0)
+
+
+def docker_usable(c, name, part=None):
+    """True when `docker info` works. Otherwise containers are skipped loudly,
+    never silently, and never under CI=true, where that is a failed check:
+    part=None skips (or, under CI, fails) the whole test `name`; a part name
+    skips only that part and returns False."""
+    info = run(["docker", "info"], timeout=60) if shutil.which("docker") else None
+    if info is not None and info.returncode == 0:
+        return True
+    detail = info.describe() if info else "docker is not in PATH"
+    what = "docker is usable (docker info); CI=true so this cannot be skipped"
+    if os.environ.get("CI") == "true":
+        if part is None:
+            c.fatal(what, detail)
+        c.check(False, what, detail)
+        return False
+    if part is None:
+        skip(name, "docker info failed and CI is not 'true':\n" + detail)
+    print("#" * 72 + f"\nSKIP {name}: {part}: docker info failed and CI is not 'true':\n{detail}\n" + "#" * 72)
+    return False
+
+
+def pids_with_marker(marker):
+    """Pids of the processes whose command line contains marker."""
+    pids = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/cmdline", "rb") as f:
+                if marker.encode() in f.read():
+                    pids.append(int(d))
+        except OSError:
+            pass
+    return pids
 
 
 def tempdir(prefix):

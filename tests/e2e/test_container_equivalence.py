@@ -10,7 +10,6 @@ printed, allowed or not.
 Skips (loudly) only when `docker info` fails and CI is not "true".
 """
 import os
-import shutil
 import uuid
 
 import containers as ct
@@ -18,12 +17,7 @@ import sctrace_e2e as e2e
 
 c = e2e.Checks("container_equivalence")
 
-info = e2e.run(["docker", "info"], timeout=60) if shutil.which("docker") else None
-if info is None or info.returncode != 0:
-    detail = info.describe() if info else "docker is not in PATH"
-    if os.environ.get("CI") == "true":
-        c.fatal("docker is usable (docker info); CI=true so this cannot be skipped", detail)
-    e2e.skip("container_equivalence", "docker info failed and CI is not 'true':\n" + detail)
+e2e.docker_usable(c, "container_equivalence")
 
 LABEL_KEY = "sctrace-test"
 LABEL_VALUE = f"equivalence-{uuid.uuid4().hex}"

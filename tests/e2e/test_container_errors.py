@@ -19,7 +19,6 @@ Skips (loudly) only when `docker info` fails and CI is not "true".
 """
 import os
 import re
-import shutil
 import uuid
 
 import containers as ct
@@ -27,12 +26,7 @@ import sctrace_e2e as e2e
 
 c = e2e.Checks("container_errors")
 
-info = e2e.run(["docker", "info"], timeout=60) if shutil.which("docker") else None
-if info is None or info.returncode != 0:
-    detail = info.describe() if info else "docker is not in PATH"
-    if os.environ.get("CI") == "true":
-        c.fatal("docker is usable (docker info); CI=true so this cannot be skipped", detail)
-    e2e.skip("container_errors", "docker info failed and CI is not 'true':\n" + detail)
+e2e.docker_usable(c, "container_errors")
 
 LABEL_KEY = "sctrace-test"
 LABEL_VALUE = f"errors-{uuid.uuid4().hex}"

@@ -11,7 +11,6 @@ Skips (loudly) only when `docker info` fails and CI is not "true".
 import os
 import queue
 import re
-import shutil
 import signal
 import subprocess
 import threading
@@ -23,12 +22,7 @@ import sctrace_e2e as e2e
 
 c = e2e.Checks("container_interrupt")
 
-info = e2e.run(["docker", "info"], timeout=60) if shutil.which("docker") else None
-if info is None or info.returncode != 0:
-    detail = info.describe() if info else "docker is not in PATH"
-    if os.environ.get("CI") == "true":
-        c.fatal("docker is usable (docker info); CI=true so this cannot be skipped", detail)
-    e2e.skip("container_interrupt", "docker info failed and CI is not 'true':\n" + detail)
+e2e.docker_usable(c, "container_interrupt")
 
 LABEL_KEY = "sctrace-test"
 LABEL_VALUE = f"interrupt-{uuid.uuid4().hex}"

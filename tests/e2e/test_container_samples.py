@@ -33,12 +33,7 @@ MAX_SHARE = 0.40
 
 c = e2e.Checks("container_samples")
 
-info = e2e.run(["docker", "info"], timeout=60) if shutil.which("docker") else None
-if info is None or info.returncode != 0:
-    detail = info.describe() if info else "docker is not in PATH"
-    if os.environ.get("CI") == "true":
-        c.fatal("docker is usable (docker info); CI=true so this cannot be skipped", detail)
-    e2e.skip("container_samples", "docker info failed and CI is not 'true':\n" + detail)
+e2e.docker_usable(c, "container_samples")
 
 LABEL_KEY = "sctrace-test"
 LABEL_VALUE = f"samples-{uuid.uuid4().hex}"

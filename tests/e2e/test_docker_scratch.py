@@ -18,12 +18,7 @@ import sctrace_e2e as e2e
 RUNS = 20
 c = e2e.Checks("docker_scratch")
 
-info = e2e.run(["docker", "info"], timeout=60) if shutil.which("docker") else None
-if info is None or info.returncode != 0:
-    detail = info.describe() if info else "docker is not in PATH"
-    if os.environ.get("CI") == "true":
-        c.fatal("docker is usable (docker info); CI=true so this cannot be skipped", detail)
-    e2e.skip("docker_scratch", "docker info failed and CI is not 'true':\n" + detail)
+e2e.docker_usable(c, "docker_scratch")
 
 image_id = None
 tag = f"sctrace-e2e-scratch:{uuid.uuid4().hex[:12]}"

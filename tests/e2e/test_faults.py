@@ -219,17 +219,6 @@ def huge_inputs(tmp):
 
 # ---- interrupts at random moments --------------------------------------------------
 
-def workload_pids(marker):
-    pids = []
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            try:
-                with open(f"/proc/{d}/cmdline", "rb") as f:
-                    if marker.encode() in f.read():
-                        pids.append(int(d))
-            except OSError:
-                pass
-    return pids
 
 
 def random_interrupts(tmp):
@@ -293,7 +282,7 @@ def random_interrupts(tmp):
         c.check(isinstance(recording, dict) and recording.get("complete") is False,
                 f'{label}: recording "complete": false', res.describe())
         time.sleep(0.05)
-        left = workload_pids(marker + "000")
+        left = e2e.pids_with_marker(marker + "000")
         c.check(not left, f"{label}: no workload process left", f"pids {left}")
         for pid in left:
             try:
@@ -308,16 +297,6 @@ def random_interrupts(tmp):
 
 # ---- container mode ------------------------------------------------------------------
 
-def docker_usable():
-    info = e2e.run(["docker", "info"], timeout=60) if shutil.which("docker") else None
-    if info is not None and info.returncode == 0:
-        return True
-    detail = info.describe() if info else "docker is not in PATH"
-    if os.environ.get("CI") == "true":
-        c.check(False, "docker is usable (docker info); CI=true so this cannot be skipped", detail)
-    else:
-        print("#" * 72 + f"\nSKIP container fault cases: docker info failed and CI is not 'true':\n{detail}\n" + "#" * 72)
-    return False
 
 
 def container_faults(tmp):
@@ -407,7 +386,7 @@ with e2e.tempdir("faults") as tmp:
         sub = os.path.join(tmp, section.__name__)
         os.mkdir(sub)
         section(sub)
-    if docker_usable():
+    if e2e.docker_usable(c, "faults", part="container fault cases"):
         print("--- container_faults")
         sub = os.path.join(tmp, "container_faults")
         os.mkdir(sub)

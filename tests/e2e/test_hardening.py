@@ -17,7 +17,6 @@ Every container carries a label unique to this run; leftovers are removed by ID.
 import json
 import os
 import shutil
-import socket
 import subprocess
 import time
 import uuid
@@ -49,12 +48,6 @@ def docker_version():
 
 
 LOW_PORTS_FREE = docker_version() >= (20, 10)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def run_hardened_server(argv, port=80):
@@ -203,7 +196,7 @@ with e2e.tempdir("hardening") as tmp, \
         # 3b. the bad line, -p on all interfaces and --link to a running container
         other = ct.run_detached(prefork.tag, options=["--label", LABEL])
         try:
-            port = free_port()
+            port = ct.free_port()
             lrep_path = os.path.join(tmp, "link.json")
             r = e2e.sctrace("run", "-o", os.path.join(tmp, "link.profile.json"), "--report-json", lrep_path,
                             "--http-probe", "80/id", "--",

@@ -13,19 +13,6 @@ import sctrace_e2e as e2e
 c = e2e.Checks("interrupt")
 
 
-def leftover(marker):
-    """Pids of processes whose command line contains marker."""
-    pids = []
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open(f"/proc/{d}/cmdline", "rb") as f:
-                if marker.encode() in f.read():
-                    pids.append(int(d))
-        except OSError:
-            pass
-    return pids
 
 
 def interrupted_run(tmp, label, workload, signals, expect_code, marker):
@@ -61,7 +48,7 @@ def interrupted_run(tmp, label, workload, signals, expect_code, marker):
             f"{label}: the recording has what ran before the signal (a *nanosleep)",
             str(sorted(e2e.recorded_names(recording))) if isinstance(recording, dict) else None)
     time.sleep(0.2)
-    left = leftover(marker)
+    left = e2e.pids_with_marker(marker)
     c.check(not left, f"{label}: no workload process left behind", f"pids: {left}")
     for pid in left:
         try:
@@ -89,6 +76,6 @@ with e2e.tempdir("interrupt") as tmp:
     c.check(isinstance(e2e.load_json(prof), dict), "--timeout: profile written", r.describe())
     c.check((e2e.load_json(rec) or {}).get("complete") is False, '--timeout: recording "complete": false',
             r.describe())
-    c.check(not leftover("31.4162"), "--timeout: no workload process left behind")
+    c.check(not e2e.pids_with_marker("31.4162"), "--timeout: no workload process left behind")
 
 c.finish()

@@ -26,22 +26,13 @@ NAME = "podman_service"
 ULIMITS = ["--ulimit", "nofile=10000:10000", "--ulimit", "nproc=1000:1000"]
 RUNC_POST_FILTER = {"capset", "capget", "setgroups", "prctl", "setuid", "setgid"}
 SERVER = {"accept4", "bind", "listen", "signalfd4", "socket", "exit_group"}
-LABEL = f"sctrace-test={NAME}-{uuid.uuid4().hex}"
+LABEL_VALUE = f"{NAME}-{uuid.uuid4().hex}"
+LABEL = f"sctrace-test={LABEL_VALUE}"
 
 if shutil.which("podman") is None:
     e2e.skip(NAME, "podman is not installed")
 
 c = e2e.Checks(NAME)
-
-
-def leftovers(cli):
-    p = ct.run_docker("ps", "-a", "-q", "--no-trunc", "--filter", f"label={LABEL}", docker=cli, check=False)
-    return [l.strip() for l in p.stdout.splitlines() if l.strip()]
-
-
-def cleanup(cli):
-    for cid in leftovers(cli):
-        ct.remove_container(cid, docker=cli)
 
 
 def serve_once(cli, image, prof, extra=()):
@@ -89,7 +80,8 @@ with e2e.tempdir(NAME) as tmp:
                 "auto picks notify for podman and says why", r.describe())
         c.check("probe 8080/: ok" in r.stderr and "probe POST:8080/echo: ok" in r.stderr, "both probes passed",
                 r.describe())
-        c.check(leftovers("podman") == [], "sctrace removed the container it recorded", str(leftovers("podman")))
+        left = ct.containers_with_label("sctrace-test", LABEL_VALUE, docker="podman")
+        c.check(left == [], "sctrace removed the container it recorded", str(left))
         rec = e2e.load_json(rec_path)
         profile = e2e.load_json(prof)
         if not c.check(isinstance(rec, dict) and isinstance(profile, dict), "recording and profile are JSON"):
@@ -122,7 +114,7 @@ with e2e.tempdir(NAME) as tmp:
         passed, problem = serve_once("podman", img.id, bad, ULIMITS)
         c.check(not passed, "control: the profile without accept4 fails the client", problem)
     finally:
-        cleanup("podman")
+        ct.remove_containers_with_label("sctrace-test", LABEL_VALUE, docker="podman")
         img.remove()
 
     if ct.docker_available():
@@ -132,7 +124,7 @@ with e2e.tempdir(NAME) as tmp:
             passed, problem = serve_once(ct.DOCKER, dimg.id, prof)
             c.check(passed, "docker run with the podman-recorded profile and a client works", problem)
         finally:
-            cleanup(ct.DOCKER)
+            ct.remove_containers_with_label("sctrace-test", LABEL_VALUE, docker=ct.DOCKER)
             dimg.remove()
     else:
         c.check(False, "docker is available for the docker run check")
