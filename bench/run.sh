@@ -11,7 +11,12 @@ if [ ! -f "$build/CMakeCache.txt" ]; then
   # shellcheck disable=SC2086
   cmake -S "$repo" -B "$build" $gen -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null
 fi
-cmake --build "$build" -j2 --target sctrace samples >/dev/null
+log=$build/bench-build.log
+if ! cmake --build "$build" -j2 --target sctrace samples >"$log" 2>&1; then
+  tail -n 30 "$log" >&2
+  echo "bench/run.sh: build failed (whole log: $log)" >&2
+  exit 1
+fi
 sctrace=$build/cli/sctrace
 [ -x "$sctrace" ] || sctrace=$build/sctrace
 exec python3 "$repo/bench/bench.py" --sctrace "$sctrace" --samples "$build/samples" "$@"

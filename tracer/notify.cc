@@ -49,7 +49,7 @@ constexpr int kMaxPollMs = 100;
 // sync wake-up, other builds running; medians of 3, seconds):
 //   samples/loop 100000 (1 thread):   1 supervisor 2.5, 2: 6.0, 4: 4.9
 //   samples/mt_loop 20000 (8 threads): 1 supervisor 3.7, 2: 3.3, 4: 3.4
-//   samples/threads64 2000:            1 supervisor 2.7, 2: 2.7, 4: 2.8
+//   mt_loop 2000 --threads 64:          1 supervisor 2.7, 2: 2.7, 4: 2.8
 // More supervisors do not help the 8-thread loop beyond the noise and make a
 // single-threaded workload twice as slow: with sync wake-up the answering
 // supervisor and the woken task share a CPU, and the next notification then

@@ -47,7 +47,7 @@ CASES = [
     ("mt_loop", [e2e.sample("mt_loop"), "50"], "names"),
     ("batch", [e2e.sample("batch")], "exact"),
     ("affinity", [e2e.sample("affinity"), "--extra"], "exact"),
-    ("threads64", [e2e.sample("threads64"), "20"], "names"),
+    ("mt_loop --threads 64", [e2e.sample("mt_loop"), "20", "--threads", "64"], "names"),
     ("torture/vfork_exec", [os.path.join(TORTURE, "vfork_exec")], "exact"),
     ("torture/clone3", [os.path.join(TORTURE, "clone3")], "exact"),
     ("torture/int80_mix", [os.path.join(TORTURE, "int80_mix")], "exact"),
