@@ -16,6 +16,7 @@
 #include "core/error.h"
 #include "profile/emit/summary.h"
 #include "profile/minimizer.h"
+#include "profile/profile_input.h"
 #include "profile/recording.h"
 #include "profile/templates.h"
 
@@ -444,6 +445,9 @@ int cmd_diff(const Options& o) {
   const std::string &old_path = o.inputs[0], &new_path = o.inputs[1];
   std::string old_text = read_file(old_path), new_text = read_file(new_path);
   auto shape = [](const std::string& text, const std::string& path) {
+    // Recordings are JSON objects; YAML is a profile (parse_any_profile).
+    if (size_t first = text.find_first_not_of(" \t\r\n"); first == std::string::npos || text[first] != '{')
+      return false;
     try {
       return is_recording_json(json::parse(text));
     } catch (const json::exception& e) {
@@ -459,7 +463,7 @@ int cmd_diff(const Options& o) {
     // would have written from it (bundled Docker default template).
     const EvalContext ctx = EvalContext::docker_default();
     auto as_profile = [&](bool is_rec, const std::string& text, const std::string& path) {
-      if (!is_rec) return parse_profile(text, path);
+      if (!is_rec) return parse_any_profile(text, path).profile;
       MinimizeOptions m;
       return minimize(recording_from_json(text, path), docker_default_template(), m).profile;
     };

@@ -9,6 +9,7 @@
 #include "profile/emit/summary.h"
 #include "profile/filter.h"
 #include "profile/minimizer.h"
+#include "profile/profile_input.h"
 #include "profile/recorder.h"
 #include "profile/templates.h"
 #include "tracer/child_process.h"
@@ -23,10 +24,15 @@ void say(const std::string& line) { std::fprintf(stderr, "sctrace: %s\n", line.c
 
 SeccompProfile load_template(const std::string& path) {
   if (path.empty()) return docker_default_template();
-  return parse_profile(read_file(path), path);
+  return load_profile_file(path);
 }
 
-SeccompProfile load_profile_file(const std::string& path) { return parse_profile(read_file(path), path); }
+// Every shape `run --format` writes (profile/profile_input.h).
+SeccompProfile load_profile_file(const std::string& path) {
+  ProfileInput in = parse_any_profile(read_file(path), path);
+  for (const auto& note : in.notes) say(note);
+  return std::move(in.profile);
+}
 
 int cmd_run(const Options& given) {
   // The recording goes beside the profile unless --recording names it:
