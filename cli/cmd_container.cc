@@ -14,6 +14,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "profile/emit/formats.h"
+#include "profile/profile_input.h"
 #include "profile/emit/report.h"
 #include "profile/emit/summary.h"
 #include "profile/hardening.h"
@@ -284,7 +285,12 @@ int cmd_run_container(const Options& o, const SeccompProfile& tmpl) {
 
 int cmd_verify_container(const Options& o) {
   SeccompProfile profile = load_profile_file(o.profile);
-  std::string profile_json = read_file(o.profile);
+  // Docker reads its own schema only: a Docker-shaped file goes as it is,
+  // the other shapes (OCI, config.json, a SeccompProfile) as the same model
+  // in Docker JSON.
+  const std::string text = read_file(o.profile);
+  const ProfileInput in = parse_any_profile(text, o.profile);
+  const std::string profile_json = in.shape == ProfileShape::docker && !in.yaml ? text : to_docker_json(profile);
 
   // Pass 1: the real thing. The user's line with the profile enforced by
   // Docker, no sensor, the same probes.

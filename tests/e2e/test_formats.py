@@ -82,6 +82,10 @@ with e2e.tempdir("formats") as tmp:
             if c.check(want in hardened, "container --format k8s: the hardened command names the plain JSON",
                        f"{r.describe()}\nhardened: {hardened}"):
                 check_runs("hardened command from a k8s recording", hardened)
+            # verify reads the YAML and hands Docker its own schema.
+            r = e2e.sctrace("verify", "--profile", yaml_out, "--", "docker", "run", "--rm", img.ref, timeout=300)
+            c.check(r.returncode == 0 and "verify passed" in r.stderr,
+                    "container verify --profile k8s.yaml: Docker enforces the same profile", r.describe())
     else:
         unavailable("docker", "docker is missing or its daemon does not answer")
 
