@@ -9,11 +9,14 @@ A test prints every check it makes and exits 0 only when all of them passed.
 import errno
 import json
 import os
+import queue
+import re
 import shlex
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 DEFAULT_TIMEOUT = 120
@@ -162,6 +165,55 @@ def pids_with_marker(marker):
         except OSError:
             pass
     return pids
+
+
+class StreamWatch:
+    """Reads a running Popen's stdout and stderr (binary pipes) in threads:
+    every line is kept in .out / .err, and wait_for() looks at stderr lines as
+    they arrive."""
+
+    def __init__(self, proc):
+        self.proc, self.out, self.err = proc, [], []
+        self._lines = queue.Queue()
+        self._threads = [threading.Thread(target=self._read, args=(stream, sink, q), daemon=True)
+                         for stream, sink, q in ((proc.stderr, self.err, self._lines), (proc.stdout, self.out, None))]
+        for t in self._threads:
+            t.start()
+
+    @staticmethod
+    def _read(stream, sink, q):
+        for raw in iter(stream.readline, b""):
+            line = raw.decode("utf-8", "replace")
+            sink.append(line)
+            if q is not None:
+                q.put(line)
+        if q is not None:
+            q.put(None)
+
+    def wait_for(self, pattern, timeout):
+        """True once a stderr line matches the regex pattern (re.match);
+        False when stderr closed, the process ended or timeout passed."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self._lines.get(timeout=1)
+            except queue.Empty:
+                if self.proc.poll() is not None:
+                    return False
+                continue
+            if line is None:
+                return False
+            if re.match(pattern, line):
+                return True
+        return False
+
+    def drain(self, timeout=5):
+        """Waits (bounded) until both pipes reached end of file."""
+        for t in self._threads:
+            t.join(timeout=timeout)
+
+    def tail(self, err=40, out=20):
+        return "".join(self.err[-err:]) + "".join(self.out[-out:])
 
 
 def tempdir(prefix):

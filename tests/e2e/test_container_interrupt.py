@@ -9,11 +9,8 @@ and --name this test gives it).
 Skips (loudly) only when `docker info` fails and CI is not "true".
 """
 import os
-import queue
-import re
 import signal
 import subprocess
-import threading
 import time
 import uuid
 
@@ -27,14 +24,6 @@ e2e.docker_usable(c, "container_interrupt")
 LABEL_KEY = "sctrace-test"
 LABEL_VALUE = f"interrupt-{uuid.uuid4().hex}"
 NAME = ct.unique_name("sctrace-e2e-interrupt")
-
-
-def reader(stream, q, sink):
-    for raw in iter(stream.readline, b""):
-        line = raw.decode("utf-8", "replace")
-        sink.append(line)
-        q.put(line)
-    q.put(None)
 
 
 image = None
@@ -52,28 +41,12 @@ try:
         print("$ " + " ".join(argv))
         start = time.monotonic()
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        err_lines, out_lines = [], []
-        q = queue.Queue()
-        threading.Thread(target=reader, args=(proc.stderr, q, err_lines), daemon=True).start()
-        threading.Thread(target=reader, args=(proc.stdout, queue.Queue(), out_lines), daemon=True).start()
+        watch = e2e.StreamWatch(proc)
+        err_lines, out_lines = watch.err, watch.out
 
         # Wait until the probes ran (the POST one is the last).
-        probed = False
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                line = q.get(timeout=1)
-            except queue.Empty:
-                if proc.poll() is not None:
-                    break
-                continue
-            if line is None:
-                break
-            if re.match(r"sctrace: probe POST:8080/echo: ok", line):
-                probed = True
-                break
-        if not c.check(probed, "the probes ran and passed before the interrupt",
-                       "".join(err_lines[-40:]) + "".join(out_lines[-20:])):
+        probed = watch.wait_for(r"sctrace: probe POST:8080/echo: ok", 90)
+        if not c.check(probed, "the probes ran and passed before the interrupt", watch.tail()):
             raise RuntimeError("no probe")
         c.check(bool(ct.containers_with_label(LABEL_KEY, LABEL_VALUE)),
                 "the traced container is running (found by its label)")
@@ -85,7 +58,7 @@ try:
         except subprocess.TimeoutExpired:
             rc = None
         took = time.monotonic() - sent
-        time.sleep(0.3)  # let the readers drain
+        watch.drain()
         detail = f"exit code {rc}, {took:.1f}s after SIGINT, {time.monotonic() - start:.1f}s in all\nstderr:\n" \
                  + "".join(err_lines[-40:]) + "stdout:\n" + "".join(out_lines[-20:])
         c.check(rc is not None and took <= 15, f"sctrace exits within 15 s of SIGINT ({took:.1f}s, exit {rc})",

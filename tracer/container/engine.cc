@@ -7,7 +7,12 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <filesystem>
+#include <fstream>
 #include <memory>
+#include <sstream>
+
+#include <unistd.h>
 
 namespace sctrace::container {
 
@@ -268,7 +273,12 @@ Response Engine::perform(const std::string& method, const std::string& path, std
     std::string detail = curl_easy_strerror(rc);
     if (os_errno != 0) detail += fmt::format(" ({})", std::strerror(static_cast<int>(os_errno)));
     if (rc == CURLE_COULDNT_CONNECT)
-      fail(ErrorKind::runtime, "cannot reach the Docker daemon at {}: {}", socket_, detail);
+      throw DaemonUnreachable(fmt::format("cannot reach the Docker daemon at {}: {}", socket_, detail));
+    // The daemon closed the connection without (a whole) answer: it stopped
+    // or died while the request was in flight.
+    if (rc == CURLE_GOT_NOTHING || rc == CURLE_RECV_ERROR || rc == CURLE_SEND_ERROR || rc == CURLE_PARTIAL_FILE)
+      throw DaemonUnreachable(fmt::format("lost the connection to the Docker daemon at {} during {} {}: {}", socket_,
+                                          method, full, detail));
     if (rc == CURLE_OPERATION_TIMEDOUT)
       fail(ErrorKind::runtime, "the Docker daemon at {} did not answer {} {} within {} ms", socket_, method, full,
            opts.timeout.count());
@@ -506,6 +516,82 @@ void put_archive(Engine& e, const std::string& id, const std::string& dir, std::
   opts.timeout = std::chrono::minutes(5);
   e.checked_raw("PUT", fmt::format("/containers/{}/archive?path={}", url_query_escape(id), url_query_escape(dir)), tar,
                 "application/x-tar", opts);
+}
+
+namespace {
+
+std::string first_line_of(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+// Field 22 of /proc/PID/stat (start time in clock ticks since boot), or ""
+// when there is no such process. The command name (field 2) may contain
+// spaces and parentheses, so fields are counted from its last ')'.
+std::string process_start_time(const std::string& pid) {
+  std::string stat = first_line_of("/proc/" + pid + "/stat");
+  size_t close = stat.rfind(')');
+  if (close == std::string::npos) return {};
+  std::istringstream fields(stat.substr(close + 1));
+  std::string f;
+  for (int i = 3; i <= 22 && (fields >> f); ++i)
+    if (i == 22) return f;
+  return {};
+}
+
+std::string own_pid_namespace() {
+  std::error_code ec;
+  std::string link = std::filesystem::read_symlink("/proc/self/ns/pid", ec).string();  // "pid:[4026531836]"
+  std::string digits;
+  for (char ch : link)
+    if (ch >= '0' && ch <= '9') digits += ch;
+  return digits;
+}
+
+}  // namespace
+
+std::string owner_label_value() {
+  std::string pid = std::to_string(::getpid());
+  return fmt::format("{}/{}/{}/{}", first_line_of("/proc/sys/kernel/random/boot_id"), own_pid_namespace(), pid,
+                     process_start_time(pid));
+}
+
+bool owner_gone(std::string_view value) {
+  std::vector<std::string> parts;
+  size_t from = 0;
+  for (size_t slash; (slash = value.find('/', from)) != std::string_view::npos; from = slash + 1)
+    parts.emplace_back(value.substr(from, slash - from));
+  parts.emplace_back(value.substr(from));
+  if (parts.size() != 4 || parts[0].empty() || parts[1].empty() || parts[3].empty()) return false;
+  if (parts[2].empty() || parts[2].find_first_not_of("0123456789") != std::string::npos) return false;
+  if (parts[0] != first_line_of("/proc/sys/kernel/random/boot_id") || parts[1] != own_pid_namespace()) return false;
+  // Gone, or the pid was reused by a process started at another time.
+  return process_start_time(parts[2]) != parts[3];
+}
+
+std::vector<std::string> remove_orphaned_containers(Engine& e) {
+  std::vector<std::string> removed;
+  try {
+    nlohmann::json filters = {{"label", nlohmann::json::array({std::string(kOwnerLabel)})}};
+    nlohmann::json list = e.get("/containers/json?all=1&filters=" + url_query_escape(filters.dump()));
+    if (!list.is_array()) return removed;
+    for (const auto& c : list) {
+      if (!c.is_object() || !c.contains("Id") || !c["Id"].is_string()) continue;
+      const auto& labels = c.value("Labels", nlohmann::json::object());
+      auto it = labels.is_object() ? labels.find(std::string(kOwnerLabel)) : labels.end();
+      if (it == labels.end() || !it->is_string() || !owner_gone(it->get<std::string>())) continue;
+      try {
+        remove_container(e, c["Id"].get<std::string>());
+        removed.push_back(c["Id"].get<std::string>());
+      } catch (const Error&) {
+      }
+    }
+  } catch (const Error&) {
+    // Best effort: whatever is wrong with the daemon, the run's own requests say it.
+  }
+  return removed;
 }
 
 OwnedContainer& OwnedContainer::operator=(OwnedContainer&& o) noexcept {

@@ -10,7 +10,9 @@
 //
 // Errors are sctrace::Error(ErrorKind::runtime) with one line:
 //   "cannot reach the Docker daemon at /var/run/docker.sock: <curl error>"
+//   "lost the connection to the Docker daemon at /var/run/docker.sock during GET ...: <curl error>"
 //   "docker: No such image: foo:latest"      (HTTP >= 400, the daemon's "message")
+// The first two are DaemonUnreachable.
 // EngineError carries the HTTP status for callers that treat 404/304 as normal.
 //
 // Every request uses its own CURL handle, so one Engine can be shared between
@@ -39,6 +41,14 @@ class EngineError : public Error {
 
  private:
   int http_status_;
+};
+
+// The daemon could not be reached, or dropped the connection before it
+// answered (it stopped or crashed): no HTTP status, and nothing can be asked
+// of that daemon any more.
+class DaemonUnreachable : public Error {
+ public:
+  explicit DaemonUnreachable(std::string message) : Error(ErrorKind::runtime, std::move(message)) {}
 };
 
 inline constexpr std::string_view kMaxApiVersion = "1.41";
@@ -165,6 +175,20 @@ void remove_image(Engine& e, const std::string& id);
 // PUT /containers/ID/archive?path=DIR: unpacks a tar into a (created or
 // running) container, like `docker cp`.
 void put_archive(Engine& e, const std::string& id, const std::string& dir, std::string_view tar);
+
+// Containers sctrace creates carry the label kOwnerLabel naming the sctrace
+// process that owns them. When the daemon goes away mid-run that process
+// cannot remove its container, and a stopped daemon does not remove it either
+// (only --rm containers are removed when it starts again); the next run
+// removes it instead.
+inline constexpr std::string_view kOwnerLabel = "sctrace.owner";
+// This process as a kOwnerLabel value: "<boot id>/<pid namespace>/<pid>/<start time>".
+std::string owner_label_value();
+// True only when the value names a process of this boot and pid namespace
+// that is no longer running (so never for another namespace's sctrace).
+bool owner_gone(std::string_view value);
+// Removes (best effort) every container whose owner is gone; returns their IDs.
+std::vector<std::string> remove_orphaned_containers(Engine& e);
 
 // Owns a container: the destructor force-removes it (with its anonymous
 // volumes), ignoring one that is already gone. release() gives up ownership.

@@ -212,7 +212,11 @@ std::string default_sensor_path() {
   return (self.parent_path() / "sctrace-sensor").string();
 }
 
-SessionResult run_session(const SessionOptions& opts) {
+namespace {
+
+// run_session without the daemon-loss message; container_id is set once the
+// traced container exists.
+SessionResult run_session_inner(const SessionOptions& opts, std::string& container_id) {
   DockerRun run = parse_docker_run(opts.argv);
   std::string sensor = opts.sensor_path.empty() ? default_sensor_path() : opts.sensor_path;
   if (opts.with_sensor && ::access(sensor.c_str(), R_OK | X_OK) != 0)
@@ -220,6 +224,9 @@ SessionResult run_session(const SessionOptions& opts) {
 
   Engine engine;
   engine.api_version();  // fails early and clearly when the daemon is down
+  for (const auto& left : remove_orphaned_containers(engine))
+    std::fprintf(stderr, "sctrace: removed container %s, left behind by an earlier run that lost its daemon\n",
+                 left.substr(0, 12).c_str());
   SessionDir dir;
 
   // 1. The user's line creates the container, so every flag keeps its meaning
@@ -254,6 +261,8 @@ SessionResult run_session(const SessionOptions& opts) {
   json body = inspect.at("Config");
   body["HostConfig"] = inspect.at("HostConfig");
   json& hc = body["HostConfig"];
+  if (!body.contains("Labels") || !body["Labels"].is_object()) body["Labels"] = json::object();
+  body["Labels"][std::string(kOwnerLabel)] = owner_label_value();
   if (!run.has("hostname")) body.erase("Hostname");
   hc["AutoRemove"] = false;  // sctrace removes it after collecting
   if (opts.with_sensor) {
@@ -285,6 +294,7 @@ SessionResult run_session(const SessionOptions& opts) {
   if (run.name) name = *run.name;
   OwnedContainer owned(engine, create_container(engine, body, name));
   const std::string& id = owned.id();
+  container_id = id;
 
   install_interrupt_handlers();
   auto interrupted = [] { return interrupt_count() > 0; };
@@ -412,6 +422,30 @@ SessionResult run_session(const SessionOptions& opts) {
     fail(ErrorKind::runtime, "the sensor wrote no recording (container exit code {}); see the output above",
          result.exit_code);
   return result;
+}
+
+}  // namespace
+
+SessionResult run_session(const SessionOptions& opts) {
+  std::string id;
+  try {
+    return run_session_inner(opts, id);
+  } catch (const DaemonUnreachable& e) {
+    if (id.empty()) throw;
+    // ~OwnedContainer could not remove the container, unless the daemon is
+    // back already.
+    bool removed = false;
+    try {
+      Engine engine;
+      inspect_container(engine, id);
+    } catch (const EngineError& gone) {
+      removed = gone.http_status() == 404;
+    } catch (const Error&) {
+    }
+    if (removed) throw;
+    fail(ErrorKind::runtime, "{} (the daemon went away during the run); container {} is left behind: the next "
+         "sctrace run against this daemon removes it", e.what(), id.substr(0, 12));
+  }
 }
 
 }  // namespace sctrace::container
