@@ -18,9 +18,6 @@
 // `--runtime docker` fails there with a message; Docker runs containers with
 // runc, so `--runtime runc` measures the same runtime.
 #include <elf.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -45,6 +42,7 @@
 #include "tracer/child_process.h"
 #include "tracer/container/engine.h"
 #include "tracer/container/listener.h"
+#include "tracer/container/session.h"
 #include "tracer/container/tar.h"
 #include "tracer/notify.h"
 #include "tracer/recording_sink.h"
@@ -113,92 +111,21 @@ std::string do_nothing_elf() {
   return out + code;
 }
 
-class RecordAll : public NotifyHandler {
- public:
-  explicit RecordAll(RecordingSink& sink) : sink_(sink) {}
-  NotifyDecision on_notify(const SyscallEvent& ev) override {
-    sink_.on_syscall(ev);
-    return {true, 0};
-  }
-
- private:
-  RecordingSink& sink_;
-};
-
 std::string first_line(const std::string& s) {
   std::string l = s.substr(0, s.find('\n'));
   while (!l.empty() && (l.back() == '\r' || l.back() == ' ')) l.pop_back();
   return l;
 }
 
-struct Captured {
-  int status = -1;
-  std::string out;
-  bool timed_out = false;
-};
+using container::Captured;
 
-// Runs argv with stdout captured; stderr is passed on only when it fails.
+// Runs argv with stdout captured; its stderr is passed on only when it fails.
 // limit > 0: killed (SIGKILL) after that long.
 Captured capture(const std::vector<std::string>& argv, std::chrono::seconds limit = std::chrono::seconds(0)) {
-  std::string exe = resolve_command(argv.at(0));
-  int op[2], ep[2];
-  if (::pipe2(op, O_CLOEXEC) != 0) fail_errno(ErrorKind::runtime, errno, "pipe");
-  UniqueFd out_r(op[0]), out_w(op[1]);
-  if (::pipe2(ep, O_CLOEXEC) != 0) fail_errno(ErrorKind::runtime, errno, "pipe");
-  UniqueFd err_r(ep[0]), err_w(ep[1]);
-  std::vector<char*> cargv;
-  for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
-  cargv.push_back(nullptr);
-  pid_t pid = ::fork();
-  if (pid < 0) fail_errno(ErrorKind::runtime, errno, "fork");
-  if (pid == 0) {
-    ::dup2(out_w.get(), 1);
-    ::dup2(err_w.get(), 2);
-    int null = ::open("/dev/null", O_RDONLY);
-    if (null >= 0) ::dup2(null, 0);
-    ::execv(exe.c_str(), cargv.data());
-    ::_exit(127);
-  }
-  out_w.reset();
-  err_w.reset();
-  Captured c;
-  std::string err;
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  pollfd fds[2] = {{out_r.get(), POLLIN, 0}, {err_r.get(), POLLIN, 0}};
-  int open_count = 2;
-  char buf[4096];
-  while (open_count > 0) {
-    int timeout = -1;
-    if (limit.count() > 0) {
-      auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
-      if (left <= 0) {
-        ::kill(pid, SIGKILL);
-        c.timed_out = true;
-        break;
-      }
-      timeout = static_cast<int>(left);
-    }
-    int r = ::poll(fds, 2, timeout);
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) break;
-    for (int i = 0; i < 2; ++i) {
-      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
-      ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
-      if (n > 0) {
-        (i == 0 ? c.out : err).append(buf, static_cast<size_t>(n));
-      } else if (n == 0 || errno != EINTR) {
-        fds[i].fd = -1;
-        --open_count;
-      }
-    }
-  }
-  while (::waitpid(pid, &c.status, 0) < 0 && errno == EINTR) {
-  }
-  if (!WIFEXITED(c.status) || WEXITSTATUS(c.status) != 0) std::fputs(err.c_str(), stderr);
+  Captured c = container::run_capture(argv, limit);
+  if (!c.ok()) std::fputs(c.err.c_str(), stderr);
   return c;
 }
-
-bool ok(const Captured& c) { return WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0; }
 
 // One way of starting the do-nothing container under a recording profile.
 class Starter {
@@ -219,7 +146,7 @@ class CliStarter : public Starter {
     const std::string tar_path = dir + "/rootfs.tar";
     write_file_atomic(tar_path, tar);
     Captured c = capture({cli_, "import", "--change", "ENTRYPOINT [\"/nothing\"]", tar_path});
-    if (!ok(c)) fail(ErrorKind::runtime, "{} import of the do-nothing image failed", cli_);
+    if (!c.ok()) fail(ErrorKind::runtime, "{} import of the do-nothing image failed", cli_);
     // The ID is the last line of stdout.
     std::string out = c.out;
     while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
@@ -271,7 +198,7 @@ class BundleStarter : public Starter {
     fs::create_directories(bundle_ + "/rootfs");
     write_file_atomic(bundle_ + "/rootfs/nothing", do_nothing_elf());
     ::chmod((bundle_ + "/rootfs/nothing").c_str(), 0755);
-    if (!ok(capture({runtime_, "spec", "--bundle", bundle_})))
+    if (!capture({runtime_, "spec", "--bundle", bundle_}).ok())
       fail(ErrorKind::runtime, "{} spec failed", runtime_);
     config_ = json::parse(read_file(bundle_ + "/config.json"));
     config_["process"]["args"] = json::array({"/nothing"});

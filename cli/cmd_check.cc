@@ -16,9 +16,28 @@
 //              124 after --timeout, 128+signal after Ctrl-C/SIGTERM.
 // The reports (stderr, --report-json, --sarif, --junit) say which case it was.
 //
-// Container lines: `docker run ...` goes through the in-container sensor, which
-// gets the compiled program with --watch-filter and records only violations
-// (no executable or call site there: the recording keeps arguments and pids).
+// Container lines are checked the way `run` records them (cli/backend.h
+// choose_container_backend):
+// - `docker run ...` on an engine that drops listenerPath (Docker 20.10), or
+//   --backend ptrace: the in-container sensor, which gets the compiled
+//   program with --watch-filter and records only violations (no executable
+//   or call site there: the recording keeps arguments and pids).
+// - `podman run ...`, `docker run ...` on an engine that passes listenerPath,
+//   and `runc run -b BUNDLE ID` (backend notify): the OCI seccomp agent
+//   (cli/podman.h, cli/cmd_podman.cc). The runtime loads
+//   check_runtime_profile(P): what P allows whatever the arguments is
+//   SCMP_ACT_ALLOW in the kernel, every other syscall libseccomp knows is
+//   SCMP_ACT_NOTIFY (runc refuses NOTIFY as the default action, so they are
+//   named), defaultAction is P's. AgentCheck runs P's watch program
+//   (compile_watch_filter(P, ctx, SECCOMP_RET_USER_NOTIF)) on each
+//   notification's seccomp_data: ALLOW -> continue silently (a conditional
+//   allow, clone's flags); ERRNO(x) -> answered x, what P itself answers
+//   (ENOSYS); USER_NOTIF -> a violation, recorded (pid, executable, call site,
+//   the six arguments) and let through, or answered with the deny errno under
+//   --enforce. runc hands the listener over with `write`, `rt_sigreturn` and
+//   `restart_syscall`, so they always run and cannot be watched; when P does
+//   not allow them whatever their arguments, the report says so. Probes, -d
+//   and --timeout work as in `run`.
 #include <linux/seccomp.h>
 #include <signal.h>
 #include <unistd.h>
@@ -37,6 +56,7 @@
 
 #include "cli/backend.h"
 #include "cli/commands.h"
+#include "cli/podman.h"
 #include "core/arch.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
@@ -44,6 +64,7 @@
 #include "profile/recording.h"
 #include "tracer/container/session.h"
 #include "tracer/interrupt.h"
+#include "tracer/notify.h"
 #include "tracer/probes.h"
 #include "tracer/tracer.h"
 
@@ -423,17 +444,7 @@ int enforce_errno(const SeccompProfile& p) { return p.default_errno_ret ? static
 // `docker run ...`: the sensor watches with the compiled program and records
 // only what it stops on.
 int check_container(const Options& o, const SeccompProfile& profile, std::optional<int> deny) {
-  container::SessionOptions s;
-  s.argv = o.workload;
-  for (const auto& p : o.probes) {
-    if (p.kind == "http") s.probes.push_back(parse_http_probe(p.text));
-    else if (p.kind == "cmd") s.probes.push_back(parse_probe_cmd(p.text));
-    else s.probes.push_back(parse_exec_probe(p.text));
-  }
-  for (const auto& w : o.wait_ports) s.wait_ports.push_back(parse_wait_port(w).port);
-  s.ready_timeout_sec = o.ready_timeout_sec;
-  s.duration_sec = o.duration_sec;
-  s.timeout_sec = o.timeout_sec;
+  container::SessionOptions s = session_options(o);
   // The sensor is a ptrace tracer: the program answers SECCOMP_RET_TRACE.
   std::vector<sock_filter> prog = compile_watch_filter(profile, EvalContext::docker_default(), SECCOMP_RET_TRACE);
   s.watch_filter_bpf.assign(reinterpret_cast<const char*>(prog.data()), prog.size() * sizeof(sock_filter));
@@ -471,6 +482,79 @@ int check_container(const Options& o, const SeccompProfile& profile, std::option
   return finish(r, o, deny);
 }
 
+// The agent's handler: P's watch program decides each notification.
+class AgentCheck : public NotifyHandler {
+ public:
+  AgentCheck(std::vector<sock_filter> prog, ViolationSink& sink, std::optional<int> deny)
+      : prog_(std::move(prog)), sink_(sink), deny_(deny) {}
+
+  NotifyDecision on_notify(const SyscallEvent& ev) override {
+    seccomp_data d{};
+    d.nr = ev.nr;  // as the kernel saw it: x32 keeps its bit, as the program expects
+    d.arch = ev.audit_arch;
+    d.instruction_pointer = ev.ip;
+    for (size_t i = 0; i < ev.args.size(); ++i) d.args[i] = ev.args[i];
+    const uint32_t verdict = run_filter(prog_, d);
+    switch (verdict & SECCOMP_RET_ACTION_FULL) {
+      case SECCOMP_RET_ALLOW:
+      case SECCOMP_RET_LOG:
+        return {true, 0};
+      case SECCOMP_RET_ERRNO:
+        // The profile's designed answer (ENOSYS): not a violation.
+        return {false, static_cast<int>(verdict & SECCOMP_RET_DATA)};
+      default:
+        sink_.on_syscall(ev);
+        if (deny_) return {false, *deny_};
+        return {true, 0};
+    }
+  }
+
+ private:
+  std::vector<sock_filter> prog_;
+  ViolationSink& sink_;
+  std::optional<int> deny_;
+};
+
+// `podman run ...`, `runc run ...`, a `docker run ...` whose engine passes
+// listenerPath: through the OCI seccomp agent (see the top of this file).
+int check_with_agent(const Options& o, const SeccompProfile& profile, std::optional<int> deny,
+                     const std::string& why) {
+  const AgentWorkload w = prepare_agent_workload(o);
+  ViolationSink sink;
+  AgentCheck handler(compile_watch_filter(profile, w.ctx, SECCOMP_RET_USER_NOTIF), sink, deny);
+  std::vector<std::string> unwatchable;
+  AgentRunSpec spec;
+  spec.profile_name = "check profile";
+  spec.profile = [&](const std::string& listener) {
+    unwatchable.clear();
+    return check_runtime_profile(profile, w.ctx, listener, &unwatchable);
+  };
+  spec.backend_line = [&](const std::string& socket) {
+    return fmt::format("backend notify ({}; the check profile's listenerPath is sctrace's seccomp agent at {})", why,
+                       socket);
+  };
+
+  const auto start = std::chrono::steady_clock::now();
+  const AgentRunResult res = run_with_agent(o, w, spec, handler);
+  CheckResult r;
+  r.backend = "notify-agent";
+  r.violations = sink.take();
+  r.exit_code = res.exit_code;
+  r.timed_out = res.timed_out;
+  r.interrupted = res.interrupted;
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  for (const auto& n : unwatchable)
+    say(fmt::format("note: {} is not allowed by {} whatever its arguments, but runc needs it to hand the seccomp "
+                    "listener over: it ran unwatched",
+                    n, o.profile));
+  for (const auto& f : res.probe_failures) say(f);
+  if (!res.all_gone) say("processes still held the check filter after the container stopped; their end was not watched");
+  if (!res.probes_ok && r.exit_code == 0) r.exit_code = 1;
+  if (res.interrupted) r.exit_code = 128 + (last_interrupt_signal() ? last_interrupt_signal() : SIGINT);
+  else if (res.timed_out) r.exit_code = 124;
+  return finish(r, o, deny);
+}
+
 }  // namespace
 
 int cmd_check(const Options& o) {
@@ -483,7 +567,14 @@ int cmd_check(const Options& o) {
   std::optional<int> deny;
   if (o.enforce) deny = enforce_errno(profile);
 
-  if (is_container_line(o.workload)) return check_container(o, profile, deny);
+  if (is_container_line(o.workload)) {
+    const ContainerChoice cc = choose_container_backend(o);
+    if (cc.backend == ContainerBackend::notify_agent) return check_with_agent(o, profile, deny, cc.why);
+    say(fmt::format("backend ptrace-sensor ({})", cc.why));
+    return check_container(o, profile, deny);
+  }
+  if (is_runc_line(o.workload) && backend_name(o.backend) == "notify")
+    return check_with_agent(o, profile, deny, "runc run on a copy of the bundle's config.json");
   if (!o.probes.empty() || !o.wait_ports.empty() || o.duration_sec > 0)
     fail(ErrorKind::usage, "probe options need a container line (sctrace check [probes] -- docker run ...)");
 

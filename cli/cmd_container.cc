@@ -29,8 +29,6 @@
 
 namespace sctrace::cli {
 
-namespace {
-
 container::SessionOptions session_options(const Options& o) {
   container::SessionOptions s;
   s.argv = o.workload;
@@ -45,6 +43,8 @@ container::SessionOptions session_options(const Options& o) {
   s.timeout_sec = o.timeout_sec;
   return s;
 }
+
+namespace {
 
 // The capability set and no-new-privileges of the container as configured,
 // which is what Docker evaluates the template's includes/excludes against.

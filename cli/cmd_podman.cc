@@ -36,7 +36,17 @@
 // config.json into a private directory (root.path made absolute so the
 // rootfs is used in place, linux.seccomp replaced by the recording profile in
 // OCI form) and points `runc run --bundle` there.
-#include <fcntl.h>
+//
+// `sctrace check --profile P -- podman|runc run ...` (cli/cmd_check.cc) runs
+// the same way (cli/podman.h: prepare_agent_workload, run_with_agent) with
+// another profile, check_runtime_profile(P): what P allows whatever the
+// arguments stays SCMP_ACT_ALLOW in the kernel and never wakes sctrace; every
+// other syscall libseccomp knows on P's arches is named SCMP_ACT_NOTIFY
+// (NOTIFY cannot be the default), and the agent runs P's compiled watch
+// program on each notification to tell a conditional allow (clone's flags,
+// personality's persona) or P's designed errno from a violation. `write`,
+// `rt_sigreturn` and `restart_syscall` stay allowed for the reasons above,
+// so they cannot be watched when P does not allow them.
 #include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -48,12 +58,17 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <seccomp.h>
+#include <set>
 #include <thread>
 
 #include "cli/backend.h"
 #include "cli/commands.h"
+#include "cli/podman.h"
 #include "core/arch.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
@@ -66,6 +81,7 @@
 #include "tracer/child_process.h"
 #include "tracer/container/docker_args.h"
 #include "tracer/container/listener.h"
+#include "tracer/container/session.h"
 #include "tracer/interrupt.h"
 #include "tracer/notify.h"
 #include "tracer/probes.h"
@@ -92,18 +108,6 @@ constexpr std::chrono::seconds kConnectTimeout{30};
 // (unlimited) limits; these are what it needs.
 const std::vector<std::string> kDefaultUlimits = {"--ulimit", "nofile=10000:10000", "--ulimit", "nproc=1000:1000"};
 
-class RecordAll : public NotifyHandler {
- public:
-  explicit RecordAll(RecordingSink& sink) : sink_(sink) {}
-  NotifyDecision on_notify(const SyscallEvent& ev) override {
-    sink_.on_syscall(ev);
-    return {true, 0};
-  }
-
- private:
-  RecordingSink& sink_;
-};
-
 std::string parent_dir(const std::string& path) { return path.substr(0, path.rfind('/')); }
 
 int pidfd_signal(int pidfd, int sig) { return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0)); }
@@ -113,47 +117,6 @@ int shell_code(int status) { return WIFSIGNALED(status) ? 128 + WTERMSIG(status)
 std::string trimmed(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
   return s;
-}
-
-struct CliResult {
-  int status = -1;
-  std::string out;
-};
-
-// Runs a short CLI command (inspect, stop, rm) with stdout captured and
-// stderr discarded.
-CliResult run_cli(const std::vector<std::string>& argv) {
-  std::string exe = resolve_command(argv.at(0));
-  int p[2];
-  if (::pipe2(p, O_CLOEXEC) != 0) fail_errno(ErrorKind::runtime, errno, "pipe");
-  UniqueFd out_r(p[0]), out_w(p[1]);
-  std::vector<char*> cargv;
-  for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
-  cargv.push_back(nullptr);
-  pid_t pid = ::fork();
-  if (pid < 0) fail_errno(ErrorKind::runtime, errno, "fork");
-  if (pid == 0) {
-    ::dup2(out_w.get(), 1);
-    int null = ::open("/dev/null", O_RDWR);
-    if (null >= 0) {
-      ::dup2(null, 0);
-      ::dup2(null, 2);
-    }
-    ::signal(SIGINT, SIG_IGN);  // sctrace decides what an interrupt stops
-    ::execv(exe.c_str(), cargv.data());
-    ::_exit(127);
-  }
-  out_w.reset();
-  CliResult r;
-  char buf[4096];
-  for (;;) {
-    ssize_t n = ::read(out_r.get(), buf, sizeof buf);
-    if (n > 0) r.out.append(buf, static_cast<size_t>(n));
-    else if (n == 0 || errno != EINTR) break;
-  }
-  while (::waitpid(pid, &r.status, 0) < 0 && errno == EINTR) {
-  }
-  return r;
 }
 
 // The container's caps as the line configures them (Docker's default set
@@ -247,7 +210,7 @@ class NotifyContainerRun {
         interrupted_ = true;
         if (n >= 2) {
           if (!run_status) pidfd_signal(child.pidfd(), SIGKILL);
-          if (!id_.empty()) run_cli({run_.cli, "kill", id_});
+          if (!id_.empty()) container::run_capture({run_.cli, "kill", id_});
         } else if (!id_.empty()) {
           stop_container();
           stop_sent = true;
@@ -263,7 +226,7 @@ class NotifyContainerRun {
       }
       if (created_at && agent_.connected() == 0 && Clock::now() - *created_at > kConnectTimeout) {
         if (!run_status) pidfd_signal(child.pidfd(), SIGKILL);
-        run_cli({run_.cli, "rm", "-f", id_});
+        container::run_capture({run_.cli, "rm", "-f", id_});
         fail(ErrorKind::runtime,
              "the runtime never connected to the seccomp agent within {} s of creating the container: the engine "
              "dropped listenerPath, or runc blocked on a notification before handing the listener over "
@@ -284,14 +247,14 @@ class NotifyContainerRun {
       if (run_status && !running()) break;
     }
     if (run_.detach && run_status && shell_code(*run_status) == 0 && !id_.empty()) {
-      std::string code = trimmed(run_cli({run_.cli, "inspect", "--format", "{{.State.ExitCode}}", id_}).out);
+      std::string code = trimmed(container::run_capture({run_.cli, "inspect", "--format", "{{.State.ExitCode}}", id_}).out);
       return code.empty() ? 0 : std::atoi(code.c_str());
     }
     return run_status ? shell_code(*run_status) : 1;
   }
 
   void remove() {
-    if (!id_.empty()) run_cli({run_.cli, "rm", "-f", id_});
+    if (!id_.empty()) container::run_capture({run_.cli, "rm", "-f", id_});
   }
 
   bool interrupted() const { return interrupted_; }
@@ -310,18 +273,18 @@ class NotifyContainerRun {
   }
 
   json inspect() {
-    CliResult r = run_cli({run_.cli, "inspect", "--type", "container", id_});
+    container::Captured r = container::run_capture({run_.cli, "inspect", "--type", "container", id_});
     json j = json::parse(r.out, nullptr, false);
     if (j.is_array() && !j.empty()) return j[0];
     return json::object();
   }
 
   bool running() {
-    CliResult r = run_cli({run_.cli, "inspect", "--format", "{{.State.Running}}", id_});
+    container::Captured r = container::run_capture({run_.cli, "inspect", "--format", "{{.State.Running}}", id_});
     return WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0 && trimmed(r.out) == "true";
   }
 
-  void stop_container() { run_cli({run_.cli, "stop", "-t", "10", id_}); }
+  void stop_container() { container::run_capture({run_.cli, "stop", "-t", "10", id_}); }
 
   void fail_probe(std::string what) {
     probes_ok_ = false;
@@ -483,84 +446,6 @@ json oci_seccomp(const SeccompProfile& p, const EvalContext& ctx) {
   return s;
 }
 
-int cmd_run_notify_container(const Options& o, const SeccompProfile& tmpl, const std::string& why) {
-  if (!o.report_json.empty() || !o.sarif.empty() || !o.fail_on.empty() || o.verify_hardening)
-    fail(ErrorKind::usage, "the hardening report (--report-json, --sarif, --fail-on, --verify-hardening) needs "
-                           "--backend ptrace (the sensor session)");
-  for (const auto& p : profile_paths(o.format, o.output)) check_writable(p);
-  if (!o.recording.empty()) check_writable(o.recording);
-  container::DockerRun run = container::parse_docker_run(o.workload);
-  if (run.privileged) fail(ErrorKind::usage, "backend notify: --privileged disables seccomp");
-  for (const auto& s : run.security_opts)
-    if (s.rfind("seccomp", 0) == 0)
-      fail(ErrorKind::usage, "backend notify: drop --security-opt {} (sctrace sets the profile)", s);
-  if (!probe_notify_caps().flag_continue)
-    fail(ErrorKind::runtime, "backend notify: the kernel cannot let notified syscalls continue (needs Linux 5.5+)");
-  // Parse the probes before anything starts.
-  for (const auto& p : o.probes) {
-    if (p.kind == "http") parse_http_probe(p.text);
-    else if (p.kind == "cmd") parse_probe_cmd(p.text);
-    else parse_exec_probe(p.text);
-  }
-  for (const auto& w : o.wait_ports) parse_wait_port(w);
-
-  container::SeccompAgent agent;
-  const std::string work_dir = parent_dir(agent.socket_path());
-  FileGuard profile_file{work_dir + "/recording-profile.json"};
-  FileGuard cid_file{work_dir + "/cid"};
-  write_file_atomic(profile_file.path, to_docker_json(recording_profile(tmpl, agent.socket_path())));
-
-  Recording rec;
-  rec.backend = "notify";
-  rec.commands = {o.workload};
-  RecordingSink sink(rec);
-  RecordAll handler(sink);
-  say(fmt::format("backend notify ({}; seccomp agent at {}; runc's own syscalls after its filter are recorded)", why,
-                  agent.socket_path()));
-  agent.start(handler);
-
-  NotifyContainerRun session(o, run, profile_file.path, work_dir, agent);
-  int code = 0;
-  try {
-    code = session.execute();
-  } catch (...) {
-    session.remove();
-    throw;
-  }
-  session.remove();
-  const bool all_gone = agent.stop(kAgentGrace);
-  for (const auto& e : agent.errors()) say("seccomp agent: " + e);
-
-  if (agent.connections().empty())
-    fail(ErrorKind::runtime, "{} exited with {} without starting a container under the recording profile "
-                             "(the runtime never connected to the seccomp agent)", run.cli, code);
-  add_write(sink);
-
-  rec.complete = !session.interrupted() && !session.timed_out() && all_gone && agent.errors().empty() &&
-                 session.probes_ok();
-  MinimizeOptions mopts;
-  mopts.no_new_privileges = o.no_new_privileges;
-  for (const auto& s : run.security_opts)
-    if (s == "no-new-privileges" || s == "no-new-privileges:true" || s == "no-new-privileges=true")
-      mopts.no_new_privileges = true;
-  mopts.ctx.caps = caps_of(run);
-  write_outputs(o, rec, tmpl, mopts);
-
-  say(fmt::format("recorded {} notifications from {} container process{} ('write' added: runc cannot notify it)",
-                  agent.notifications(), agent.connections().size(), agent.connections().size() == 1 ? "" : "es"));
-  for (const auto& f : session.probe_failures()) say(f);
-  if (!all_gone) say("processes still held the recording filter after the container stopped; the recording may miss "
-                     "their end");
-  if (session.timed_out()) say(fmt::format("the container was stopped at the --timeout of {} s", o.timeout_sec));
-  if (session.interrupted()) say("interrupted: the container was stopped and removed; the profile is incomplete");
-  say(fmt::format("wrote {}{}{}", o.output, o.recording.empty() ? "" : " and " + o.recording,
-                  rec.complete ? "" : " (incomplete recording)"));
-  if (session.interrupted()) return 128 + (last_interrupt_signal() ? last_interrupt_signal() : SIGINT);
-  if (session.timed_out()) return 124;
-  if (!session.probes_ok()) return 1;
-  return code;
-}
-
 // ---- runc run -------------------------------------------------------------
 
 bool is_runc_line(const std::vector<std::string>& argv) {
@@ -610,61 +495,31 @@ RuncLine parse_runc_line(const std::vector<std::string>& argv) {
   return l;
 }
 
-}  // namespace
-
-int cmd_run_runc(const Options& o, const SeccompProfile& tmpl) {
-  if (!o.probes.empty() || !o.wait_ports.empty() || o.duration_sec > 0)
-    fail(ErrorKind::usage, "runc run: probes are not supported (batch containers only)");
-  for (const auto& p : profile_paths(o.format, o.output)) check_writable(p);
-  if (!o.recording.empty()) check_writable(o.recording);
-  RuncLine line = parse_runc_line(o.workload);
-  if (line.detach) fail(ErrorKind::usage, "runc run: --detach is not supported (sctrace waits for the container)");
-  const fs::path bundle = fs::absolute(line.bundle);
-  json config = json::parse(read_file((bundle / "config.json").string()), nullptr, false);
-  if (!config.is_object()) fail(ErrorKind::input, "{}: not a JSON object", (bundle / "config.json").string());
-  if (!probe_notify_caps().flag_continue)
-    fail(ErrorKind::runtime, "backend notify: the kernel cannot let notified syscalls continue (needs Linux 5.5+)");
-
-  container::SeccompAgent agent;
-  const std::string work_dir = parent_dir(agent.socket_path());
+// `runc run` on a private copy of the bundle's config.json whose
+// linux.seccomp is `profile`; waits for it, forwarding interrupts (runc run
+// passes signals on to the container's init) and stopping it at --timeout.
+AgentRunResult run_runc(const Options& o, const AgentWorkload& w, const SeccompProfile& profile,
+                        const std::string& work_dir) {
   TreeGuard copy{work_dir + "/bundle"};
   if (::mkdir(copy.path.c_str(), 0700) != 0) fail_errno(ErrorKind::io, errno, "mkdir " + copy.path);
-
-  // What the container runs with, for the template's includes/excludes.
-  MinimizeOptions mopts;
-  std::set<std::string> caps;
-  const json& process = config.value("process", json::object());
-  if (process.contains("capabilities") && process["capabilities"].contains("bounding"))
-    for (const auto& c : process["capabilities"]["bounding"]) caps.insert(c.get<std::string>());
-  mopts.ctx.caps = caps;
-  mopts.no_new_privileges = process.value("noNewPrivileges", false) || o.no_new_privileges;
-
+  json config = w.config;
   std::string root = config.value("root", json::object()).value("path", std::string("rootfs"));
-  if (!fs::path(root).is_absolute()) config["root"]["path"] = (bundle / root).lexically_normal().string();
+  if (!fs::path(root).is_absolute()) config["root"]["path"] = (fs::path(w.bundle) / root).lexically_normal().string();
   if (!config.contains("linux") || !config["linux"].is_object()) config["linux"] = json::object();
-  config["linux"]["seccomp"] = oci_seccomp(recording_profile(tmpl, agent.socket_path()), mopts.ctx);
+  config["linux"]["seccomp"] = oci_seccomp(profile, w.ctx);
   write_file_atomic(copy.path + "/config.json", config.dump(2) + "\n");
 
+  const RuncLine line = parse_runc_line(o.workload);
   std::vector<std::string> argv = o.workload;
   if (line.bundle_value) argv[*line.bundle_value] = copy.path;
   else if (line.bundle_inline) argv[*line.bundle_inline] = "--bundle=" + copy.path;
   else argv.insert(argv.begin() + static_cast<long>(line.run_index) + 1, {"--bundle", copy.path});
 
-  Recording rec;
-  rec.backend = "notify";
-  rec.commands = {o.workload};
-  RecordingSink sink(rec);
-  RecordAll handler(sink);
-  say(fmt::format("backend notify (runc run with a copy of {}/config.json whose linux.seccomp is the recording "
-                  "profile; seccomp agent at {})",
-                  bundle.string(), agent.socket_path()));
-  agent.start(handler);
-
   install_interrupt_handlers();
   ChildProcess child = ChildProcess::spawn(argv, ChildOptions{});
   const auto start = Clock::now();
   const auto limit = std::chrono::milliseconds(static_cast<int64_t>(o.timeout_sec * 1000));
-  bool timed_out = false;
+  AgentRunResult res;
   int acted = 0;
   int status = 0;
   for (;;) {
@@ -673,30 +528,234 @@ int cmd_run_runc(const Options& o, const SeccompProfile& tmpl) {
       status = child.wait();
       break;
     }
-    // runc run forwards signals to the container's init.
     const int n = interrupt_count();
     if (n > acted) {
       pidfd_signal(child.pidfd(), n >= 2 ? SIGKILL : last_interrupt_signal());
       acted = n;
     }
-    if (limit.count() > 0 && !timed_out && Clock::now() - start >= limit) {
-      timed_out = true;
+    if (limit.count() > 0 && !res.timed_out && Clock::now() - start >= limit) {
+      res.timed_out = true;
       pidfd_signal(child.pidfd(), SIGTERM);
     }
   }
-  const bool all_gone = agent.stop(kAgentGrace);
-  for (const auto& e : agent.errors()) say("seccomp agent: " + e);
-  const int code = shell_code(status);
-  if (agent.connections().empty())
-    fail(ErrorKind::runtime, "runc exited with {} without starting the container under the recording profile", code);
+  res.exit_code = shell_code(status);
+  res.interrupted = interrupt_count() > 0;
+  return res;
+}
+
+// What `sctrace run` does with an agent workload: record every notification.
+int record_with_agent(const Options& o, const SeccompProfile& tmpl, const AgentWorkload& w,
+                      std::function<std::string(const std::string&)> backend_line) {
+  for (const auto& p : profile_paths(o.format, o.output)) check_writable(p);
+  if (!o.recording.empty()) check_writable(o.recording);
+
+  Recording rec;
+  rec.backend = "notify";
+  rec.commands = {o.workload};
+  RecordingSink sink(rec);
+  RecordAll handler(sink);
+  AgentRunSpec spec;
+  spec.profile_name = "recording profile";
+  spec.profile = [&](const std::string& listener) { return recording_profile(tmpl, listener); };
+  spec.backend_line = std::move(backend_line);
+  const AgentRunResult res = run_with_agent(o, w, spec, handler);
   add_write(sink);
-  rec.complete = interrupt_count() == 0 && !timed_out && all_gone && agent.errors().empty();
+
+  rec.complete = !res.interrupted && !res.timed_out && res.all_gone && res.agent_errors.empty() && res.probes_ok;
+  MinimizeOptions mopts;
+  mopts.no_new_privileges = w.no_new_privileges;
+  mopts.ctx = w.ctx;
   write_outputs(o, rec, tmpl, mopts);
-  say(fmt::format("recorded {} notifications ('write' added: runc cannot notify it)", agent.notifications()));
+
+  say(fmt::format("recorded {} notifications from {} container process{} ('write' added: runc cannot notify it)",
+                  res.notifications, res.container_processes, res.container_processes == 1 ? "" : "es"));
+  for (const auto& f : res.probe_failures) say(f);
+  if (!res.all_gone)
+    say("processes still held the recording filter after the container stopped; the recording may miss their end");
+  if (res.timed_out) say(fmt::format("the container was stopped at the --timeout of {} s", o.timeout_sec));
+  if (res.interrupted) say("interrupted: the container was stopped and removed; the profile is incomplete");
   say(fmt::format("wrote {}{}{}", o.output, o.recording.empty() ? "" : " and " + o.recording,
                   rec.complete ? "" : " (incomplete recording)"));
-  if (timed_out) return 124;
-  return code;
+  if (res.interrupted) return 128 + (last_interrupt_signal() ? last_interrupt_signal() : SIGINT);
+  if (res.timed_out) return 124;
+  if (!res.probes_ok) return 1;
+  return res.exit_code;
+}
+
+// Every syscall name libseccomp knows on `arches`. libseccomp cannot list
+// them, so numbers are tried: 0..kMaxNr covers every arch's table (mips
+// numbers its ABIs from 4000, 5000 and 6000); x32's carry bit 30.
+constexpr int kMaxNr = 8192;
+std::set<std::string> known_names(const std::vector<arch::Token>& arches) {
+  std::set<std::string> out;
+  for (arch::Token t : arches) {
+    std::vector<int> bases = {0};
+    if (t == SCMP_ARCH_X32) bases.push_back(static_cast<int>(arch::kX32SyscallBit));
+    for (int base : bases)
+      for (int nr = 0; nr < kMaxNr; ++nr)
+        if (auto n = arch::syscall_name(t, base + nr)) out.insert(*n);
+  }
+  return out;
+}
+
+}  // namespace
+
+SeccompProfile check_runtime_profile(const SeccompProfile& p, const EvalContext& ctx, const std::string& listener_path,
+                                     std::vector<std::string>* unwatchable) {
+  auto runs = [](const std::string& action) { return action == kAllow || action == "SCMP_ACT_LOG"; };
+  // name -> whether every rule that names it (for this container) allows it
+  // whatever its arguments. A name with any other rule (conditions, errno,
+  // kill, trace) is notified and the watch program decides, exactly as the
+  // compiled P would.
+  std::map<std::string, bool> plain;
+  for (const SyscallRule& r : p.syscalls) {
+    if (!rule_applies(r, ctx)) continue;
+    const bool allow = runs(r.action) && r.args.empty();
+    for (const auto& n : r.names) {
+      auto [it, fresh] = plain.try_emplace(n, allow);
+      if (!fresh) it->second = it->second && allow;
+    }
+  }
+  auto unconditional = [&](const std::string& name) {
+    auto it = plain.find(name);
+    return it == plain.end() ? runs(p.default_action) : it->second;
+  };
+
+  const std::vector<arch::Token> arches = profile_arches(p, ctx);
+  const std::vector<std::string> handover = {"write", "rt_sigreturn", "restart_syscall"};
+  SyscallRule allow;
+  allow.action = kAllow;
+  allow.comment = "allowed by the checked profile whatever the arguments (and runc's listener hand-over)";
+  SyscallRule notify;
+  notify.action = kNotify;
+  notify.comment = "judged by sctrace's seccomp agent with the checked profile's watch program";
+  for (const std::string& name : known_names(arches)) {
+    const bool kept = std::find(handover.begin(), handover.end(), name) != handover.end();
+    if (kept) {
+      allow.names.push_back(name);
+      if (!unconditional(name) && unwatchable) unwatchable->push_back(name);
+    } else if (unconditional(name)) {
+      // With an allowing default the name is not listed at all: the default
+      // lets it run (runc would skip a rule equal to the default anyway).
+      if (plain.count(name)) allow.names.push_back(name);
+    } else {
+      notify.names.push_back(name);
+    }
+  }
+
+  SeccompProfile out;
+  out.default_action = p.default_action;
+  out.default_errno_ret = p.default_errno_ret;
+  for (arch::Token t : arches) out.architectures.push_back(arch::scmp_name(t));
+  out.flags = p.flags;
+  if (!allow.names.empty()) out.syscalls.push_back(std::move(allow));
+  if (!notify.names.empty()) out.syscalls.push_back(std::move(notify));
+  out.listener_path = listener_path;
+  out.listener_metadata = "sctrace";
+  return out;
+}
+
+AgentWorkload prepare_agent_workload(const Options& o) {
+  AgentWorkload w;
+  w.ctx = EvalContext::docker_default();
+  if (is_runc_line(o.workload)) {
+    w.runc = true;
+    if (!o.probes.empty() || !o.wait_ports.empty() || o.duration_sec > 0)
+      fail(ErrorKind::usage, "runc run: probes are not supported (batch containers only)");
+    const RuncLine line = parse_runc_line(o.workload);
+    if (line.detach) fail(ErrorKind::usage, "runc run: --detach is not supported (sctrace waits for the container)");
+    w.bundle = fs::absolute(line.bundle).lexically_normal().string();
+    const std::string config_path = (fs::path(w.bundle) / "config.json").string();
+    w.config = json::parse(read_file(config_path), nullptr, false);
+    if (!w.config.is_object()) fail(ErrorKind::input, "{}: not a JSON object", config_path);
+    // What the container runs with, for the profile's includes/excludes.
+    const json& process = w.config.value("process", json::object());
+    w.ctx.caps.clear();
+    if (process.contains("capabilities") && process["capabilities"].contains("bounding"))
+      for (const auto& c : process["capabilities"]["bounding"]) w.ctx.caps.insert(c.get<std::string>());
+    w.no_new_privileges = process.value("noNewPrivileges", false) || o.no_new_privileges;
+  } else {
+    w.run = container::parse_docker_run(o.workload);
+    if (w.run.privileged) fail(ErrorKind::usage, "backend notify: --privileged disables seccomp");
+    for (const auto& s : w.run.security_opts) {
+      if (s.rfind("seccomp", 0) == 0)
+        fail(ErrorKind::usage, "backend notify: drop --security-opt {} (sctrace sets the profile)", s);
+      if (s == "no-new-privileges" || s == "no-new-privileges:true" || s == "no-new-privileges=true")
+        w.no_new_privileges = true;
+    }
+    w.no_new_privileges = w.no_new_privileges || o.no_new_privileges;
+    w.ctx.caps = caps_of(w.run);
+    // Parse the probes before anything starts.
+    for (const auto& p : o.probes) {
+      if (p.kind == "http") parse_http_probe(p.text);
+      else if (p.kind == "cmd") parse_probe_cmd(p.text);
+      else parse_exec_probe(p.text);
+    }
+    for (const auto& wp : o.wait_ports) parse_wait_port(wp);
+  }
+  if (!probe_notify_caps().flag_continue)
+    fail(ErrorKind::runtime, "backend notify: the kernel cannot let notified syscalls continue (needs Linux 5.5+)");
+  return w;
+}
+
+AgentRunResult run_with_agent(const Options& o, const AgentWorkload& w, const AgentRunSpec& spec,
+                              NotifyHandler& handler) {
+  container::SeccompAgent agent;
+  const std::string work_dir = parent_dir(agent.socket_path());
+  const SeccompProfile profile = spec.profile(agent.socket_path());
+  say(spec.backend_line(agent.socket_path()));
+  agent.start(handler);
+
+  AgentRunResult res;
+  if (w.runc) {
+    res = run_runc(o, w, profile, work_dir);
+  } else {
+    FileGuard profile_file{work_dir + "/profile.json"};
+    FileGuard cid_file{work_dir + "/cid"};
+    write_file_atomic(profile_file.path, to_docker_json(profile));
+    NotifyContainerRun session(o, w.run, profile_file.path, work_dir, agent);
+    try {
+      res.exit_code = session.execute();
+    } catch (...) {
+      session.remove();
+      throw;
+    }
+    session.remove();
+    res.interrupted = session.interrupted();
+    res.timed_out = session.timed_out();
+    res.probes_ok = session.probes_ok();
+    res.probe_failures = session.probe_failures();
+  }
+  res.all_gone = agent.stop(kAgentGrace);
+  for (const auto& e : agent.errors()) say("seccomp agent: " + e);
+  res.agent_errors = agent.errors();
+  res.notifications = agent.notifications();
+  res.container_processes = agent.connections().size();
+  if (agent.connections().empty())
+    fail(ErrorKind::runtime, "{} exited with {} without starting a container under the {} (the runtime never "
+                             "connected to the seccomp agent)",
+         w.runc ? o.workload.at(0) : w.run.cli, res.exit_code, spec.profile_name);
+  return res;
+}
+
+int cmd_run_notify_container(const Options& o, const SeccompProfile& tmpl, const std::string& why) {
+  if (!o.report_json.empty() || !o.sarif.empty() || !o.fail_on.empty() || o.verify_hardening)
+    fail(ErrorKind::usage, "the hardening report (--report-json, --sarif, --fail-on, --verify-hardening) needs "
+                           "--backend ptrace (the sensor session)");
+  const AgentWorkload w = prepare_agent_workload(o);
+  return record_with_agent(o, tmpl, w, [&](const std::string& socket) {
+    return fmt::format("backend notify ({}; seccomp agent at {}; runc's own syscalls after its filter are recorded)",
+                       why, socket);
+  });
+}
+
+int cmd_run_runc(const Options& o, const SeccompProfile& tmpl) {
+  const AgentWorkload w = prepare_agent_workload(o);
+  return record_with_agent(o, tmpl, w, [&](const std::string& socket) {
+    return fmt::format("backend notify (runc run with a copy of {}/config.json whose linux.seccomp is the recording "
+                       "profile; seccomp agent at {})",
+                       w.bundle, socket);
+  });
 }
 
 }  // namespace sctrace::cli

@@ -4,6 +4,10 @@
 #include "cli/options.h"
 #include "profile/seccomp_profile.h"
 
+namespace sctrace::container {
+struct SessionOptions;  // tracer/container/session.h
+}
+
 namespace sctrace::cli {
 
 // Each returns the process exit code; failures throw sctrace::Error.
@@ -17,6 +21,10 @@ int cmd_diff(const Options& o);       // cli/cmd_explain.cc
 int cmd_calibrate(const Options& o);  // cli/cmd_calibrate.cc
 int cmd_run_container(const Options& o, const SeccompProfile& tmpl);
 int cmd_verify_container(const Options& o);
+// The container session for o.workload with o's probes, --duration and
+// --timeout (cli/cmd_container.cc); callers add what they need (sensor,
+// profile, watch filter).
+container::SessionOptions session_options(const Options& o);
 bool is_container_line(const std::vector<std::string>& argv);
 
 // The bundled Docker default, or the file given with --template.

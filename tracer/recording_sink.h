@@ -12,6 +12,7 @@
 
 #include "core/arch.h"
 #include "profile/recorder.h"
+#include "tracer/notify.h"
 #include "tracer/tracer.h"
 #include "tracer/unwind.h"
 
@@ -97,6 +98,21 @@ class RecordingSink : public EventSink {
   const uint32_t native_audit_arch_ = arch::native();  // libseccomp tokens are the audit arches
   uint64_t events_ = 0;
   uint64_t processes_ = 0;
+};
+
+// The notify handler of a recording: every notification is recorded and let
+// through (SECCOMP_USER_NOTIF_FLAG_CONTINUE). Used with the OCI seccomp agent
+// (`run` on podman/runc lines, `calibrate`).
+class RecordAll : public NotifyHandler {
+ public:
+  explicit RecordAll(RecordingSink& sink) : sink_(sink) {}
+  NotifyDecision on_notify(const SyscallEvent& ev) override {
+    sink_.on_syscall(ev);
+    return {true, 0};
+  }
+
+ private:
+  RecordingSink& sink_;
 };
 
 }  // namespace sctrace

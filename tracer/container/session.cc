@@ -59,13 +59,11 @@ class SessionDir {
   std::string path_, out_;
 };
 
-struct Captured {
-  int status = -1;
-  std::string out, err;
-};
+}  // namespace
 
-// Runs argv (no shell) and captures stdout and stderr.
-Captured run_capture(const std::vector<std::string>& argv) {
+bool Captured::ok() const { return WIFEXITED(status) && WEXITSTATUS(status) == 0; }
+
+Captured run_capture(const std::vector<std::string>& argv, std::chrono::milliseconds limit) {
   std::string exe = resolve_command(argv.at(0));
   int op[2], ep[2];
   if (::pipe2(op, O_CLOEXEC) != 0) fail_errno(ErrorKind::runtime, errno, "pipe");
@@ -82,17 +80,29 @@ Captured run_capture(const std::vector<std::string>& argv) {
     ::dup2(err_w.get(), 2);
     int devnull = ::open("/dev/null", O_RDONLY);
     if (devnull >= 0) ::dup2(devnull, 0);
+    ::signal(SIGINT, SIG_IGN);  // kept across execve
     ::execv(exe.c_str(), cargv.data());
     ::_exit(127);
   }
   out_w.reset();
   err_w.reset();
   Captured c;
+  const auto deadline = Clock::now() + limit;
   pollfd fds[2] = {{out_r.get(), POLLIN, 0}, {err_r.get(), POLLIN, 0}};
   int open_count = 2;
   char buf[4096];
   while (open_count > 0) {
-    if (::poll(fds, 2, -1) < 0) {
+    int timeout = -1;
+    if (limit.count() > 0) {
+      const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
+      if (left <= 0) {
+        ::kill(pid, SIGKILL);  // not reaped yet: the pid is still ours
+        c.timed_out = true;
+        break;
+      }
+      timeout = static_cast<int>(left);
+    }
+    if (::poll(fds, 2, timeout) < 0) {
       if (errno == EINTR) continue;
       break;
     }
@@ -111,6 +121,8 @@ Captured run_capture(const std::vector<std::string>& argv) {
   }
   return c;
 }
+
+namespace {
 
 std::string last_line(const std::string& text) {
   std::string t = text;

@@ -4,6 +4,7 @@
 // Engine API, re-create it with the in-container sensor as entrypoint, start
 // it, run the probes, stop it, collect the recordings and remove everything
 // it created.
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -56,5 +57,22 @@ bool is_container_run(const std::vector<std::string>& argv);
 
 // Where sctrace-sensor is: $SCTRACE_SENSOR, else beside the running binary.
 std::string default_sensor_path();
+
+// A short command's outcome (docker create, podman inspect/stop/rm, runc
+// spec, ...).
+struct Captured {
+  int status = -1;  // wait status
+  std::string out, err;
+  bool timed_out = false;  // killed at the limit
+  bool ok() const;         // exited 0
+};
+
+// Runs argv (no shell; argv[0] resolved through PATH) with stdin /dev/null and
+// stdout and stderr captured. limit > 0: SIGKILLed after that long. The child
+// ignores SIGINT: a Ctrl-C at the terminal reaches the whole foreground
+// process group, and sctrace, not the helper it is waiting for, decides what
+// an interrupt stops (a `podman stop` cut short would leave the container).
+Captured run_capture(const std::vector<std::string>& argv,
+                     std::chrono::milliseconds limit = std::chrono::milliseconds(0));
 
 }  // namespace sctrace::container
