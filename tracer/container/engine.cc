@@ -1,6 +1,6 @@
 #include "tracer/container/engine.h"
 
-#include <curl/curl.h>
+#include "tracer/container/curl_api.h"
 
 #include <algorithm>
 #include <cctype>
@@ -18,25 +18,19 @@ namespace sctrace::container {
 
 namespace {
 
-void global_init() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-      fail(ErrorKind::runtime, "cannot initialise libcurl");
-  });
-}
-
+// Both deleters only ever run on objects made through curl_api(), so the
+// table is loaded by then.
 struct CurlDeleter {
-  void operator()(CURL* c) const { curl_easy_cleanup(c); }
+  void operator()(CURL* c) const { curl_api().easy_cleanup(c); }
 };
 struct SlistDeleter {
-  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
+  void operator()(curl_slist* l) const { curl_api().slist_free_all(l); }
 };
 using CurlHandle = std::unique_ptr<CURL, CurlDeleter>;
 using CurlList = std::unique_ptr<curl_slist, SlistDeleter>;
 
 void append_header(CurlList& list, const char* header) {
-  curl_slist* next = curl_slist_append(list.get(), header);
+  curl_slist* next = curl_api().slist_append(list.get(), header);
   if (!next) fail(ErrorKind::runtime, "out of memory building a Docker API request");
   (void)list.release();
   list.reset(next);
@@ -223,13 +217,13 @@ Response Engine::request_raw(const std::string& method, const std::string& path,
 
 Response Engine::perform(const std::string& method, const std::string& path, std::string_view payload,
                          const std::string& content_type, const RequestOptions& opts) {
-  global_init();
+  const CurlApi& curl = curl_api();  // loads libcurl and runs curl_global_init once
   std::string full = opts.versioned ? fmt::format("/v{}{}", api_version(), path) : path;
   std::string url = "http://localhost" + full;
 
-  CurlHandle curl(curl_easy_init());
-  if (!curl) fail(ErrorKind::runtime, "cannot create a libcurl handle");
-  CURL* c = curl.get();
+  CurlHandle handle(curl.easy_init());
+  if (!handle) fail(ErrorKind::runtime, "cannot create a libcurl handle");
+  CURL* c = handle.get();
   Response response;
   Transfer t{&opts, &response};
   char errbuf[CURL_ERROR_SIZE] = {};
@@ -238,30 +232,30 @@ Response Engine::perform(const std::string& method, const std::string& path, std
   append_header(headers, "Expect:");  // no 100-continue round trip
   if (!content_type.empty()) append_header(headers, ("Content-Type: " + content_type).c_str());
 
-  curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, socket_.c_str());
-  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method.c_str());
+  curl.easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, socket_.c_str());
+  curl.easy_setopt(c, CURLOPT_URL, url.c_str());
+  curl.easy_setopt(c, CURLOPT_CUSTOMREQUEST, method.c_str());
   if (method == "POST" || method == "PUT" || !payload.empty()) {
     // Never NULL: libcurl would then read the body from stdin.
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, payload.empty() ? "" : payload.data());
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(payload.size()));
+    curl.easy_setopt(c, CURLOPT_POSTFIELDS, payload.empty() ? "" : payload.data());
+    curl.easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(payload.size()));
   }
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
-  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 10'000L);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(opts.timeout.count()));
-  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt(c, CURLOPT_HEADERDATA, &t);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
+  curl.easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
+  curl.easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+  curl.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl.easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 10'000L);
+  curl.easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(opts.timeout.count()));
+  curl.easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+  curl.easy_setopt(c, CURLOPT_HEADERDATA, &t);
+  curl.easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+  curl.easy_setopt(c, CURLOPT_WRITEDATA, &t);
   if (opts.cancelled) {
-    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-    curl_easy_setopt(c, CURLOPT_XFERINFODATA, &t);
+    curl.easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    curl.easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl.easy_setopt(c, CURLOPT_XFERINFODATA, &t);
   }
 
-  CURLcode rc = curl_easy_perform(c);
+  CURLcode rc = curl.easy_perform(c);
   if (t.error) std::rethrow_exception(t.error);
   if (t.cancelled) {
     response.cancelled = true;
@@ -269,8 +263,8 @@ Response Engine::perform(const std::string& method, const std::string& path, std
   }
   if (rc != CURLE_OK) {
     long os_errno = 0;
-    curl_easy_getinfo(c, CURLINFO_OS_ERRNO, &os_errno);
-    std::string detail = curl_easy_strerror(rc);
+    curl.easy_getinfo(c, CURLINFO_OS_ERRNO, &os_errno);
+    std::string detail = curl.easy_strerror(rc);
     if (os_errno != 0) detail += fmt::format(" ({})", std::strerror(static_cast<int>(os_errno)));
     if (rc == CURLE_COULDNT_CONNECT)
       throw DaemonUnreachable(fmt::format("cannot reach the Docker daemon at {}: {}", socket_, detail));
@@ -285,7 +279,7 @@ Response Engine::perform(const std::string& method, const std::string& path, std
     fail(ErrorKind::runtime, "Docker API {} {} at {} failed: {}{}", method, full, socket_, detail,
          errbuf[0] ? fmt::format(" ({})", errbuf) : std::string());
   }
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &response.status);
+  curl.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &response.status);
   return response;
 }
 
