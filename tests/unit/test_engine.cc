@@ -543,7 +543,15 @@ TEST_CASE("real daemon: wait registered before start, exit codes, auto-remove", 
     wo.on_registered = [&] { registered.set_value(); };
     auto waiter = std::async(std::launch::async, [&] { return wait_container(e, c.id(), wo); });
     REQUIRE(registered.get_future().wait_for(10s) == std::future_status::ready);
-    start_container(e, c.id());
+    try {
+      start_container(e, c.id());
+    } catch (...) {
+      // The waiter only returns once the container is gone; the future's
+      // destructor would wait for it forever.
+      c.reset();
+      waiter.wait();
+      throw;
+    }
     auto code = waiter.get();
     REQUIRE(code.has_value());
     CHECK(*code == expected);
