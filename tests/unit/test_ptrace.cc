@@ -628,7 +628,10 @@ int main(void) {
   for (PtraceStops stops : {PtraceStops::one, PtraceStops::two}) {
     CollectSink sink;
     REQUIRE(trace({prog.path()}, sink, 20s, stops).code == 0);
-    for (const auto& e : sink.events) seen[stops].emplace(e.audit_arch, e.nr);
+    // futex is left out: whether pthread_join waits (and how often) depends
+    // on whether the thread has already exited, in either mode.
+    for (const auto& e : sink.events)
+      if (e.nr != SYS_futex) seen[stops].emplace(e.audit_arch, e.nr);
     for (long nr : {long(SYS_rmdir), 1000L})
       for (const auto& e : sink.named(nr)) failing[stops].push_back(e.result.value_or(0));
     if (stops == PtraceStops::one) check_one_stop_results(sink.events);
