@@ -1,6 +1,7 @@
 #include "tracer/notify.h"
 
 #include <linux/seccomp.h>
+#include <sched.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/eventfd.h>
@@ -17,6 +18,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <optional>
@@ -61,28 +63,38 @@ long sys_seccomp(unsigned op, unsigned flags, void* args) { return ::syscall(SYS
 
 int pidfd_signal(int pidfd, int sig) { return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0)); }
 
+// The probe child: raw syscalls only, and it never returns. A filter that
+// allows everything is enough to get a listener; the ioctls then ask the
+// kernel what it knows. Exit code: 0x10 listener, |1 FLAG_CONTINUE, |2 sync
+// wake-up.
+int probe_child(void*) {
+  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) ::_exit(1);
+  sock_filter allow[] = {BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)};
+  sock_fprog prog{1, allow};
+  long fd = sys_seccomp(SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+  if (fd < 0) ::_exit(1);
+  int code = 0x10;
+  // CONTINUE on an id that does not exist: ENOENT when the flag is known,
+  // EINVAL when the kernel rejects the flag before looking the id up.
+  seccomp_notif_resp resp{};
+  resp.id = ~0ULL;
+  resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+  if (::ioctl(static_cast<int>(fd), SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0 && errno == ENOENT) code |= 1;
+  if (set_sync_wakeup(static_cast<int>(fd))) code |= 2;
+  ::_exit(code);
+}
+
 NotifyCaps probe_in_child() {
   NotifyCaps caps;
-  pid_t pid = ::fork();
+  // A filter cannot be taken back, so the probe runs in a child. It shares
+  // sctrace's memory and sctrace waits until it exits (CLONE_VM |
+  // CLONE_VFORK, like posix_spawn): no page tables are copied, which a fork
+  // of sctrace would cost on every start (~0.3 ms). The filter stays the
+  // child's: seccomp state is per task.
+  constexpr size_t kStack = 64 * 1024;
+  auto stack = std::make_unique<char[]>(kStack);
+  pid_t pid = ::clone(probe_child, stack.get() + kStack, CLONE_VM | CLONE_VFORK | SIGCHLD, nullptr);
   if (pid < 0) return caps;
-  if (pid == 0) {
-    // Child: raw syscalls only. A filter that allows everything is enough to
-    // get a listener; the ioctls below then ask the kernel what it knows.
-    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) ::_exit(1);
-    sock_filter allow[] = {BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)};
-    sock_fprog prog{1, allow};
-    long fd = sys_seccomp(SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
-    if (fd < 0) ::_exit(1);
-    int code = 0x10;
-    // CONTINUE on an id that does not exist: ENOENT when the flag is known,
-    // EINVAL when the kernel rejects the flag before looking the id up.
-    seccomp_notif_resp resp{};
-    resp.id = ~0ULL;
-    resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-    if (::ioctl(static_cast<int>(fd), SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0 && errno == ENOENT) code |= 1;
-    if (set_sync_wakeup(static_cast<int>(fd))) code |= 2;
-    ::_exit(code);
-  }
   int st = 0;
   while (::waitpid(pid, &st, 0) < 0) {
     if (errno != EINTR) return caps;
