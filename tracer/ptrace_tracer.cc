@@ -72,6 +72,11 @@ class RealSys final : public SysIface {
     if (::ptrace(PTRACE_GETEVENTMSG, tid, nullptr, &out) < 0) return errno;
     return 0;
   }
+  int set_options(pid_t tid, unsigned options) override {
+    if (::ptrace(PTRACE_SETOPTIONS, tid, nullptr, reinterpret_cast<void*>(static_cast<unsigned long>(options))) < 0)
+      return errno;
+    return 0;
+  }
   int kill(pid_t pid, int sig) override { return ::kill(pid, sig) < 0 ? errno : 0; }
   int read_u64(pid_t tid, uint64_t addr, uint64_t& out) override {
     iovec local{&out, sizeof out};
@@ -432,10 +437,17 @@ void PtraceEngine::on_exec(pid_t tid) {
   Task& t = add_task(tid, tid);
   t.tgid = tid;
   t.ev.pid = tid;
-  if (tid == initial_pid_) {
+  if (tid == initial_pid_ && !exec_done_) {
     exec_done_ = true;
     // watch: the launcher's execve stops only when the filter watches it.
     started_ = true;
+    // watch: nothing needs the workload's own execs (a violation report reads
+    // /proc/PID/exe), and each cost a stop: a quarter of the stops of every
+    // spawned process. The launcher was seized, so without the event an exec
+    // raises no SIGTRAP either; everything it creates from now on inherits
+    // the options. A non-leader thread's exec then retires its old tid
+    // unannounced: on_death drops such leftovers with their thread group.
+    if (mode_ == Mode::watch) (void)sys_.set_options(tid, kPtraceOptions & ~PTRACE_O_TRACEEXEC);
   }
   if (started_) sink_.on_exec(tid, sys_.exe_of(tid));
 }
@@ -452,7 +464,18 @@ void PtraceEngine::on_death(pid_t tid, int status) {
   const pid_t tgid = t->tgid;
   erase(tid);
   // A leader's death is reported only once its whole thread group is gone.
-  if (tid == tgid) sink_.on_exit(tgid, status);
+  if (tid != tgid) return;
+  // Any task still filed under it is a tid retired by an exec we were not
+  // told about (watch mode).
+  for (auto it = tasks_.begin(); it != tasks_.end();) {
+    if (it->second.tgid == tgid) {
+      if (it->first == last_tid_) last_task_ = nullptr;
+      it = tasks_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  sink_.on_exit(tgid, status);
 }
 
 void PtraceEngine::finish() {

@@ -30,6 +30,8 @@ class SysIface {
   // register layout for the arch (anything but x86_64).
   virtual int skip_syscall(pid_t tid, int64_t rval) = 0;
   virtual int event_msg(pid_t tid, unsigned long& out) = 0;
+  // PTRACE_SETOPTIONS on a stopped tracee; tasks it creates later inherit them.
+  virtual int set_options(pid_t tid, unsigned options) = 0;
   virtual int kill(pid_t pid, int sig) = 0;
   // 8 bytes of the tracee's memory (the flags word of a clone3 clone_args).
   virtual int read_u64(pid_t tid, uint64_t addr, uint64_t& out) = 0;

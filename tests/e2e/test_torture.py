@@ -13,7 +13,16 @@ For each case and backend:
   oracle of test_strace_oracle.py);
 - the recording says "complete": true and the profile is valid JSON;
 - no process of the workload outlives sctrace.
+
+Then the same case under `sctrace check` with a profile that allows nothing,
+so every syscall is a violation the backend must stop for (ptrace: a seccomp
+stop in every task, exec'd or not; notify: a notification): the check fails
+(exit 1), the report carries the workload's own exit status, and each marker
+is reported as a violation with the marker's count. The hard moments (an exec
+from a non-leader thread, vfork, a fork storm, daemons, int 0x80) are where
+the check's own task bookkeeping differs from recording's.
 """
+import json
 import os
 import re
 import signal
@@ -141,6 +150,27 @@ def describe_want(want):
     return f">= {want[1]}" if isinstance(want, tuple) else f"== {want}"
 
 
+def check_everything(case, argv, backend, label, prefix):
+    """`sctrace check` against a profile allowing nothing: every syscall is reported."""
+    report = prefix + ".report.json"
+    r = run_sctrace(["check", "--backend", backend, "--profile", NOTHING, "--report-json", report, "--", *argv],
+                    prefix)
+    c.check(r.returncode is not None, f"{label} check: no hang (finished in {r.elapsed:.2f}s)", r.describe())
+    c.check(r.returncode == 1, f"{label} check: fails (exit 1)", r.describe())
+    rep = e2e.load_json(report)
+    if not c.check(isinstance(rep, dict), f"{label} check: report written", r.describe()):
+        return
+    status = rep.get("workload", {})
+    c.check(status.get("exit_code") == case["code"] and not status.get("timed_out"),
+            f"{label} check: the workload exited {case['code']}", json.dumps(status))
+    seen = {(v["arch"], v["syscall"]): v["count"] for v in rep.get("violations", [])}
+    for arch, markers in case["markers"].items():
+        for name, want in markers.items():
+            got = seen.get((arch, name))
+            c.check(count_ok(got, want), f"{label} check: {arch} {name} violations {describe_want(want)}",
+                    f"reported: {got}")
+
+
 c = e2e.Checks("torture")
 only = os.environ.get("SCTRACE_TORTURE_ONLY")  # substring of a case name, for debugging
 have_strace = e2e.run(["strace", "-V"]).returncode == 0
@@ -148,6 +178,9 @@ is_root = os.geteuid() == 0
 passed_cases, failed_cases = 0, []
 
 with e2e.tempdir("torture") as tmp:
+    NOTHING = os.path.join(tmp, "nothing.json")
+    with open(NOTHING, "w") as f:
+        json.dump({"defaultAction": "SCMP_ACT_ERRNO", "architectures": [X64, X86, "SCMP_ARCH_X32"], "syscalls": []}, f)
     for i, case in enumerate(CASES):
         if only and only not in case["name"]:
             continue
@@ -188,6 +221,7 @@ with e2e.tempdir("torture") as tmp:
                     lost = names - set(calls.get(arch, {}))
                     c.check(not lost, f"{label}: {arch}: every syscall strace saw is recorded ({len(names)})",
                             f"lost: {sorted(lost)}")
+            check_everything(case, argv, backend, label, os.path.join(tmp, f"case{i}.{backend}.check"))
             time.sleep(0.1)
             left = workload_pids()
             c.check(not left, f"{label}: no workload process left", f"pids: {left}")

@@ -838,6 +838,7 @@ struct FakeSys : sctrace::SysIface {
   std::set<pid_t> gone;
   std::vector<std::pair<pid_t, __ptrace_syscall_info>> sets;
   std::vector<std::pair<pid_t, int64_t>> skips;
+  std::vector<std::pair<pid_t, unsigned>> options_set;
   int set_info_errno = 0;  // what PTRACE_SET_SYSCALL_INFO answers (EIO: an old kernel)
   int skip_errno = 0;
 
@@ -868,6 +869,10 @@ struct FakeSys : sctrace::SysIface {
   int event_msg(pid_t tid, unsigned long& out) override {
     if (!msgs.count(tid)) return ESRCH;
     out = msgs[tid];
+    return 0;
+  }
+  int set_options(pid_t tid, unsigned options) override {
+    options_set.emplace_back(tid, options);
     return 0;
   }
   int kill(pid_t pid, int sig) override {
@@ -1239,6 +1244,37 @@ TEST_CASE("ptrace engine watch: stops report at once and run with PTRACE_CONT", 
   CHECK(last_resume(h.sys) == cont(101));
   h.seccomp(101, SYS_getppid);
   CHECK(h.sink.events.back().pid == 100);
+}
+
+TEST_CASE("ptrace engine watch: exec events end at the workload's first exec", "[ptrace]") {
+  OneStop h(Mode::watch);
+  h.sys.msgs[100] = 100;
+  h.engine.handle(100, event_stop(PTRACE_EVENT_EXEC));
+  // Asked once, on the launcher, before it runs again: what it creates inherits.
+  REQUIRE(h.sys.options_set.size() == 1);
+  CHECK(h.sys.options_set[0].first == 100);
+  CHECK((h.sys.options_set[0].second & PTRACE_O_TRACEEXEC) == 0);
+  CHECK(h.sys.options_set[0].second == (sctrace::kPtraceOptions & ~unsigned(PTRACE_O_TRACEEXEC)));
+  CHECK(h.sys.resumes.size() == 1);
+  // A thread 101 execs: unannounced, it becomes 100 and 101 is never seen
+  // again. The process's death still ends the run.
+  h.sys.tgids[101] = 100;
+  h.sys.msgs[100] = 101;
+  h.engine.handle(100, event_stop(PTRACE_EVENT_CLONE));
+  h.engine.handle(101, event_stop(PTRACE_EVENT_STOP));
+  CHECK(h.engine.task_count() == 2);
+  h.seccomp(100, SYS_getppid);
+  h.engine.handle(100, exited(0));
+  CHECK(h.engine.done());
+  REQUIRE(h.sink.exits.size() == 1);
+  CHECK(h.sink.exits[0].first == 100);
+  CHECK(h.sys.options_set.size() == 1);
+}
+
+TEST_CASE("ptrace engine one stop: exec events stay on", "[ptrace]") {
+  OneStop h;
+  h.start();
+  CHECK(h.sys.options_set.empty());
 }
 
 TEST_CASE("ptrace engine watch: deny_errno through PTRACE_SET_SYSCALL_INFO", "[ptrace]") {
