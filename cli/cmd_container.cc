@@ -284,13 +284,13 @@ int cmd_run_container(const Options& o, const SeccompProfile& tmpl) {
 }
 
 int cmd_verify_container(const Options& o) {
-  SeccompProfile profile = load_profile_file(o.profile);
+  LoadedProfile loaded = load_profile_input(o.profile);
+  const SeccompProfile& profile = loaded.input.profile;
   // Docker reads its own schema only: a Docker-shaped file goes as it is,
   // the other shapes (OCI, config.json, a SeccompProfile) as the same model
   // in Docker JSON.
-  const std::string text = read_file(o.profile);
-  const ProfileInput in = parse_any_profile(text, o.profile);
-  const std::string profile_json = in.shape == ProfileShape::docker && !in.yaml ? text : to_docker_json(profile);
+  const std::string profile_json =
+      loaded.input.shape == ProfileShape::docker && !loaded.input.yaml ? loaded.text : to_docker_json(profile);
 
   // Pass 1: the real thing. The user's line with the profile enforced by
   // Docker, no sensor, the same probes.

@@ -28,11 +28,15 @@ SeccompProfile load_template(const std::string& path) {
 }
 
 // Every shape `run --format` writes (profile/profile_input.h).
-SeccompProfile load_profile_file(const std::string& path) {
-  ProfileInput in = parse_any_profile(read_file(path), path);
-  for (const auto& note : in.notes) say(note);
-  return std::move(in.profile);
+LoadedProfile load_profile_input(const std::string& path) {
+  LoadedProfile lp;
+  lp.text = read_file(path);
+  lp.input = parse_any_profile(lp.text, path);
+  for (const auto& note : lp.input.notes) say(note);
+  return lp;
 }
+
+SeccompProfile load_profile_file(const std::string& path) { return std::move(load_profile_input(path).input.profile); }
 
 int cmd_run(const Options& given) {
   // The recording goes beside the profile unless --recording names it:

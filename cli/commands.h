@@ -2,6 +2,7 @@
 #include <string>
 
 #include "cli/options.h"
+#include "profile/profile_input.h"
 #include "profile/seccomp_profile.h"
 
 namespace sctrace::container {
@@ -30,6 +31,13 @@ bool is_container_line(const std::vector<std::string>& argv);
 // The bundled Docker default, or the file given with --template.
 SeccompProfile load_template(const std::string& path);
 SeccompProfile load_profile_file(const std::string& path);
+// The same, keeping the file's text and its shape (container verify hands a
+// Docker-shaped file to Docker as it is). Read and parsed once.
+struct LoadedProfile {
+  std::string text;
+  ProfileInput input;
+};
+LoadedProfile load_profile_input(const std::string& path);
 
 // One "sctrace: ..." line on stderr.
 void say(const std::string& line);
