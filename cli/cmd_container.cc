@@ -41,6 +41,7 @@ container::SessionOptions session_options(const Options& o) {
   s.ready_timeout_sec = o.ready_timeout_sec;
   s.duration_sec = o.duration_sec;
   s.timeout_sec = o.timeout_sec;
+  s.stack_depth = o.stack_depth;
   return s;
 }
 

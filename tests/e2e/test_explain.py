@@ -251,6 +251,20 @@ try:
         c.check(r.returncode == 0 and "sample_probe_affinity" in r.stdout
                 and "/app/libsctrace_affinity.so" in r.stdout and "/app/affinity" in r.stdout,
                 "container: explain shows the function, the library and the executable", r.describe())
+        # --stack-depth reaches the sensor: as deep as asked, or no stacks at all.
+        for depth in (2, 0):
+            rec_path = os.path.join(tmp, f"d{depth}.recording.json")
+            r = e2e.sctrace("run", "--backend", "ptrace", "--stack-depth", str(depth), "-o",
+                            os.path.join(tmp, f"d{depth}.json"), "--", "docker", "run", "--rm", "--label", label,
+                            image.tag, timeout=300)
+            rec = e2e.load_json(rec_path)
+            stacks = [st for arch in (rec or {}).get("syscalls", {}).values() for call in arch.values()
+                      for cl in call.get("classes", []) for st in cl.get("stacks", [])]
+            depths = sorted({len(st.get("frames", [])) for st in stacks})
+            want_ok = (lambda ds: ds == []) if depth == 0 else (lambda ds: ds != [] and max(ds) <= depth)
+            c.check(r.returncode == 0 and rec is not None and want_ok(depths),
+                    f"container --stack-depth {depth}: the sensor's stacks have at most {depth} frames",
+                    f"frames per stack: {depths}\n{r.describe()}")
 except ct.DockerError as e:
     c.check(False, "container part: docker commands work", str(e))
 finally:

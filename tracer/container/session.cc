@@ -258,7 +258,8 @@ SessionResult run_session_inner(const SessionOptions& opts, std::string& contain
   SessionResult result;
   result.config = inspect;
 
-  // check: every sensor watches with the same program.
+  // Every sensor (entrypoint, exec probes, healthcheck) gets the same flags:
+  // check's watch program, and the stack depth.
   std::vector<std::string> sensor_flags;
   if (!opts.watch_filter_bpf.empty()) {
     write_file_atomic(dir.out() + "/" + kWatchFilterFile, opts.watch_filter_bpf);
@@ -268,6 +269,8 @@ SessionResult run_session_inner(const SessionOptions& opts, std::string& contain
     sensor_flags.push_back("--deny-errno");
     sensor_flags.push_back(std::to_string(*opts.deny_errno));
   }
+  sensor_flags.push_back("--stack-depth");
+  sensor_flags.push_back(std::to_string(opts.stack_depth));
 
   // 2. Re-create it from its full configuration, with the sensor as entrypoint.
   json body = inspect.at("Config");

@@ -31,6 +31,7 @@ struct SessionOptions {
   // their recordings then hold only what it traced.
   std::string watch_filter_bpf;
   std::optional<int> deny_errno;  // --deny-errno for the sensors (check --enforce)
+  int stack_depth = 16;           // --stack-depth for the sensors: frames per call stack, 0 = none
 };
 
 struct SessionResult {

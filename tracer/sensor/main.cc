@@ -2,7 +2,7 @@
 // entrypoint (or under `docker exec`), traces the original command and all it
 // spawns, and writes the recording to a file the host collects.
 //
-//   sctrace-sensor --out FILE [--flush-ms N] [--watch-filter FILE [--deny-errno N]] -- COMMAND...
+//   sctrace-sensor --out FILE [--flush-ms N] [--stack-depth N] [--watch-filter FILE [--deny-errno N]] -- COMMAND...
 //   (%p in --out: the sensor's pid)
 //
 // --watch-filter: a raw array of struct sock_filter (8 bytes each, host byte
@@ -38,6 +38,7 @@ namespace {
 struct Args {
   std::string out;
   int flush_ms = 1000;
+  int stack_depth = 16;  // frames per call stack (run's --stack-depth); 0: none
   std::string watch_filter;  // path
   std::optional<int> deny_errno;
   std::vector<std::string> command;
@@ -56,6 +57,13 @@ Args parse(int argc, char** argv) {
       a.out = argv[++i];
     } else if (s == "--flush-ms" && i + 1 < argc) {
       a.flush_ms = std::atoi(argv[++i]);
+    } else if (s == "--stack-depth" && i + 1 < argc) {
+      const std::string v = argv[++i];
+      char* end = nullptr;
+      const long n = std::strtol(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || n < 0 || n > 256)
+        sctrace::fail(sctrace::ErrorKind::usage, "--stack-depth '{}' is not a number from 0 to 256", v);
+      a.stack_depth = static_cast<int>(n);
     } else if (s == "--watch-filter" && i + 1 < argc) {
       a.watch_filter = argv[++i];
     } else if (s == "--deny-errno" && i + 1 < argc) {
@@ -75,8 +83,8 @@ Args parse(int argc, char** argv) {
   if (auto pos = a.out.find("%p"); pos != std::string::npos) a.out.replace(pos, 2, std::to_string(::getpid()));
   if (a.out.empty() || a.command.empty())
     sctrace::fail(sctrace::ErrorKind::usage,
-                  "usage: sctrace-sensor --out FILE [--flush-ms N] [--watch-filter FILE [--deny-errno N]] -- "
-                  "COMMAND...");
+                  "usage: sctrace-sensor --out FILE [--flush-ms N] [--stack-depth N] "
+                  "[--watch-filter FILE [--deny-errno N]] -- COMMAND...");
   if (a.deny_errno && a.watch_filter.empty())
     sctrace::fail(sctrace::ErrorKind::usage, "--deny-errno needs --watch-filter");
   return a;
@@ -111,9 +119,9 @@ int main(int argc, char** argv) {
     Recording rec;
     rec.backend = "ptrace-sensor";
     rec.commands.push_back(args.command);
-    // Call-site attribution (16 frames, run's default): the ptrace tracer
-    // keeps the task stopped while the sink runs.
-    RecordingSink sink(rec, AttributionOptions{16, true});
+    // Call-site attribution as deep as the host's --stack-depth says: the
+    // ptrace tracer keeps the task stopped while the sink runs.
+    RecordingSink sink(rec, AttributionOptions{args.stack_depth, true});
 
     auto write_now = [&](bool final_write) {
       std::string text = sink.with_recording([&](const Recording& r) {
