@@ -32,6 +32,7 @@ container at all.
 Skips only when dockerd or a docker client is not installed.
 """
 import ctypes
+import json
 import os
 import re
 import shutil
@@ -308,10 +309,21 @@ def restart_and_collect(case, daemon, batch, left_id, work):
     tmpdir = os.path.join(work, f"tmp-{case}-next")
     os.makedirs(tmpdir)
     out = os.path.join(work, f"{case}-next.json")
+    since = int(time.time()) - 1
     r = e2e.run(["nsenter", f"--net={daemon.netns}", e2e.SCTRACE, "run", "-o", out, "--", "docker", "run", "--rm", "--network", "none", batch.tag],
                 timeout=180, env=dict(os.environ, TMPDIR=tmpdir))
     c.check(r.returncode == 0 and e2e.load_json(out), f"{case}: the next sctrace run against this daemon works",
             r.describe())
+    # Both containers of that run (the user's line, created and removed at
+    # once, and the traced one) carried the owner label from their creation:
+    # a daemon lost in between leaves nothing the next run cannot find.
+    ev = ct.run_docker("events", "--since", str(since), "--until", str(int(time.time()) + 1), "--filter",
+                       "type=container", "--filter", "event=create", "--format", "{{json .Actor.Attributes}}",
+                       check=False)
+    created = [json.loads(line) for line in ev.stdout.splitlines() if line.strip()]
+    c.check(len(created) == 2 and all("sctrace.owner" in a for a in created),
+            f"{case}: both containers the next run created carried the sctrace.owner label from the start",
+            ev.stdout + ev.stderr)
     c.check(left_id and re.search(rf"^sctrace: removed container {left_id}\b", r.stderr, re.M),
             f"{case}: it says it removed the container the lost run left behind", r.describe())
     left = ct.containers_with_label(LABEL_KEY, LABEL_VALUE)

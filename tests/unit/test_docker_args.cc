@@ -370,6 +370,16 @@ TEST_CASE("with_security_opt inserts after run/create", "[docker_args]") {
   CHECK(r.image == "img");
 }
 
+TEST_CASE("with_flag labels the user's create line before its image", "[docker_args]") {
+  DockerRun r = parse({"docker", "run", "--rm", "-e", "A=1", "img", "--label", "x"});
+  V create = with_flag(to_create_argv(r), "--label", "sctrace.owner=b/4026531836/42/7");
+  // Before the user's options and the image, so the image's own "--label x"
+  // stays an argument of the container's command.
+  CHECK(create ==
+        V{"docker", "create", "--label", "sctrace.owner=b/4026531836/42/7", "--rm", "-e", "A=1", "img", "--label", "x"});
+  CHECK(kind_of([] { with_flag({"docker", "ps"}, "--label", "a=b"); }) == ErrorKind::usage);
+}
+
 // ---- the real CLIs ----------------------------------------------------------------------------
 
 TEST_CASE("the installed CLIs' help: value flags and run-only flags", "[docker_args][cli]") {

@@ -424,11 +424,16 @@ std::vector<std::string> to_create_argv(const DockerRun& run) {
 }
 
 std::vector<std::string> with_security_opt(const std::vector<std::string>& argv, const std::string& opt) {
+  return with_flag(argv, "--security-opt", opt);
+}
+
+std::vector<std::string> with_flag(const std::vector<std::string>& argv, const std::string& flag,
+                                   const std::string& value) {
   size_t cmd = command_index(argv, true);
-  if (cmd == 0) fail(ErrorKind::usage, "expected a `run` or `create` command line to add --security-opt to");
+  if (cmd == 0) fail(ErrorKind::usage, "expected a `run` or `create` command line to add {} to", flag);
   std::vector<std::string> out(argv.begin(), argv.begin() + static_cast<long>(cmd) + 1);
-  out.push_back("--security-opt");
-  out.push_back(opt);
+  out.push_back(flag);
+  out.push_back(value);
   out.insert(out.end(), argv.begin() + static_cast<long>(cmd) + 1, argv.end());
   return out;
 }

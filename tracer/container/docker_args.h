@@ -116,5 +116,9 @@ std::vector<std::string> to_create_argv(const DockerRun& run);
 // run/create command. Note: a seccomp= the user gave later in argv wins; see
 // DockerRun::security_opts.
 std::vector<std::string> with_security_opt(const std::vector<std::string>& argv, const std::string& opt);
+// The same for any flag with a value: {flag, value} right after "run"/"create"
+// (with_security_opt is with_flag(argv, "--security-opt", opt)).
+std::vector<std::string> with_flag(const std::vector<std::string>& argv, const std::string& flag,
+                                   const std::string& value);
 
 }  // namespace sctrace::container

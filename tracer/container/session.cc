@@ -242,8 +242,11 @@ SessionResult run_session_inner(const SessionOptions& opts, std::string& contain
   SessionDir dir;
 
   // 1. The user's line creates the container, so every flag keeps its meaning
-  //    whatever the client version.
-  Captured created = run_capture(to_create_argv(run));
+  //    whatever the client version. It carries the owner label from the
+  //    start: should the daemon die before sctrace removes it, the next run
+  //    finds it like any container sctrace left behind.
+  const std::string owner = fmt::format("{}={}", kOwnerLabel, owner_label_value());
+  Captured created = run_capture(with_flag(to_create_argv(run), "--label", owner));
   if (!WIFEXITED(created.status) || WEXITSTATUS(created.status) != 0) {
     std::string why = last_line(created.err);
     fail(ErrorKind::runtime, "{} create failed: {}", run.cli, why.empty() ? "no error message" : why);
