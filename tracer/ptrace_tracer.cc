@@ -468,12 +468,10 @@ void PtraceEngine::on_death(pid_t tid, int status) {
   // Any task still filed under it is a tid retired by an exec we were not
   // told about (watch mode).
   for (auto it = tasks_.begin(); it != tasks_.end();) {
-    if (it->second.tgid == tgid) {
-      if (it->first == last_tid_) last_task_ = nullptr;
-      it = tasks_.erase(it);
-    } else {
-      ++it;
-    }
+    const pid_t stale = it->first;
+    const bool same_group = it->second.tgid == tgid;
+    ++it;  // erase() invalidates only the erased element
+    if (same_group) erase(stale);
   }
   sink_.on_exit(tgid, status);
 }
