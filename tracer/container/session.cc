@@ -245,8 +245,8 @@ SessionResult run_session_inner(const SessionOptions& opts, std::string& contain
   //    whatever the client version. It carries the owner label from the
   //    start: should the daemon die before sctrace removes it, the next run
   //    finds it like any container sctrace left behind.
-  const std::string owner = fmt::format("{}={}", kOwnerLabel, owner_label_value());
-  Captured created = run_capture(with_flag(to_create_argv(run), "--label", owner));
+  const std::string owner = owner_label_value();
+  Captured created = run_capture(with_flag(to_create_argv(run), "--label", fmt::format("{}={}", kOwnerLabel, owner)));
   if (!WIFEXITED(created.status) || WEXITSTATUS(created.status) != 0) {
     std::string why = last_line(created.err);
     fail(ErrorKind::runtime, "{} create failed: {}", run.cli, why.empty() ? "no error message" : why);
@@ -280,7 +280,7 @@ SessionResult run_session_inner(const SessionOptions& opts, std::string& contain
   body["HostConfig"] = inspect.at("HostConfig");
   json& hc = body["HostConfig"];
   if (!body.contains("Labels") || !body["Labels"].is_object()) body["Labels"] = json::object();
-  body["Labels"][std::string(kOwnerLabel)] = owner_label_value();
+  body["Labels"][std::string(kOwnerLabel)] = owner;
   if (!run.has("hostname")) body.erase("Hostname");
   hc["AutoRemove"] = false;  // sctrace removes it after collecting
   if (opts.with_sensor) {
