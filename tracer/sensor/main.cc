@@ -44,6 +44,14 @@ struct Args {
   std::vector<std::string> command;
 };
 
+// A whole decimal number from lo to hi, or nothing.
+std::optional<long> whole_number(const std::string& v, long lo, long hi) {
+  char* end = nullptr;
+  const long n = std::strtol(v.c_str(), &end, 10);
+  if (v.empty() || *end != '\0' || n < lo || n > hi) return std::nullopt;
+  return n;
+}
+
 Args parse(int argc, char** argv) {
   Args a;
   int i = 1;
@@ -59,20 +67,16 @@ Args parse(int argc, char** argv) {
       a.flush_ms = std::atoi(argv[++i]);
     } else if (s == "--stack-depth" && i + 1 < argc) {
       const std::string v = argv[++i];
-      char* end = nullptr;
-      const long n = std::strtol(v.c_str(), &end, 10);
-      if (v.empty() || *end != '\0' || n < 0 || n > 256)
-        sctrace::fail(sctrace::ErrorKind::usage, "--stack-depth '{}' is not a number from 0 to 256", v);
-      a.stack_depth = static_cast<int>(n);
+      const std::optional<long> n = whole_number(v, 0, 256);
+      if (!n) sctrace::fail(sctrace::ErrorKind::usage, "--stack-depth '{}' is not a number from 0 to 256", v);
+      a.stack_depth = static_cast<int>(*n);
     } else if (s == "--watch-filter" && i + 1 < argc) {
       a.watch_filter = argv[++i];
     } else if (s == "--deny-errno" && i + 1 < argc) {
       const std::string v = argv[++i];
-      char* end = nullptr;
-      const long n = std::strtol(v.c_str(), &end, 10);
-      if (v.empty() || *end != '\0' || n <= 0 || n > 4095)
-        sctrace::fail(sctrace::ErrorKind::usage, "--deny-errno '{}' is not an errno value", v);
-      a.deny_errno = static_cast<int>(n);
+      const std::optional<long> n = whole_number(v, 1, 4095);
+      if (!n) sctrace::fail(sctrace::ErrorKind::usage, "--deny-errno '{}' is not an errno value", v);
+      a.deny_errno = static_cast<int>(*n);
     } else {
       sctrace::fail(sctrace::ErrorKind::usage, "unknown argument '{}'", s);
     }
