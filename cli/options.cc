@@ -8,11 +8,36 @@ namespace sctrace::cli {
 
 namespace {
 
+// CLI11 2.1 takes -h, --help and the app's --version wherever they appear,
+// even after "--" (`check -- docker run -h HOST ...` printed check's help and
+// exited 0). So every argument after the first "--" is shown to CLI11 as a
+// placeholder, and workload_from() puts the real ones back.
+constexpr std::string_view kHidden = "\x1f" "sctrace-hidden-arg-";
+
+std::vector<std::string> hide_after_dashdash(int argc, const char* const* argv) {
+  std::vector<std::string> args(argv, argv + argc);
+  for (std::size_t i = 1; i < args.size(); ++i)
+    if (args[i] == "--") {
+      for (std::size_t j = i + 1; j < args.size(); ++j) args[j] = fmt::format("{}{}", kHidden, j);
+      break;
+    }
+  return args;
+}
+
+std::string unhidden(const std::string& arg, int argc, const char* const* argv) {
+  if (arg.rfind(kHidden, 0) != 0) return arg;
+  const std::string digits = arg.substr(kHidden.size());
+  if (digits.empty() || digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string::npos) return arg;
+  const int i = std::stoi(digits);
+  return i < argc ? argv[i] : arg;
+}
+
 // Everything after the options is the workload, with or without "--". An
 // unknown option before it is a usage error, not part of the command.
-std::vector<std::string> workload_from(CLI::App* app, CLI::App* sub) {
-  std::vector<std::string> rest = sub->remaining();
-  for (const auto& r : app->remaining(false)) rest.push_back(r);
+std::vector<std::string> workload_from(CLI::App* app, CLI::App* sub, int argc, const char* const* argv) {
+  std::vector<std::string> rest;
+  for (const auto& r : sub->remaining()) rest.push_back(unhidden(r, argc, argv));
+  for (const auto& r : app->remaining(false)) rest.push_back(unhidden(r, argc, argv));
   if (!rest.empty() && rest.front() == "--") rest.erase(rest.begin());
   else if (!rest.empty() && !rest.front().empty() && rest.front()[0] == '-')
     fail(ErrorKind::usage, "{}: unknown option '{}'", sub->get_name(), rest.front());
@@ -166,8 +191,11 @@ Options parse_args(int argc, const char* const* argv) {
   enforce->add_option("--profile", o.profile, "Profile to enforce")->required();
   enforce->prefix_command();
 
+  const std::vector<std::string> shown = hide_after_dashdash(argc, argv);
+  std::vector<const char*> shown_argv;
+  for (const auto& a : shown) shown_argv.push_back(a.c_str());
   try {
-    app.parse(argc, argv);
+    app.parse(static_cast<int>(shown_argv.size()), shown_argv.data());
   } catch (const CLI::CallForHelp&) {
     o.command = Command::help;
     for (CLI::App* sub : {run, merge, verify, enforce, check, explain, diff, calibrate})
@@ -190,15 +218,15 @@ Options parse_args(int argc, const char* const* argv) {
     o.command = Command::version;
   } else if (run->parsed()) {
     o.command = Command::run;
-    o.workload = workload_from(&app, run);
+    o.workload = workload_from(&app, run, argc, argv);
   } else if (merge->parsed()) {
     o.command = Command::merge;
   } else if (verify->parsed()) {
     o.command = Command::verify;
-    o.workload = workload_from(&app, verify);
+    o.workload = workload_from(&app, verify, argc, argv);
   } else if (check->parsed()) {
     o.command = Command::check;
-    o.workload = workload_from(&app, check);
+    o.workload = workload_from(&app, check, argc, argv);
   } else if (explain->parsed()) {
     o.command = Command::explain;
     // `run` writes its recording beside the profile unless told otherwise.
@@ -209,7 +237,7 @@ Options parse_args(int argc, const char* const* argv) {
     o.command = Command::calibrate;
   } else if (enforce->parsed()) {
     o.command = Command::enforce;
-    o.workload = workload_from(&app, enforce);
+    o.workload = workload_from(&app, enforce, argc, argv);
   } else if (!app.remaining(false).empty()) {
     fail(ErrorKind::usage, "unknown command '{}' (see sctrace --help)", app.remaining(false).front());
   } else {

@@ -44,6 +44,29 @@ TEST_CASE("workload options are never taken as sctrace options", "[options]") {
   CHECK(o.workload.size() == 5);
 }
 
+TEST_CASE("help and version flags after -- belong to the workload", "[options]") {
+  // docker's own -h HOSTNAME, and a program's --help/--version: each used to
+  // print sctrace's help or version and exit 0, so a CI check "passed".
+  auto r = parse({"run", "-o", "p.json", "--", "docker", "run", "--rm", "-h", "myhost", "img"});
+  CHECK(r.command == Command::run);
+  CHECK(r.workload == std::vector<std::string>{"docker", "run", "--rm", "-h", "myhost", "img"});
+  auto c = parse({"check", "--profile", "p.json", "--", "prog", "--help"});
+  CHECK(c.command == Command::check);
+  CHECK(c.workload == std::vector<std::string>{"prog", "--help"});
+  auto v = parse({"verify", "--profile", "p.json", "--http-probe", "8080/", "--", "prog", "--version"});
+  CHECK(v.command == Command::verify);
+  CHECK(v.workload == std::vector<std::string>{"prog", "--version"});
+  CHECK(v.probes.size() == 1);
+  auto e = parse({"enforce", "--profile", "p.json", "--", "prog", "-h"});
+  CHECK(e.command == Command::enforce);
+  CHECK(e.workload == std::vector<std::string>{"prog", "-h"});
+  // Without --, a -- inside the workload stays there.
+  auto n = parse({"run", "prog", "--", "-h"});
+  CHECK(n.workload == std::vector<std::string>{"prog", "--", "-h"});
+  // sctrace's own help before -- still works.
+  CHECK(parse({"check", "-h", "--", "prog"}).command == Command::help);
+}
+
 TEST_CASE("usage errors", "[options]") {
   CHECK(kind_of({"run", "--bogus", "--", "ls"}) == ErrorKind::usage);
   CHECK(kind_of({"run"}) == ErrorKind::usage);
