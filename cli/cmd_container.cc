@@ -51,6 +51,7 @@ namespace {
 // which is what Docker evaluates the template's includes/excludes against.
 MinimizeOptions minimize_options_for(const nlohmann::json& inspect) {
   MinimizeOptions m;
+  if (!inspect.is_object()) return m;  // interrupted before the container existed
   const auto& hc = inspect.value("HostConfig", nlohmann::json::object());
   std::set<std::string> caps = docker_default_caps();
   auto norm = [](std::string c) {
@@ -227,7 +228,8 @@ int cmd_run_container(const Options& o, const SeccompProfile& tmpl) {
   rec.commands = {o.workload};
   rec.backend = "ptrace-sensor";
   rec.complete = rec.complete && !res.interrupted && !res.timed_out && res.probes_ok;
-  if (!o.recording.empty()) write_file_atomic(o.recording, recording_to_json(rec));
+  const RunOutputs out = run_outputs(o, rec.complete);
+  if (!out.recording.empty()) write_file_atomic(out.recording, recording_to_json(rec));
   MinimizeOptions mopts = minimize_options_for(res.config);
   std::optional<RuntimeBaseline> baseline_override;
   if (!o.runtime_baseline.empty()) {
@@ -235,13 +237,13 @@ int cmd_run_container(const Options& o, const SeccompProfile& tmpl) {
     mopts.runtime_baseline = &*baseline_override;
   }
   MinimizeResult m = minimize(rec, tmpl, mopts);
-  for (const auto& note : write_profile(m.profile, mopts.ctx, o.format, o.output)) say(note);
+  for (const auto& note : write_profile(m.profile, mopts.ctx, o.format, out.output)) say(note);
 
   std::fputs(summary_text(m).c_str(), stderr);
   std::fputs(attribution_text(rec).c_str(), stderr);
   for (const auto& f : res.probe_failures) say(f);
   if (res.interrupted) say("interrupted: the container was stopped and removed; the profile is incomplete");
-  say(fmt::format("wrote {}{}{}", o.output, o.recording.empty() ? "" : " and " + o.recording,
+  say(fmt::format("wrote {}{}{}", out.output, out.recording.empty() ? "" : " and " + out.recording,
                   rec.complete ? "" : " (incomplete recording)"));
   if (res.timed_out) say(fmt::format("the container was stopped at the --timeout of {} s", o.timeout_sec));
 
@@ -257,7 +259,7 @@ int cmd_run_container(const Options& o, const SeccompProfile& tmpl) {
     hin.inspect = &res.config;
     hin.tmpl = &tmpl;
     hin.line = line;
-    hin.seccomp_profile_path = std::filesystem::absolute(docker_readable_path(o.format, o.output)).string();
+    hin.seccomp_profile_path = std::filesystem::absolute(docker_readable_path(o.format, out.output)).string();
     hin.changes = res.changes;
     hin.setid_files = res.setid_files;
     hin.unprivileged_low_ports = daemon_allows_low_ports(o.workload);
@@ -300,6 +302,10 @@ int cmd_verify_container(const Options& o) {
   enforced.seccomp_json = profile_json;
   say("verify pass 1: the container with the profile enforced");
   container::SessionResult r1 = container::run_session(enforced);
+  if (r1.interrupted) {  // a Ctrl-C stops verify, it does not start pass 2
+    say("interrupted: the container was stopped and removed; nothing verified");
+    return 128 + (last_interrupt_signal() ? last_interrupt_signal() : SIGINT);
+  }
 
   // Pass 2: the sensor records the same run under the user's own settings, and
   // every recorded call is checked against the profile, so denials are named
@@ -307,6 +313,10 @@ int cmd_verify_container(const Options& o) {
   container::SessionOptions traced = session_options(o);
   say("verify pass 2: the container traced, each syscall checked against the profile");
   container::SessionResult r2 = container::run_session(traced);
+  if (r2.interrupted) {
+    say("interrupted: the container was stopped and removed; verify incomplete");
+    return 128 + (last_interrupt_signal() ? last_interrupt_signal() : SIGINT);
+  }
   Recording rec;
   for (size_t i = 0; i < r2.recordings.size(); ++i)
     rec.merge(recording_from_json(r2.recordings[i], fmt::format("sensor recording {}", i)));

@@ -148,11 +148,13 @@ void add_write(RecordingSink& sink) {
 // runtime baseline is still added: Go's scheduler calls (nanosleep,
 // sched_yield, tgkill...) depend on timing, so one start may not make them
 // and the next one would break.
-void write_outputs(const Options& o, Recording& rec, const SeccompProfile& tmpl, MinimizeOptions mopts) {
-  if (!o.recording.empty()) write_file_atomic(o.recording, recording_to_json(rec));
+RunOutputs write_outputs(const Options& o, Recording& rec, const SeccompProfile& tmpl, MinimizeOptions mopts) {
+  const RunOutputs out = run_outputs(o, rec.complete);
+  if (!out.recording.empty()) write_file_atomic(out.recording, recording_to_json(rec));
   MinimizeResult m = minimize(rec, tmpl, mopts);
-  for (const auto& note : write_profile(m.profile, mopts.ctx, o.format, o.output)) say(note);
+  for (const auto& note : write_profile(m.profile, mopts.ctx, o.format, out.output)) say(note);
   std::fputs(summary_text(m).c_str(), stderr);
+  return out;
 }
 
 // The whole `<cli> run` under the recording profile: spawn, find the
@@ -565,7 +567,7 @@ int record_with_agent(const Options& o, const SeccompProfile& tmpl, const AgentW
   MinimizeOptions mopts;
   mopts.no_new_privileges = w.no_new_privileges;
   mopts.ctx = w.ctx;
-  write_outputs(o, rec, tmpl, mopts);
+  const RunOutputs out = write_outputs(o, rec, tmpl, mopts);
 
   say(fmt::format("recorded {} notifications from {} container process{} ('write' added: runc cannot notify it)",
                   res.notifications, res.container_processes, res.container_processes == 1 ? "" : "es"));
@@ -574,7 +576,7 @@ int record_with_agent(const Options& o, const SeccompProfile& tmpl, const AgentW
     say("processes still held the recording filter after the container stopped; the recording may miss their end");
   if (res.timed_out) say(fmt::format("the container was stopped at the --timeout of {} s", o.timeout_sec));
   if (res.interrupted) say("interrupted: the container was stopped and removed; the profile is incomplete");
-  say(fmt::format("wrote {}{}{}", o.output, o.recording.empty() ? "" : " and " + o.recording,
+  say(fmt::format("wrote {}{}{}", out.output, out.recording.empty() ? "" : " and " + out.recording,
                   rec.complete ? "" : " (incomplete recording)"));
   if (res.interrupted) return 128 + (last_interrupt_signal() ? last_interrupt_signal() : SIGINT);
   if (res.timed_out) return 124;

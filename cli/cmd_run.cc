@@ -1,4 +1,5 @@
 #include <cstdio>
+#include <filesystem>
 #include <optional>
 
 #include "cli/backend.h"
@@ -37,6 +38,34 @@ LoadedProfile load_profile_input(const std::string& path) {
 }
 
 SeccompProfile load_profile_file(const std::string& path) { return std::move(load_profile_input(path).input.profile); }
+
+namespace {
+
+std::string incomplete_path(const std::string& path) {
+  const std::filesystem::path p(path);
+  return (p.parent_path() / (p.stem().string() + ".incomplete" + p.extension().string())).string();
+}
+
+}  // namespace
+
+RunOutputs run_outputs(const Options& o, bool complete) {
+  RunOutputs out{o.output, o.recording};
+  if (complete) return out;
+  std::vector<std::string> paths = profile_paths(o.format, o.output);
+  if (!o.recording.empty()) paths.push_back(o.recording);
+  std::error_code ec;
+  std::string taken;
+  for (const auto& p : paths)
+    if (std::filesystem::is_regular_file(p, ec)) taken += (taken.empty() ? "" : ", ") + p;
+  if (taken.empty()) return out;
+  out.output = incomplete_path(o.output);
+  if (!o.recording.empty()) out.recording = incomplete_path(o.recording);
+  for (const auto& p : profile_paths(o.format, out.output)) check_writable(p);
+  if (!out.recording.empty()) check_writable(out.recording);
+  say(fmt::format("the run is incomplete, so what is already there stays ({}); writing {} instead", taken,
+                  out.output));
+  return out;
+}
 
 int cmd_run(const Options& given) {
   // The recording goes beside the profile unless --recording names it:
@@ -111,18 +140,19 @@ int cmd_run(const Options& given) {
   if (st.timed_out) say(fmt::format("workload killed after the --timeout of {} s", o.timeout_sec));
   if (interrupt_count() > 0) say("interrupted: writing what was recorded so far (marked incomplete)");
 
-  if (!o.recording.empty()) write_file_atomic(o.recording, recording_to_json(rec));
+  const RunOutputs out = run_outputs(o, rec.complete);
+  if (!out.recording.empty()) write_file_atomic(out.recording, recording_to_json(rec));
   MinimizeOptions mopts;
   mopts.no_new_privileges = o.no_new_privileges;
   if (runtime_baseline_override) mopts.runtime_baseline = &*runtime_baseline_override;
   MinimizeResult res = minimize(rec, tmpl, mopts);
-  for (const auto& note : write_profile(res.profile, mopts.ctx, o.format, o.output)) say(note);
+  for (const auto& note : write_profile(res.profile, mopts.ctx, o.format, out.output)) say(note);
 
   say(fmt::format("traced {} syscall{} in {} process{}; backend {}", sink.events(), sink.events() == 1 ? "" : "s",
                   sink.processes(), sink.processes() == 1 ? "" : "es", backend));
   std::fputs(summary_text(res).c_str(), stderr);
   std::fputs(attribution_text(rec).c_str(), stderr);
-  say(fmt::format("wrote {}{}{}", o.output, o.recording.empty() ? "" : " and " + o.recording,
+  say(fmt::format("wrote {}{}{}", out.output, out.recording.empty() ? "" : " and " + out.recording,
                   rec.complete ? "" : " (incomplete recording)"));
   return st.shell_code();
 }

@@ -39,6 +39,17 @@ struct LoadedProfile {
 };
 LoadedProfile load_profile_input(const std::string& path);
 
+// Where `run` writes its profile and recording. A complete run writes what
+// it was told to; an incomplete one (interrupted, timed out, a probe failed)
+// never replaces a profile or recording that is already there: when one of
+// them exists as a regular file, all of them go beside it with ".incomplete"
+// before the extension (profile.incomplete.json), and that is said.
+struct RunOutputs {
+  std::string output;     // the profile (and, for --format k8s, its JSON sibling)
+  std::string recording;  // may be empty
+};
+RunOutputs run_outputs(const Options& o, bool complete);
+
 // One "sctrace: ..." line on stderr.
 void say(const std::string& line);
 

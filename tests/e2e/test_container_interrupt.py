@@ -6,6 +6,11 @@ wait out the 30 s), write a valid JSON profile and a recording marked
 "complete": false, and leave no container behind (found by the unique label
 and --name this test gives it).
 
+Interrupts early in the run (while docker creates the container, while
+sctrace re-creates it, while it starts) end it the same way: exit 130, no
+container, no session directory left, and a profile that was already at the
+-o path is left as it was (the incomplete result goes beside it).
+
 Skips (loudly) only when `docker info` fails and CI is not "true".
 """
 import os
@@ -32,6 +37,40 @@ try:
     image = ct.build_scratch_image({"/http_server": e2e.sample("http_server")}, name="interrupt",
                                    entrypoint=["/http_server"], expose=[8080])
     with e2e.tempdir("container-interrupt") as tmp:
+        # Early interrupts, at several points of the set-up.
+        session_tmp = os.path.join(tmp, "sessions")
+        os.mkdir(session_tmp)
+        kept = os.path.join(tmp, "kept.json")
+        for delay in (0.02, 0.05, 0.08, 0.12, 0.2, 0.35, 0.6):
+            with open(kept, "w") as f:
+                f.write('{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": []}\n')
+            before = open(kept).read()
+            argv = [e2e.SCTRACE, "run", "-o", kept, "--recording", os.path.join(tmp, "kept.rec.json"),
+                    "--http-probe", "8080/", "--duration", "30", "--",
+                    "docker", "run", "--rm", "--label", f"{LABEL_KEY}={LABEL_VALUE}", "-p", "127.0.0.1::8080",
+                    image.tag]
+            early = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     env={**os.environ, "TMPDIR": session_tmp})
+            time.sleep(delay)
+            early.send_signal(signal.SIGINT)
+            try:
+                out, err = early.communicate(timeout=60)
+            except subprocess.TimeoutExpired:
+                early.kill()
+                out, err = early.communicate()
+            res = e2e.Result(argv, early.returncode, out.decode(errors="replace"), err.decode(errors="replace"), 0)
+            # Killed by the signal itself is fine too while nothing exists yet (a shell says 130 for both).
+            c.check(early.returncode in (128 + signal.SIGINT, -signal.SIGINT),
+                    f"SIGINT {delay:.2f}s after the start: exit code 130 (got {early.returncode})", res.describe())
+            c.check("sctrace: error" not in res.stderr, f"SIGINT after {delay:.2f}s: no error line", res.describe())
+            left = ct.containers_with_label(LABEL_KEY, LABEL_VALUE)
+            c.check(not left, f"SIGINT after {delay:.2f}s: no container left", "\n".join(left))
+            ct.remove_containers_with_label(LABEL_KEY, LABEL_VALUE)
+            c.check(not os.listdir(session_tmp), f"SIGINT after {delay:.2f}s: no session directory left",
+                    str(os.listdir(session_tmp)))
+            c.check(open(kept).read() == before, f"SIGINT after {delay:.2f}s: the existing profile is left as it was",
+                    res.describe())
+
         prof = os.path.join(tmp, "p.json")
         rec = os.path.join(tmp, "r.json")
         argv = [e2e.SCTRACE, "run", "-o", prof, "--recording", rec, "--http-probe", "8080/",
@@ -77,6 +116,25 @@ try:
                 sorted(names))
         c.check(any("interrupt" in l for l in err_lines), "sctrace says it was interrupted", detail)
         c.check(rc == 128 + signal.SIGINT, f"exit code 130 like a shell after SIGINT (got {rc})", detail)
+
+        # verify stops at a Ctrl-C too: no second pass, no verdict.
+        vargv = [e2e.SCTRACE, "verify", "--profile", prof, "--http-probe", "8080/", "--duration", "30", "--",
+                 "docker", "run", "--rm", "--label", f"{LABEL_KEY}={LABEL_VALUE}", "-p", "127.0.0.1::8080", image.tag]
+        vproc = subprocess.Popen(vargv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        vwatch = e2e.StreamWatch(vproc)
+        vwatch.wait_for(r"sctrace: probe 8080/: ok", 90)
+        vproc.send_signal(signal.SIGINT)
+        try:
+            vrc = vproc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            vproc.kill()
+            vrc = vproc.wait()
+        vwatch.drain()
+        vdetail = "".join(vwatch.err[-30:])
+        c.check(vrc == 128 + signal.SIGINT, f"verify: exit code 130 after SIGINT in pass 1 (got {vrc})", vdetail)
+        c.check(not any("verify pass 2" in l or "verify FAILED" in l or "verify passed" in l for l in vwatch.err),
+                "verify: no second pass and no verdict after the interrupt", vdetail)
+        c.check(not ct.containers_with_label(LABEL_KEY, LABEL_VALUE), "verify: no container left after SIGINT")
 
         # --timeout stops a service that would otherwise run for its --duration.
         tprof = os.path.join(tmp, "t.json")

@@ -1,6 +1,11 @@
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+#include <fstream>
+
+#include "cli/commands.h"
 #include "cli/options.h"
+#include "unit_helpers.h"
 #include "core/error.h"
 
 using namespace sctrace;
@@ -91,4 +96,31 @@ TEST_CASE("verify, enforce, merge, version and help", "[options]") {
   auto h = parse({"run", "--help"});
   CHECK(h.command == Command::help);
   CHECK(h.help_text.find("--recording") != std::string::npos);
+}
+
+TEST_CASE("an incomplete run never replaces a profile or recording that exists", "[options][outputs]") {
+  sctrace::test::TempDir dir;
+  cli::Options o;
+  o.output = (dir.path / "p.json").string();
+  o.recording = (dir.path / "p.recording.json").string();
+  // Nothing there yet: an incomplete run writes where it was told.
+  CHECK(cli::run_outputs(o, false).output == o.output);
+  std::ofstream(o.recording) << "{}";
+  // A complete run replaces what is there.
+  CHECK(cli::run_outputs(o, true).output == o.output);
+  // An incomplete one goes beside, profile and recording alike.
+  cli::RunOutputs out = cli::run_outputs(o, false);
+  CHECK(out.output == (dir.path / "p.incomplete.json").string());
+  CHECK(out.recording == (dir.path / "p.recording.incomplete.json").string());
+  // --format k8s writes a JSON sibling: an existing one counts too.
+  std::filesystem::remove(o.recording);
+  o.recording.clear();
+  o.format = "k8s";
+  o.output = (dir.path / "sp.yaml").string();
+  std::ofstream(dir.path / "sp.json") << "{}";
+  CHECK(cli::run_outputs(o, false).output == (dir.path / "sp.incomplete.yaml").string());
+  // Devices are written as they are.
+  o.format = "docker";
+  o.output = "/dev/null";
+  CHECK(cli::run_outputs(o, false).output == "/dev/null");
 }

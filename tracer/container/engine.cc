@@ -9,6 +9,7 @@
 #include <exception>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <sstream>
 
@@ -565,7 +566,10 @@ bool owner_gone(std::string_view value) {
   return process_start_time(parts[2]) != parts[3];
 }
 
-std::vector<std::string> remove_orphaned_containers(Engine& e) {
+namespace {
+
+// Removes every container whose owner label satisfies `match`; best effort.
+std::vector<std::string> remove_owned_where(Engine& e, const std::function<bool(std::string_view)>& match) {
   std::vector<std::string> removed;
   try {
     nlohmann::json filters = {{"label", nlohmann::json::array({std::string(kOwnerLabel)})}};
@@ -575,7 +579,7 @@ std::vector<std::string> remove_orphaned_containers(Engine& e) {
       if (!c.is_object() || !c.contains("Id") || !c["Id"].is_string()) continue;
       const auto& labels = c.value("Labels", nlohmann::json::object());
       auto it = labels.is_object() ? labels.find(std::string(kOwnerLabel)) : labels.end();
-      if (it == labels.end() || !it->is_string() || !owner_gone(it->get<std::string>())) continue;
+      if (it == labels.end() || !it->is_string() || !match(it->get<std::string>())) continue;
       try {
         remove_container(e, c["Id"].get<std::string>());
         removed.push_back(c["Id"].get<std::string>());
@@ -586,6 +590,14 @@ std::vector<std::string> remove_orphaned_containers(Engine& e) {
     // Best effort: whatever is wrong with the daemon, the run's own requests say it.
   }
   return removed;
+}
+
+}  // namespace
+
+std::vector<std::string> remove_orphaned_containers(Engine& e) { return remove_owned_where(e, owner_gone); }
+
+std::vector<std::string> remove_containers_owned_by(Engine& e, std::string_view owner) {
+  return remove_owned_where(e, [owner](std::string_view v) { return v == owner; });
 }
 
 OwnedContainer& OwnedContainer::operator=(OwnedContainer&& o) noexcept {

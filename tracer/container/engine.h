@@ -189,6 +189,9 @@ std::string owner_label_value();
 bool owner_gone(std::string_view value);
 // Removes (best effort) every container whose owner is gone; returns their IDs.
 std::vector<std::string> remove_orphaned_containers(Engine& e);
+// Removes the containers labelled with exactly this owner value: those a
+// docker client interrupted mid-create may have made without saying their ID.
+std::vector<std::string> remove_containers_owned_by(Engine& e, std::string_view owner);
 
 // Owns a container: the destructor force-removes it (with its anonymous
 // volumes), ignoring one that is already gone. release() gives up ownership.

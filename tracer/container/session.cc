@@ -229,6 +229,10 @@ namespace {
 // run_session without the daemon-loss message; container_id is set once the
 // traced container exists.
 SessionResult run_session_inner(const SessionOptions& opts, std::string& container_id) {
+  // From here on a Ctrl-C or SIGTERM is noted, not fatal: whatever has been
+  // created by then (the session directory, containers) is removed on the way out.
+  install_interrupt_handlers();
+  auto interrupted = [] { return interrupt_count() > 0; };
   DockerRun run = parse_docker_run(opts.argv);
   std::string sensor = opts.sensor_path.empty() ? default_sensor_path() : opts.sensor_path;
   if (opts.with_sensor && ::access(sensor.c_str(), R_OK | X_OK) != 0)
@@ -240,6 +244,7 @@ SessionResult run_session_inner(const SessionOptions& opts, std::string& contain
     std::fprintf(stderr, "sctrace: removed container %s, left behind by an earlier run that lost its daemon\n",
                  left.substr(0, 12).c_str());
   SessionDir dir;
+  SessionResult result;
 
   // 1. The user's line creates the container, so every flag keeps its meaning
   //    whatever the client version. It carries the owner label from the
@@ -247,7 +252,14 @@ SessionResult run_session_inner(const SessionOptions& opts, std::string& contain
   //    finds it like any container sctrace left behind.
   const std::string owner = owner_label_value();
   Captured created = run_capture(with_flag(to_create_argv(run), "--label", fmt::format("{}={}", kOwnerLabel, owner)));
-  if (!WIFEXITED(created.status) || WEXITSTATUS(created.status) != 0) {
+  const bool create_ok = WIFEXITED(created.status) && WEXITSTATUS(created.status) == 0;
+  if (interrupted()) {  // during the create: nothing ran, nothing is kept
+    if (create_ok) OwnedContainer(engine, last_line(created.out)).reset();
+    remove_containers_owned_by(engine, owner);  // an interrupted client may not have said its ID
+    result.interrupted = true;
+    return result;
+  }
+  if (!create_ok) {
     std::string why = last_line(created.err);
     fail(ErrorKind::runtime, "{} create failed: {}", run.cli, why.empty() ? "no error message" : why);
   }
@@ -257,8 +269,6 @@ SessionResult run_session_inner(const SessionOptions& opts, std::string& contain
     OwnedContainer original(engine, first_id);
     inspect = inspect_container(engine, first_id);
   }  // removed: it was never started
-
-  SessionResult result;
   result.config = inspect;
 
   // Every sensor (entrypoint, exec probes, healthcheck) gets the same flags:
@@ -313,9 +323,10 @@ SessionResult run_session_inner(const SessionOptions& opts, std::string& contain
   OwnedContainer owned(engine, create_container(engine, body, name));
   const std::string& id = owned.id();
   container_id = id;
-
-  install_interrupt_handlers();
-  auto interrupted = [] { return interrupt_count() > 0; };
+  if (interrupted()) {  // before it started: removed unstarted
+    result.interrupted = true;
+    return result;
+  }
   auto start = Clock::now();
   auto timed_out = [&] {
     return opts.timeout_sec > 0 &&
