@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <functional>
 #include <optional>
@@ -246,6 +247,13 @@ int cmd_run_container(const Options& o, const SeccompProfile& tmpl) {
   say(fmt::format("wrote {}{}{}", out.output, out.recording.empty() ? "" : " and " + out.recording,
                   rec.complete ? "" : " (incomplete recording)"));
   if (res.timed_out) say(fmt::format("the container was stopped at the --timeout of {} s", o.timeout_sec));
+  if (!res.interrupted && !res.timed_out && res.exit_code != 0) {
+    // The engine reports a death by signal N as 128+N.
+    const int sig = res.exit_code - 128;
+    const char* abbrev = sig > 0 && sig < 65 ? sigabbrev_np(sig) : nullptr;
+    say(fmt::format("the container exited {}{}: the profile covers what it did until then", res.exit_code,
+                    abbrev ? fmt::format(" (128 + {}: killed by SIG{})", sig, abbrev) : ""));
+  }
 
   // Least privilege beyond seccomp: capabilities, the line's weak spots, the
   // hardened command.

@@ -1,4 +1,5 @@
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <optional>
 
@@ -154,6 +155,13 @@ int cmd_run(const Options& given) {
   std::fputs(attribution_text(rec).c_str(), stderr);
   say(fmt::format("wrote {}{}{}", out.output, out.recording.empty() ? "" : " and " + out.recording,
                   rec.complete ? "" : " (incomplete recording)"));
+  // A workload that failed may not have done all it does when it works.
+  if (st.signaled && !st.timed_out && interrupt_count() == 0)
+    say(fmt::format("the workload was killed by signal {} (SIG{}){}: the profile covers what it did until then",
+                    st.signal, sigabbrev_np(st.signal) ? sigabbrev_np(st.signal) : "?",
+                    st.core_dumped ? ", core dumped" : ""));
+  else if (!st.signaled && st.code != 0)
+    say(fmt::format("the workload exited {}: the profile covers what it did until then", st.code));
   return st.shell_code();
 }
 

@@ -118,7 +118,7 @@ Options parse_args(int argc, const char* const* argv) {
   add_backend(run, o);
   run->add_option("--report-json", o.report_json, "Container mode: write the hardening report (JSON) here");
   run->add_option("--sarif", o.sarif, "Container mode: write the hardening findings (SARIF 2.1.0) here");
-  run->add_option("--fail-on", o.fail_on, "Container mode: exit 3 when a finding of this severity or worse is found")
+  run->add_option("--fail-on", o.fail_on, "Container mode: exit 1 when a finding of this severity or worse is found")
       ->check(CLI::IsMember({"high", "medium", "low"}));
   run->add_flag("--verify-hardening", o.verify_hardening,
                 "Container mode: re-run the container with the hardened flags and keep only what passes");

@@ -485,3 +485,23 @@ TEST_CASE("real docker create with the rewritten argv, every docker client", "[d
   }
   unlink(profile.c_str());
 }
+
+TEST_CASE("create_error_line says what docker create refused, not its --help hint", "[docker_args]") {
+  using sctrace::container::create_error_line;
+  // Docker 28's client: the reason, a blank line, then the hint (which used to be all sctrace showed).
+  CHECK(create_error_line("docker: invalid containerPort: notaport\n\nRun 'docker create --help' for more information\n",
+                          "img") == "invalid containerPort: notaport");
+  // Docker 20.10's client puts its hint on a "See" line.
+  CHECK(create_error_line("invalid argument \"1x\" for \"-m, --memory\" flag: invalid size: '1x'\n"
+                          "See 'docker create --help'.\n",
+                          "img") == "invalid argument \"1x\" for \"-m, --memory\" flag: invalid size: '1x'");
+  // A missing image with no registry to pull from names the image.
+  CHECK(create_error_line("Unable to find image 'nonexist:1' locally\nError response from daemon: Get "
+                          "\"https://registry-1.docker.io/v2/\": dial tcp: no such host\n",
+                          "nonexist:1") ==
+        "image nonexist:1 is not here and could not be pulled: Error response from daemon: Get "
+        "\"https://registry-1.docker.io/v2/\": dial tcp: no such host");
+  CHECK(create_error_line("Error response from daemon: No such image: nonexist:1\n", "nonexist:1") ==
+        "Error response from daemon: No such image: nonexist:1");
+  CHECK(create_error_line("", "img") == "no error message");
+}

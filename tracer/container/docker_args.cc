@@ -438,4 +438,28 @@ std::vector<std::string> with_flag(const std::vector<std::string>& argv, const s
   return out;
 }
 
+std::string create_error_line(const std::string& err, const std::string& image) {
+  std::vector<std::string> lines;
+  bool not_local = false;
+  size_t from = 0;
+  while (from < err.size()) {
+    size_t nl = err.find('\n', from);
+    std::string l = err.substr(from, nl == std::string::npos ? std::string::npos : nl - from);
+    from = nl == std::string::npos ? err.size() : nl + 1;
+    while (!l.empty() && (l.back() == '\r' || l.back() == ' ' || l.back() == '\t')) l.pop_back();
+    while (!l.empty() && (l.front() == ' ' || l.front() == '\t')) l.erase(0, 1);
+    if (l.empty() || l.find("--help") != std::string::npos) continue;
+    for (std::string_view prefix : {"docker: ", "podman: ", "Error: "})
+      if (l.rfind(prefix, 0) == 0) l.erase(0, prefix.size());
+    if (l.rfind("Unable to find image", 0) == 0 || l.rfind("Trying to pull", 0) == 0) {
+      not_local = true;
+      continue;
+    }
+    lines.push_back(l);
+  }
+  std::string why = lines.empty() ? "no error message" : lines.back();
+  if (not_local) return fmt::format("image {} is not here and could not be pulled: {}", image, why);
+  return why;
+}
+
 }  // namespace sctrace::container

@@ -121,4 +121,10 @@ std::vector<std::string> with_security_opt(const std::vector<std::string>& argv,
 std::vector<std::string> with_flag(const std::vector<std::string>& argv, const std::string& flag,
                                    const std::string& value);
 
+// One line saying why `docker/podman create` failed, from its stderr: the
+// client's "See/Run '... --help'" hints are dropped (the line used to be all
+// that was shown), a "docker: " prefix goes, and an image that is not here
+// and could not be pulled is named as such.
+std::string create_error_line(const std::string& err, const std::string& image);
+
 }  // namespace sctrace::container

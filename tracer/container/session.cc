@@ -260,8 +260,7 @@ SessionResult run_session_inner(const SessionOptions& opts, std::string& contain
     return result;
   }
   if (!create_ok) {
-    std::string why = last_line(created.err);
-    fail(ErrorKind::runtime, "{} create failed: {}", run.cli, why.empty() ? "no error message" : why);
+    fail(ErrorKind::runtime, "{} create failed: {}", run.cli, create_error_line(created.err, run.image));
   }
   std::string first_id = last_line(created.out);
   json inspect;
