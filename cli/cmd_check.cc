@@ -449,6 +449,11 @@ int check_container(const Options& o, const SeccompProfile& profile, std::option
   std::vector<sock_filter> prog = compile_watch_filter(profile, EvalContext::docker_default(), SECCOMP_RET_TRACE);
   s.watch_filter_bpf.assign(reinterpret_cast<const char*>(prog.data()), prog.size() * sizeof(sock_filter));
   s.deny_errno = deny;
+  // The sensor's program must be the only filter: under the engine's own
+  // (Docker's default, or a seccomp= on the line) a syscall that filter
+  // refuses never reaches the sensor, so a keyctl or unshare outside PROFILE
+  // went unreported. The podman and local checks see those; so does this now.
+  s.seccomp_json = "unconfined";
 
   const auto start = std::chrono::steady_clock::now();
   container::SessionResult res = container::run_session(s);

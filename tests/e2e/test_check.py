@@ -170,6 +170,18 @@ with e2e.tempdir("check") as tmp:
                             "--extra-syscall", timeout=300)
             c.check(r.returncode == 1 and "sample: uname: EPERM" in r.stderr and "denied with EPERM" in r.stderr,
                     "docker: --enforce denies uname inside the container and reports it", r.describe())
+            # A syscall Docker's own default profile refuses is still a violation of the profile checked:
+            # the engine's filter must not answer it before the sensor sees it.
+            for danger in ("keyctl", "unshare"):
+                r = e2e.sctrace("check", "--profile", prof, "--", "docker", "run", "--rm", img.ref,
+                                f"--danger={danger}", timeout=300)
+                c.check(r.returncode == 1 and f"x86_64 {danger}:" in r.stderr,
+                        f"docker: {danger} (refused by Docker's default profile) is reported as a violation",
+                        r.describe())
+                r = e2e.sctrace("check", "--profile", prof, "--enforce", "--", "docker", "run", "--rm", img.ref,
+                                f"--danger={danger}", timeout=300)
+                c.check(r.returncode == 1 and f"danger {danger}: EPERM" in r.stdout,
+                        f"docker: --enforce answers {danger} with the profile's EPERM", r.describe())
     elif os.environ.get("CI") == "true":
         c.check(False, "docker is usable (CI=true: cannot skip)")
     else:

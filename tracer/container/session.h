@@ -23,7 +23,7 @@ struct SessionOptions {
   double duration_sec = 0;   // keep the service up this long after the probes
   double timeout_sec = 0;    // stop the container after this long (0 = none)
   bool with_sensor = true;   // record through the sensor
-  std::string seccomp_json;  // when set: enforce this profile (--security-opt seccomp=...)
+  std::string seccomp_json;  // when set: enforce this profile (--security-opt seccomp=...; "unconfined": none)
   std::string sensor_path;   // host path of sctrace-sensor; empty = next to sctrace
   // `check`: a cBPF program (raw struct sock_filter array, host byte order)
   // compiled for SECCOMP_RET_TRACE. Written into the out dir and passed to
