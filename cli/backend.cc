@@ -96,19 +96,25 @@ std::unique_ptr<Tracer> choose_backend(const std::string& name, std::string& why
 ContainerChoice choose_container_backend(const Options& o) {
   check_requested(o.backend);
   ContainerChoice c;
+  // The sensor's session drives the Docker Engine API; a podman container is
+  // not there (it used to be created, looked for in docker, and left behind).
+  const bool podman = is_podman_line(o.workload);
   if (o.backend == "ptrace") {
+    if (podman)
+      fail(ErrorKind::usage, "--backend ptrace: the in-container sensor works through the Docker Engine API; podman "
+                             "lines go through listenerPath (--backend auto or notify)");
     c.why = "the in-container ptrace sensor";
     return c;
   }
   const NotifyCaps caps = probe_notify_caps();
   if (!caps.flag_continue) {
-    if (o.backend == "notify")
+    if (o.backend == "notify" || podman)
       fail(ErrorKind::runtime, "backend notify: the kernel cannot let notified syscalls continue (needs Linux 5.5+)");
     c.why = "auto: this kernel cannot let notified syscalls continue; the in-container ptrace sensor";
     return c;
   }
   const std::string prefix = o.backend == "auto" ? "auto: " : "";
-  if (is_podman_line(o.workload)) {
+  if (podman) {
     c.backend = ContainerBackend::notify_agent;
     c.why = prefix + "podman passes listenerPath to runc: recorded from the host through the seccomp agent";
     return c;

@@ -742,8 +742,9 @@ AgentRunResult run_with_agent(const Options& o, const AgentWorkload& w, const Ag
 
 int cmd_run_notify_container(const Options& o, const SeccompProfile& tmpl, const std::string& why) {
   if (!o.report_json.empty() || !o.sarif.empty() || !o.fail_on.empty() || o.verify_hardening)
-    fail(ErrorKind::usage, "the hardening report (--report-json, --sarif, --fail-on, --verify-hardening) needs "
-                           "--backend ptrace (the sensor session)");
+    fail(ErrorKind::usage, "the hardening report (--report-json, --sarif, --fail-on, --verify-hardening) comes from "
+                           "the sensor's session: docker lines only{}",
+         is_podman_line(o.workload) ? "" : " (--backend ptrace)");
   const AgentWorkload w = prepare_agent_workload(o);
   return record_with_agent(o, tmpl, w, [&](const std::string& socket) {
     return fmt::format("backend notify ({}; seccomp agent at {}; runc's own syscalls after its filter are recorded)",

@@ -134,6 +134,21 @@ with e2e.tempdir(NAME) as tmp:
                 and "violation: x86_64 uname: 1 call, denied with EPERM" in r.stderr,
                 "--enforce denies uname inside the container with EPERM and reports it", r.describe())
 
+        # verify on a podman line: the same enforcement, verify's verdict and exit code.
+        r = e2e.sctrace("verify", "--profile", prof, "--", *podman_line(img.id), timeout=TIMEOUT)
+        c.check(r.returncode == 0 and "verify passed" in r.stderr, "verify: the profile passes its own podman run",
+                r.describe())
+        r = e2e.sctrace("verify", "--profile", prof, "--", *podman_line(img.id, "--extra-syscall"), timeout=TIMEOUT)
+        c.check(r.returncode == 1 and "verify FAILED" in r.stderr and "uname" in r.stderr
+                and "sample: uname: EPERM" in r.stderr,
+                "verify: the extra uname is denied inside the container and named; exit 1", r.describe())
+        # The sensor needs the Docker Engine API: refused in one line, before any container exists.
+        r = e2e.sctrace("run", "--backend", "ptrace", "-o", os.path.join(tmp, "never.json"), "--",
+                        *podman_line(img.id), timeout=TIMEOUT)
+        c.check(r.returncode == 2 and len(r.stderr_lines()) == 1 and "podman" in r.stderr
+                and not os.path.exists(os.path.join(tmp, "never.json")),
+                "run --backend ptrace on a podman line: one error line, exit 2, nothing written", r.describe())
+
         # Control: with uname added the same run passes.
         widened = dict(profile)
         widened["syscalls"] = list(profile["syscalls"]) + [{"names": ["uname"], "action": "SCMP_ACT_ALLOW"}]
