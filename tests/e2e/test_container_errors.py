@@ -19,6 +19,7 @@ Skips (loudly) only when `docker info` fails and CI is not "true".
 """
 import os
 import re
+import time
 import uuid
 
 import containers as ct
@@ -161,6 +162,23 @@ try:
                                                 r.stderr, re.M),
                 "an exec probe that exits non-zero fails the run (exit 1)", r.describe())
         no_leftovers("failing exec probe")
+
+        # --cidfile names the container that ran (sctrace creates two: the user's line is created only to be
+        # read back, then removed), as the started event says.
+        cid = os.path.join(tmp, "cid.txt")
+        since = int(time.time()) - 1
+        fresh()
+        only_this = f"sctrace-test-cid={uuid.uuid4().hex}"
+        r = e2e.sctrace("run", "-o", prof, "--", "docker", "run", "--rm", "--cidfile", cid, "--label", LABEL,
+                        "--label", only_this, batch.tag, timeout=300)
+        ev = ct.run_docker("events", "--since", str(since), "--until", str(int(time.time()) + 1), "--filter",
+                           "type=container", "--filter", "event=start", "--filter", f"label={only_this}",
+                           "--format", "{{.Actor.ID}}", check=False)
+        started = ev.stdout.split()
+        written = open(cid).read().strip() if os.path.exists(cid) else None
+        c.check(r.returncode == 0 and len(started) == 1 and written == started[0],
+                f"--cidfile holds the ID of the container that ran ({written!r}, started {started})", r.describe())
+        no_leftovers("cidfile")
 finally:
     no_leftovers("at the end")
     for img in images:

@@ -251,7 +251,12 @@ SessionResult run_session_inner(const SessionOptions& opts, std::string& contain
   //    start: should the daemon die before sctrace removes it, the next run
   //    finds it like any container sctrace left behind.
   const std::string owner = owner_label_value();
-  Captured created = run_capture(with_flag(to_create_argv(run), "--label", fmt::format("{}={}", kOwnerLabel, owner)));
+  // --cidfile is left out: that container is only read and removed; the
+  // file gets the ID of the one that runs (below).
+  std::set<std::string> not_for_create = default_run_only_flags(run.flavor);
+  not_for_create.insert("cidfile");
+  Captured created = run_capture(
+      with_flag(to_create_argv(run, not_for_create), "--label", fmt::format("{}={}", kOwnerLabel, owner)));
   const bool create_ok = WIFEXITED(created.status) && WEXITSTATUS(created.status) == 0;
   if (interrupted()) {  // during the create: nothing ran, nothing is kept
     if (create_ok) OwnedContainer(engine, last_line(created.out)).reset();
@@ -322,6 +327,7 @@ SessionResult run_session_inner(const SessionOptions& opts, std::string& contain
   OwnedContainer owned(engine, create_container(engine, body, name));
   const std::string& id = owned.id();
   container_id = id;
+  if (run.cidfile) write_file_atomic(*run.cidfile, id);
   if (interrupted()) {  // before it started: removed unstarted
     result.interrupted = true;
     return result;
