@@ -900,11 +900,16 @@ HardeningReport analyze_hardening(const HardeningInput& in) {
     const json& tm = field(hc, "Tmpfs");
     if (tm.is_object())
       for (auto it = tm.begin(); it != tm.end(); ++it) skip.insert(it.key());
+    // --init: the engine mounts its init binary there.
+    if (field(hc, "Init").is_boolean() && field(hc, "Init").get<bool>()) skip.insert("/sbin/docker-init");
     if (in.changes.is_array()) {
       std::vector<std::pair<std::string, int>> changed;
       for (const auto& c : in.changes) {
         std::string p = str_field(c, "Path");
-        if (p.empty() || std::any_of(skip.begin(), skip.end(), [&](const std::string& s) { return under(p, s); }))
+        // A mount point's own directories (/sbin for /sbin/docker-init, /app
+        // for -v X:/app/data) are the engine's doing, not the workload's.
+        if (p.empty() ||
+            std::any_of(skip.begin(), skip.end(), [&](const std::string& s) { return under(p, s) || under(s, p); }))
           continue;
         changed.emplace_back(p, static_cast<int>(int_field(c, "Kind")));
       }
@@ -1010,6 +1015,9 @@ HardeningReport analyze_hardening(const HardeningInput& in) {
                     "them from raising privileges meanwhile",
                     join(shown, " ")),
         false);
+    rep.notes.push_back(
+        "the sensor traced the workload with no_new_privs set, so a setuid/setgid program it ran did not gain its "
+        "privileges: what such a program does only when privileged is not in the recording");
   }
 
   std::stable_sort(rep.findings.begin(), rep.findings.end(), [](const Finding& a, const Finding& b) {

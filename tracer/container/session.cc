@@ -31,6 +31,7 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 constexpr const char* kSensorInContainer = "/.sctrace/sctrace-sensor";
+constexpr const char* kDockerInitInContainer = "/sbin/docker-init";  // where the engine mounts its init for --init
 constexpr const char* kOutInContainer = "/.sctrace-out";
 // The watch filter in the out dir (not *.json: not taken for a recording).
 constexpr const char* kWatchFilterFile = "watch-filter.bpf";
@@ -306,6 +307,14 @@ SessionResult run_session_inner(const SessionOptions& opts, std::string& contain
     json ep = json::array({kSensorInContainer, "--out", std::string(kOutInContainer) + "/main.json"});
     for (const auto& f : sensor_flags) ep.push_back(f);
     ep.push_back("--");
+    // --init: the engine runs its init (tini) as PID 1 and the sensor under
+    // it, so the init's own calls (signal set-up, fork, setpgid, the
+    // forwarding kill, wait4) were never seen and a profile without them broke
+    // `docker run --init`. A second copy of the init, traced, runs the command
+    // the way PID 1 does; -s (subreaper) keeps it from warning that it is not
+    // PID 1.
+    if (hc.contains("Init") && hc["Init"].is_boolean() && hc["Init"].get<bool>())
+      for (const char* a : {kDockerInitInContainer, "-s", "--"}) ep.push_back(a);
     for (auto& c : cmd) ep.push_back(c);
     body["Entrypoint"] = ep;
     body["Cmd"] = nullptr;
