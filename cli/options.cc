@@ -1,6 +1,9 @@
 #include "cli/options.h"
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
 
 #include "core/error.h"
 
@@ -46,6 +49,35 @@ std::vector<std::string> workload_from(CLI::App* app, CLI::App* sub, int argc, c
   return rest;
 }
 
+// A number of seconds: finite, from 0 (none) to a year, and when not 0 at
+// least a millisecond (the unit the deadlines use; 0.0004 used to mean "no
+// limit" and 1e10 overflowed into an immediate one).
+const CLI::Validator kSeconds(
+    [](std::string& v) -> std::string {
+      const char* s = v.c_str();
+      char* end = nullptr;
+      errno = 0;
+      const double d = std::strtod(s, &end);
+      if (v.empty() || end == s || *end != '\0' || errno == ERANGE || !std::isfinite(d))
+        return fmt::format("'{}' is not a number of seconds", v);
+      if (d < 0) return fmt::format("{} is negative", v);
+      if (d > 31536000) return fmt::format("{} s is more than a year", v);
+      if (d > 0 && d < 0.001) return fmt::format("{} s is below a millisecond", v);
+      return {};
+    },
+    "SEC");
+
+// Subcommands without a workload take nothing CLI11 did not know: a typo
+// in an option (`diff --josn`) is refused, not ignored.
+void no_extras(CLI::App* app, CLI::App* sub) {
+  std::vector<std::string> rest = sub->remaining();
+  for (const auto& r : app->remaining(false)) rest.push_back(r);
+  if (rest.empty()) return;
+  const bool option = rest.front().size() > 1 && rest.front()[0] == '-';
+  fail(ErrorKind::usage, "{}: unknown {} '{}' (see sctrace {} --help)", sub->get_name(),
+       option ? "option" : "argument", rest.front(), sub->get_name());
+}
+
 void add_probe_options(CLI::App* sub, Options& o, std::vector<std::string>& http, std::vector<std::string>& cmd,
                        std::vector<std::string>& exec) {
   sub->add_option("--http-probe", http, "Container mode: HTTP probe PORT[/PATH] or METHOD:PORT/PATH (repeatable)");
@@ -55,10 +87,10 @@ void add_probe_options(CLI::App* sub, Options& o, std::vector<std::string>& http
   sub->add_option("--exec-probe", exec, "Container mode: command run inside the container, traced (repeatable)");
   sub->add_option("--wait-port", o.wait_ports, "Container mode: wait for this container port before probing");
   sub->add_option("--ready-timeout", o.ready_timeout_sec, "Container mode: seconds to wait for readiness")
-      ->check(CLI::NonNegativeNumber)
+      ->check(kSeconds)
       ->capture_default_str();
   sub->add_option("--duration", o.duration_sec, "Container mode: keep the service up SEC seconds after the probes")
-      ->check(CLI::NonNegativeNumber);
+      ->check(kSeconds);
 }
 
 // CLI11 keeps each option's values apart; the probes run in the order the
@@ -92,7 +124,7 @@ void add_backend(CLI::App* sub, Options& o) {
 
 void add_timeout(CLI::App* sub, Options& o) {
   sub->add_option("--timeout", o.timeout_sec, "Kill the workload after SEC seconds (0 = no limit)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(kSeconds);
 }
 
 }  // namespace
@@ -221,6 +253,7 @@ Options parse_args(int argc, const char* const* argv) {
     o.workload = workload_from(&app, run, argc, argv);
   } else if (merge->parsed()) {
     o.command = Command::merge;
+    no_extras(&app, merge);
   } else if (verify->parsed()) {
     o.command = Command::verify;
     o.workload = workload_from(&app, verify, argc, argv);
@@ -229,12 +262,15 @@ Options parse_args(int argc, const char* const* argv) {
     o.workload = workload_from(&app, check, argc, argv);
   } else if (explain->parsed()) {
     o.command = Command::explain;
+    no_extras(&app, explain);
     // `run` writes its recording beside the profile unless told otherwise.
     if (o.recording.empty()) o.recording = "seccomp-profile.recording.json";
   } else if (diff->parsed()) {
     o.command = Command::diff;
+    no_extras(&app, diff);
   } else if (calibrate->parsed()) {
     o.command = Command::calibrate;
+    no_extras(&app, calibrate);
   } else if (enforce->parsed()) {
     o.command = Command::enforce;
     o.workload = workload_from(&app, enforce, argc, argv);

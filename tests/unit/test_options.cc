@@ -79,7 +79,22 @@ TEST_CASE("usage errors", "[options]") {
   CHECK(kind_of({"frobnicate"}) == ErrorKind::usage);
   CHECK(kind_of({"verify", "--", "ls"}) == ErrorKind::usage);  // --profile is required
   CHECK(kind_of({"run", "--timeout", "-1", "--", "ls"}) == ErrorKind::usage);
+  // Seconds: finite, at most a year (1e10 overflowed the deadline into an immediate kill), at least a
+  // millisecond when not 0 (0.0004 truncated to "no limit").
+  for (const char* bad : {"nan", "inf", "abc", "1e10", "0.0004", ""})
+    CHECK(kind_of({"check", "--profile", "p.json", "--timeout", bad, "--", "ls"}) == ErrorKind::usage);
+  CHECK(kind_of({"run", "--duration", "nan", "--", "ls"}) == ErrorKind::usage);
+  CHECK(kind_of({"run", "--ready-timeout", "1e300", "--", "ls"}) == ErrorKind::usage);
+  CHECK(parse({"run", "--timeout", "0.001", "--", "ls"}).timeout_sec == 0.001);
   CHECK(kind_of({"merge", "-o", "out.json"}) == ErrorKind::usage);
+  // Subcommands without a workload refuse what they do not know (they used to ignore it; `calibrate --bogus`
+  // went on to start containers).
+  CHECK(kind_of({"merge", "-o", "m.json", "--no-new-privilegs", "r.json"}) == ErrorKind::usage);
+  CHECK(kind_of({"diff", "--josn", "a.json", "b.json"}) == ErrorKind::usage);
+  CHECK(kind_of({"diff", "a.json", "b.json", "c.json"}) == ErrorKind::usage);
+  CHECK(kind_of({"explain", "--jsn", "read"}) == ErrorKind::usage);
+  CHECK(kind_of({"explain", "read", "extra"}) == ErrorKind::usage);
+  CHECK(kind_of({"calibrate", "--bogus"}) == ErrorKind::usage);
 }
 
 TEST_CASE("verify, enforce, merge, version and help", "[options]") {
