@@ -1,4 +1,6 @@
 // sctrace: parse, dispatch, and the one place errors become messages and exit codes.
+#include <signal.h>
+
 #include <cstdio>
 #include <exception>
 
@@ -7,6 +9,13 @@
 
 int main(int argc, char** argv) {
   using namespace sctrace;
+  // A closed stdout or stderr pipe (`sctrace check ... 2>&1 | head -c1`) must
+  // not kill sctrace before it writes its reports: such writes fail with
+  // EPIPE instead. A handler rather than SIG_IGN, because execve resets
+  // handlers: the workload still gets SIGPIPE's default.
+  struct sigaction on_pipe {};
+  on_pipe.sa_handler = [](int) {};
+  ::sigaction(SIGPIPE, &on_pipe, nullptr);
   try {
     cli::Options o = cli::parse_args(argc, argv);
     switch (o.command) {

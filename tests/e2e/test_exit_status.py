@@ -1,5 +1,7 @@
 """The workload's exit status and output pass through sctrace unchanged."""
 import os
+import signal
+import subprocess
 
 import sctrace_e2e as e2e
 
@@ -46,5 +48,22 @@ with e2e.tempdir("exit") as tmp:
     r = e2e.sctrace("enforce", "--profile", prof, "--", e2e.sample("static_basic"), "--extra-syscall")
     c.check(r.returncode == 1 and "sample: uname" in r.stderr,
             "enforce: an unrecorded syscall (uname) fails the workload, exit code passed on", r.describe())
+
+    # stderr a pipe whose reader is gone: sctrace lives on (no SIGPIPE death, exit 141), writes its reports and
+    # gives its own status; the workload still has SIGPIPE's default disposition.
+    junit = os.path.join(tmp, "closed.xml")
+    argv = [e2e.SCTRACE, "check", "--profile", prof, "--junit", junit, "--", e2e.sample("static_basic"),
+            "--extra-syscall"]
+    rd, wr = os.pipe()
+    os.close(rd)
+    p = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=wr, timeout=60)
+    os.close(wr)
+    c.check(p.returncode == 1 and os.path.exists(junit),
+            f"check with stderr a closed pipe: exit 1 for the violation and the JUnit file written "
+            f"(exit {p.returncode}, junit {'written' if os.path.exists(junit) else 'missing'})")
+    r = e2e.sctrace("run", "-o", prof, "--", "sh", "-c", "grep SigIgn /proc/self/status")
+    ign = int(r.stdout.split()[1], 16) if r.stdout.startswith("SigIgn:") else None
+    c.check(ign is not None and not ign & (1 << (signal.SIGPIPE - 1)),
+            "the workload does not inherit an ignored SIGPIPE", r.describe())
 
 c.finish()
