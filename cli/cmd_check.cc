@@ -225,8 +225,11 @@ std::string report_text(const CheckResult& r, const Options& o, const std::strin
   }
   line(fmt::format("workload {}", workload_status(r)));
   if (r.violations.empty()) {
-    line(fmt::format("check passed: no syscall outside {} (backend {}){}", o.profile, r.backend,
-                     workload_ok(r) ? "" : fmt::format("; exit {}: the workload's own status", r.exit_code)));
+    const std::string tail = workload_ok(r)  ? ""
+                             : r.interrupted ? fmt::format("; interrupted before the end (exit {})", r.exit_code)
+                             : r.timed_out   ? fmt::format("; stopped at --timeout (exit {})", r.exit_code)
+                                             : fmt::format("; exit {}: the workload's own status", r.exit_code);
+    line(fmt::format("check passed: no syscall outside {} (backend {}){}", o.profile, r.backend, tail));
   } else {
     std::string names;
     for (const auto& v : r.violations) names += (names.empty() ? "" : ", ") + v.name;

@@ -42,22 +42,29 @@ class DenialRecorder : public NotifyHandler {
       case SECCOMP_RET_ERRNO: err = static_cast<int>(ret & SECCOMP_RET_DATA); break;
       case SECCOMP_RET_TRACE: err = ENOSYS; break;  // no tracer attached: the kernel says ENOSYS
       default:
-        // KILL/TRAP: the task would die by SIGSYS. Make that happen.
+        // KILL/TRAP: the task would die by SIGSYS. Make that happen, and
+        // remember it as such (kKilled), not as the ENOSYS it is answered.
         ::syscall(SYS_tgkill, ev.pid ? ev.pid : ev.tid, ev.tid, SIGSYS);
-        err = ENOSYS;
-        break;
+        record(ev, kKilled);
+        return {false, ENOSYS};
     }
+    record(ev, err);
+    return {false, err};
+  }
+
+  static constexpr int kKilled = -1;  // the profile kills (SECCOMP_RET_KILL_*, TRAP)
+
+  // (arch, syscall, errno or kKilled) -> count
+  const std::map<std::tuple<std::string, std::string, int>, uint64_t>& seen() const { return seen_; }
+
+ private:
+  void record(const SyscallEvent& ev, int err) {
     arch::ArchNr an = arch::from_audit(ev.audit_arch, ev.nr);
     auto name = arch::syscall_name(an.arch, an.nr);
     auto key = std::make_tuple(arch::short_name(an.arch), name ? *name : fmt::format("__nr_{}", an.nr), err);
     ++seen_[key];
-    return {false, err};
   }
 
-  // (arch, syscall, errno) -> count
-  const std::map<std::tuple<std::string, std::string, int>, uint64_t>& seen() const { return seen_; }
-
- private:
   const std::vector<sock_filter>& real_;
   std::map<std::tuple<std::string, std::string, int>, uint64_t> seen_;
 };
@@ -75,6 +82,7 @@ int cmd_verify(const Options& o) {
   LaunchSpec spec;
   spec.argv = o.workload;
   spec.seccomp_filter = compile_filter(profile, ctx, FilterMode::notify_denials);
+  spec.adopt_orphans = true;  // only denials are notified: the rest of the tree is not seen otherwise
   spec.no_new_privs = ::geteuid() != 0;
   spec.timeout = std::chrono::milliseconds(static_cast<int64_t>(o.timeout_sec * 1000));
   if (spec.no_new_privs) say("not root: installing the filter with no_new_privs");
@@ -87,7 +95,11 @@ int cmd_verify(const Options& o) {
   for (const auto& [key, count] : handler.seen()) {
     const auto& [arch_name, name, err] = key;
     // ENOSYS answers are the profile's design (libc falls back), not breakage.
-    if (err == ENOSYS) {
+    if (err == DenialRecorder::kKilled) {
+      ++denied;
+      say(fmt::format("denied: {} {} -> the profile kills the process (SIGSYS) ({} call{})", arch_name, name, count,
+                      count == 1 ? "" : "s"));
+    } else if (err == ENOSYS) {
       say(fmt::format("enosys: {} {} ({} call{}; the workload is expected to fall back)", arch_name, name, count,
                       count == 1 ? "" : "s"));
     } else {
@@ -96,7 +108,11 @@ int cmd_verify(const Options& o) {
                       count == 1 ? "" : "s"));
     }
   }
-  bool ok = !st.signaled && st.code == 0 && denied == 0 && !st.timed_out && interrupt_count() == 0;
+  if (interrupt_count() > 0) {  // the workload was stopped: nothing to judge
+    say("interrupted: the workload was stopped; nothing verified");
+    return 128 + (last_interrupt_signal() ? last_interrupt_signal() : SIGINT);
+  }
+  bool ok = !st.signaled && st.code == 0 && denied == 0 && !st.timed_out;
   if (st.timed_out) say("the workload did not finish before --timeout");
   say(fmt::format("verify {}: workload {} {}, {} denied syscall{}", ok ? "passed" : "FAILED",
                   st.signaled ? "killed by signal" : "exited", st.signaled ? st.signal : st.code, denied,

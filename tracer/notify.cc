@@ -1,5 +1,6 @@
 #include "tracer/notify.h"
 
+#include <dirent.h>
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <poll.h>
@@ -358,6 +359,56 @@ class SupervisorPool {
   bool stopped_ = false;
 };
 
+// Signals every descendant of this process (read from /proc; with sctrace
+// the child subreaper, orphans stay descendants). Each is pinned with a pidfd
+// and its parent read again before the signal, so a pid that was reused
+// between the two reads is left alone. Returns how many were signalled.
+size_t signal_descendants(int sig) {
+  auto parent_of = [](pid_t pid) -> pid_t {
+    char path[64];
+    std::snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    FILE* f = std::fopen(path, "re");
+    if (f == nullptr) return 0;
+    char buf[512];
+    size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+    std::fclose(f);
+    buf[n] = '\0';
+    // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+    const char* close = std::strrchr(buf, ')');
+    int ppid = 0;
+    if (close == nullptr || std::sscanf(close + 1, " %*c %d", &ppid) != 1) return 0;
+    return ppid;
+  };
+  std::unordered_map<pid_t, pid_t> parent;
+  if (DIR* d = ::opendir("/proc")) {
+    while (dirent* e = ::readdir(d)) {
+      char* end = nullptr;
+      const long pid = std::strtol(e->d_name, &end, 10);
+      if (pid <= 0 || *end != '\0') continue;
+      if (pid_t pp = parent_of(static_cast<pid_t>(pid)); pp > 0) parent.emplace(static_cast<pid_t>(pid), pp);
+    }
+    ::closedir(d);
+  }
+  const pid_t self = ::getpid();
+  auto descends = [&](pid_t pid) {
+    for (int depth = 0; depth < 4096 && pid > 1; ++depth) {
+      auto it = parent.find(pid);
+      if (it == parent.end()) return false;
+      if (it->second == self) return true;
+      pid = it->second;
+    }
+    return false;
+  };
+  size_t n = 0;
+  for (const auto& [pid, pp] : parent) {
+    if (pid == self || !descends(pid)) continue;
+    UniqueFd fd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+    if (!fd || parent_of(pid) != pp) continue;  // gone, or no longer the process we read
+    if (::syscall(SYS_pidfd_send_signal, fd.get(), sig, nullptr, 0) == 0) ++n;
+  }
+  return n;
+}
+
 }  // namespace
 
 // Like the tracers, the run lasts until every process of the workload has
@@ -382,6 +433,14 @@ ExitStatus run_with_notify(const LaunchSpec& spec, NotifyHandler& handler) {
   opts.filter = &spec.seccomp_filter;
   opts.new_listener = true;
   opts.no_new_privs = spec.no_new_privs;
+  // Set before the child exists, so nothing it starts can be orphaned to init.
+  struct Subreaper {
+    bool on;
+    explicit Subreaper(bool want) : on(want && ::prctl(PR_SET_CHILD_SUBREAPER, 1) == 0) {}
+    ~Subreaper() {
+      if (on) ::prctl(PR_SET_CHILD_SUBREAPER, 0);
+    }
+  } subreaper(spec.adopt_orphans);
   ChildProcess child = ChildProcess::spawn(spec.argv, opts);
   UniqueFd listener = child.take_listener();
   if (caps.sync_wakeup && notify_sync_wakeup_wanted()) set_sync_wakeup(listener.get());
@@ -400,27 +459,41 @@ ExitStatus run_with_notify(const LaunchSpec& spec, NotifyHandler& handler) {
   bool failed = false;
   int interrupts_acted = 0;
   std::optional<int> wait_status;
+  // Every process of the workload: those the notifications named, and with
+  // adopt_orphans every descendant.
+  auto signal_rest = [&](int sig) {
+    tracker.signal_all(sig);
+    if (subreaper.on) signal_descendants(sig);
+  };
   auto kill_everything = [&] {
     if (!wait_status) pidfd_signal(child.pidfd(), SIGKILL);
-    tracker.signal_all(SIGKILL);
+    signal_rest(SIGKILL);
   };
+  bool rest_signalled = false;
 
   for (;;) {
     const auto now = Clock::now();
     const int interrupts = interrupt_count() - base_interrupts;
     if (interrupts >= 1 && interrupts_acted < 1) {
       if (!wait_status) pidfd_signal(child.pidfd(), last_interrupt_signal());
-      else tracker.signal_all(last_interrupt_signal());
       interrupts_acted = 1;
     }
-    if (interrupts >= 2 && interrupts_acted < 2) {
-      interrupts_acted = 2;
-      kill_everything();
+    // Once the first process is gone, the forwarded signal goes to what is
+    // left, once: one SIGTERM ends `sh -c 'sleep 9 & sleep 9'` too.
+    if (interrupts_acted == 1 && wait_status && !rest_signalled) {
+      rest_signalled = true;
+      signal_rest(last_interrupt_signal());
     }
-    if (deadline && now >= *deadline && !timed_out) {
-      timed_out = true;
-      kill_everything();
-    }
+    if (interrupts >= 2 && interrupts_acted < 2) interrupts_acted = 2;
+    if (deadline && now >= *deadline && !timed_out) timed_out = true;
+    // Again on every round: what a dying fork loop started since is killed too.
+    if (timed_out || interrupts_acted == 2) kill_everything();
+    // Adopted orphans are reaped here (only after the first process, which
+    // child.wait() reaps): a zombie still holds the filter, and the listener
+    // hangs up only once none does.
+    if (subreaper.on && wait_status)
+      while (::waitpid(-1, nullptr, WNOHANG | __WALL) > 0) {
+      }
 
     int timeout_ms = kMaxPollMs;
     if (deadline && !timed_out) {

@@ -155,6 +155,7 @@ class NotifyTracer final : public Tracer {
     s.seccomp_filter = watching ? spec.watch_filter(SECCOMP_RET_USER_NOTIF) : notify_everything_filter();
     if (s.seccomp_filter.empty()) fail(ErrorKind::runtime, "the watch filter is empty");
     s.watch_filter = nullptr;
+    s.adopt_orphans = watching;  // only violations are reported: processes are not seen otherwise
     // Unprivileged seccomp needs no_new_privs; root does not, and leaving it
     // off keeps setuid programs in the workload working as they would.
     if (::geteuid() != 0) s.no_new_privs = true;

@@ -695,13 +695,19 @@ ExitStatus PtraceTracer::run(const LaunchSpec& spec, EventSink& sink) {
   KillOnUnwind guard{engine};
   const bool has_deadline = spec.timeout.count() > 0;
   const auto deadline = std::chrono::steady_clock::now() + spec.timeout;
-  bool forwarded = false;
+  bool forwarded = false, forwarded_rest = false;
   bool killed = false;
   bool timed_out = false;
   auto check = [&] {
     const int n = interrupt_count() - interrupts_before;
     if (n >= 1 && !forwarded) {
       forwarded = true;
+      engine.signal_workload(last_interrupt_signal());
+    }
+    // Once the first process is gone, the signal goes to what is left, once:
+    // one SIGTERM ends `sh -c 'sleep 9 & sleep 9'` too.
+    if (forwarded && !forwarded_rest && engine.initial_status()) {
+      forwarded_rest = true;
       engine.signal_workload(last_interrupt_signal());
     }
     if (killed) return;

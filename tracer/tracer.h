@@ -63,6 +63,12 @@ struct LaunchSpec {
   // `check --enforce`: each reported syscall fails with this errno instead of
   // running. Unset: reported syscalls run unchanged.
   std::optional<int> deny_errno;
+  // notify backend, when its filter does not report every process (verify,
+  // check): sctrace becomes the workload's child subreaper, so that the
+  // processes it never hears of (forked children, daemons) stay in its tree
+  // and the timeout, an interrupt and a failure reach them. Their orphans'
+  // getppid() is sctrace's pid instead of 1's.
+  bool adopt_orphans = false;
 };
 
 struct TracerCaps {

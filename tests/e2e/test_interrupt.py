@@ -78,4 +78,47 @@ with e2e.tempdir("interrupt") as tmp:
             r.describe())
     c.check(not e2e.pids_with_marker("31.4162"), "--timeout: no workload process left behind")
 
+    # A workload whose first process has a child running beside it: the timeout and one SIGTERM must reach the
+    # whole tree in every mode. verify and check with the notify backend are only told of denied calls, so the
+    # child was unknown to them: the timeout waited for it, and their signals reached the first process only.
+    tree_prof = os.path.join(tmp, "tree.json")
+    e2e.sctrace("run", "-o", tree_prof, "--", "sh", "-c", "sleep 0.1 & sleep 0.1", timeout=60)
+    modes = [("verify", ["verify", "--profile", tree_prof]),
+             ("check notify", ["check", "--backend", "notify", "--profile", tree_prof]),
+             ("check ptrace", ["check", "--backend", "ptrace", "--profile", tree_prof]),
+             ("run notify", ["run", "--backend", "notify", "-o", os.path.join(tmp, "t1.json")]),
+             ("run ptrace", ["run", "--backend", "ptrace", "-o", os.path.join(tmp, "t2.json")])]
+    for n, (label, args) in enumerate(modes):
+        marker = f"32.{n}17"
+        tree = ["sh", "-c", f"sleep {marker} & sleep {marker}"]
+        r = e2e.sctrace(*args, "--timeout", "1.5", "--", *tree, timeout=60)
+        c.check(r.elapsed < 10 and r.returncode not in (0, None),
+                f"{label}: --timeout 1.5 ends a workload with a child ({r.elapsed:.1f}s, exit {r.returncode})",
+                r.describe())
+        time.sleep(0.2)
+        left = e2e.pids_with_marker(marker)
+        c.check(not left, f"{label}: after the timeout no process of the tree is left", f"pids {left}")
+        for pid in left:
+            os.kill(pid, signal.SIGKILL)
+
+        marker = f"33.{n}17"
+        tree = ["sh", "-c", f"sleep {marker} & sleep {marker}"]
+        p = subprocess.Popen([e2e.SCTRACE, *args, "--", *tree], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+        time.sleep(0.5)
+        p.send_signal(signal.SIGTERM)
+        try:
+            out, err = p.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            out, err = p.communicate()
+        res = e2e.Result(p.args, p.returncode, out.decode(errors="replace"), err.decode(errors="replace"), 0)
+        c.check(p.returncode == 128 + signal.SIGTERM,
+                f"{label}: one SIGTERM ends the whole tree, exit 143 (got {p.returncode})", res.describe())
+        time.sleep(0.2)
+        left = e2e.pids_with_marker(marker)
+        c.check(not left, f"{label}: after one SIGTERM no process of the tree is left", f"pids {left}")
+        for pid in left:
+            os.kill(pid, signal.SIGKILL)
+
 c.finish()
