@@ -570,6 +570,7 @@ int cmd_check(const Options& o) {
   SeccompProfile profile = load_profile_file(o.profile);
   const EvalContext ctx = EvalContext::docker_default();
   compile_watch_filter(profile, ctx, SECCOMP_RET_USER_NOTIF);  // throws for what libseccomp rejects
+  check_distinct_outputs({{"--sarif", o.sarif}, {"--junit", o.junit}, {"--report-json", o.report_json}});
   for (const std::string* f : {&o.sarif, &o.junit, &o.report_json})
     if (!f->empty()) check_writable(*f);
   std::optional<int> deny;

@@ -1,6 +1,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <optional>
 
 #include "cli/backend.h"
@@ -49,6 +50,19 @@ std::string incomplete_path(const std::string& path) {
 
 }  // namespace
 
+void check_distinct_outputs(const std::vector<std::pair<std::string, std::string>>& outputs) {
+  std::map<std::string, std::string> seen;  // the file, compared as an absolute path -> the option naming it
+  for (const auto& [option, path] : outputs) {
+    if (path.empty()) continue;
+    std::error_code ec;
+    std::string key = std::filesystem::weakly_canonical(std::filesystem::absolute(path, ec), ec).string();
+    if (ec) key = path;
+    auto [it, fresh] = seen.emplace(key, option);
+    if (!fresh) fail(ErrorKind::usage, "{} and {} name the same file ({}): one would replace the other", it->second,
+                     option, path);
+  }
+}
+
 RunOutputs run_outputs(const Options& o, bool complete) {
   RunOutputs out{o.output, o.recording};
   if (complete) return out;
@@ -73,6 +87,14 @@ int cmd_run(const Options& given) {
   // `sctrace explain` and `sctrace diff` read it later, maybe elsewhere.
   Options o = given;
   if (o.recording.empty()) o.recording = default_recording_path(o.output);
+  {
+    std::vector<std::pair<std::string, std::string>> outs;
+    for (const auto& p : profile_paths(o.format, o.output)) outs.emplace_back("-o", p);
+    outs.emplace_back("--recording", o.recording);
+    outs.emplace_back("--report-json", o.report_json);
+    outs.emplace_back("--sarif", o.sarif);
+    check_distinct_outputs(outs);
+  }
   // Everything that can be refused is refused before the workload starts.
   SeccompProfile tmpl = load_template(o.template_path);
   // --runtime-baseline FILE (from `sctrace calibrate`) replaces the embedded
@@ -166,6 +188,7 @@ int cmd_run(const Options& given) {
 }
 
 int cmd_merge(const Options& o) {
+  check_distinct_outputs({{"-o", o.output}, {"--profile", o.merge_profile}});
   SeccompProfile tmpl = load_template(o.template_path);
   check_writable(o.output);
   if (!o.merge_profile.empty()) check_writable(o.merge_profile);

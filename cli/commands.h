@@ -50,6 +50,10 @@ struct RunOutputs {
 };
 RunOutputs run_outputs(const Options& o, bool complete);
 
+// Refuses two outputs that name the same file ({option, path} pairs; empty
+// paths are skipped): the second write would silently replace the first.
+void check_distinct_outputs(const std::vector<std::pair<std::string, std::string>>& outputs);
+
 // One "sctrace: ..." line on stderr.
 void say(const std::string& line);
 

@@ -56,18 +56,38 @@ bool in_place(const std::string& path) {
   return !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
 }
 
+// A FIFO or socket that sits at the path itself (not reached through a /dev
+// or /proc link) is written only while a reader holds it open; otherwise it
+// would block forever, after the workload ran: it is replaced instead.
+UniqueFd open_in_place(const std::string& path) {
+  struct stat st {};
+  const bool own_fifo = ::lstat(path.c_str(), &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
+  // O_TRUNC matters only when the link leads to a regular file (stdout
+  // redirected to one); devices and pipes ignore it.
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY | (own_fifo ? O_NONBLOCK : 0)));
+  if (!fd) {
+    if (own_fifo && (errno == ENXIO || errno == ENODEV)) return {};  // nobody reads it
+    fail_errno(ErrorKind::io, errno, fmt::format("cannot write {}", path));
+  }
+  if (own_fifo) ::fcntl(fd.get(), F_SETFL, ::fcntl(fd.get(), F_GETFL) & ~O_NONBLOCK);
+  return fd;
+}
+
+std::string temp_template(const std::string& path) {
+  return dir_of(path) + "/." + std::filesystem::path(path).filename().string() + ".sctrace-XXXXXX";
+}
+
 }  // namespace
 
 void write_file_atomic(const std::string& path, std::string_view data) {
+  if (path.empty()) fail(ErrorKind::io, "cannot write to an empty file name");
   if (in_place(path)) {
-    // O_TRUNC matters only when the link leads to a regular file (stdout
-    // redirected to one); devices and pipes ignore it.
-    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY));
-    if (!fd) fail_errno(ErrorKind::io, errno, fmt::format("cannot write {}", path));
-    write_all(fd.get(), data, path);
-    return;
+    if (UniqueFd fd = open_in_place(path)) {
+      write_all(fd.get(), data, path);
+      return;
+    }
   }
-  std::string tmpl = dir_of(path) + "/." + std::filesystem::path(path).filename().string() + ".sctrace-XXXXXX";
+  std::string tmpl = temp_template(path);
   UniqueFd fd(::mkostemp(tmpl.data(), O_CLOEXEC));
   if (!fd) fail_errno(ErrorKind::io, errno, fmt::format("cannot write {}", path));
   auto cleanup_and_fail = [&](int err) {
@@ -93,6 +113,7 @@ void write_file_atomic(const std::string& path, std::string_view data) {
 }
 
 void check_writable(const std::string& path) {
+  if (path.empty()) fail(ErrorKind::usage, "an output file name is empty");
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
     fail(ErrorKind::io, "cannot write {}: is a directory", path);
@@ -100,8 +121,13 @@ void check_writable(const std::string& path) {
     if (::access(path.c_str(), W_OK) != 0) fail_errno(ErrorKind::io, errno, fmt::format("cannot write {}", path));
     return;
   }
-  std::string dir = dir_of(path);
-  if (::access(dir.c_str(), W_OK | X_OK) != 0) fail_errno(ErrorKind::io, errno, fmt::format("cannot write {}", path));
+  // The temp file the write will use, made and removed now: a name too long
+  // for it, a read-only or pseudo file system (/proc), a file where a
+  // directory should be all fail here, before the workload runs.
+  std::string tmpl = temp_template(path);
+  UniqueFd fd(::mkostemp(tmpl.data(), O_CLOEXEC));
+  if (!fd) fail_errno(ErrorKind::io, errno, fmt::format("cannot write {}", path));
+  ::unlink(tmpl.c_str());
 }
 
 namespace {

@@ -139,3 +139,14 @@ TEST_CASE("an incomplete run never replaces a profile or recording that exists",
   o.output = "/dev/null";
   CHECK(cli::run_outputs(o, false).output == "/dev/null");
 }
+
+TEST_CASE("two outputs naming the same file are refused", "[options][outputs]") {
+  using Outs = std::vector<std::pair<std::string, std::string>>;
+  CHECK(sctrace::test::kind_of([] { cli::check_distinct_outputs(Outs{{"-o", "p.json"}, {"--recording", "p.json"}}); }) ==
+        ErrorKind::usage);
+  CHECK(sctrace::test::kind_of([] {
+          cli::check_distinct_outputs(Outs{{"-o", "d/p.json"}, {"--recording", "d/../d/./p.json"}});
+        }) == ErrorKind::usage);
+  CHECK_NOTHROW(cli::check_distinct_outputs(Outs{{"-o", "p.json"}, {"--recording", "p.recording.json"}, {"--sarif", ""},
+                                                 {"--report-json", ""}}));
+}
