@@ -592,6 +592,22 @@ int cmd_check(const Options& o) {
   auto tracer = choose_backend(choice.name, why, ptrace_stops_from_name(o.ptrace_stops));
   say(fmt::format("backend {} ({})", choice.name, choice.why));
 
+  // --enforce with a profile that refuses execve: the workload's own execve
+  // is the violation, and it cannot start (exit 126, like a shell).
+  if (deny && refused_natively(compile_filter(profile, ctx, FilterMode::enforce), "execve")) {
+    CheckResult r;
+    r.backend = choice.name;
+    Violation v;
+    v.arch = arch::scmp_name(arch::native());
+    v.name = "execve";
+    v.nr = arch::syscall_nr(arch::native(), "execve").value_or(-1);
+    v.count = 1;
+    r.violations.push_back(std::move(v));
+    r.exit_code = 126;
+    say(fmt::format("{} cannot start: its execve is what {} refuses", o.workload[0], o.profile));
+    return finish(r, o, deny);
+  }
+
   ViolationSink sink;
   LaunchSpec spec;
   spec.argv = o.workload;

@@ -73,6 +73,30 @@ class DenialRecorder : public NotifyHandler {
 
 bool is_container_line(const std::vector<std::string>& argv) { return container::is_container_run(argv); }
 
+std::optional<uint32_t> refused_natively(const std::vector<sock_filter>& prog, std::string_view name) {
+  const auto nr = arch::syscall_nr(arch::native(), name);
+  if (!nr) return std::nullopt;
+  seccomp_data d{};
+  d.nr = *nr;
+  d.arch = arch::native();  // libseccomp tokens are the audit arches
+  const uint32_t ret = run_filter(prog, d);
+  const uint32_t action = ret & SECCOMP_RET_ACTION_FULL;
+  if (action == SECCOMP_RET_ALLOW || action == SECCOMP_RET_LOG) return std::nullopt;
+  return ret;
+}
+
+namespace {
+
+// "EPERM", or what else the profile does to the call.
+std::string refusal_text(uint32_t ret) {
+  const uint32_t action = ret & SECCOMP_RET_ACTION_FULL;
+  if (action == SECCOMP_RET_ERRNO) return errno_name(static_cast<int>(ret & SECCOMP_RET_DATA));
+  if (action == SECCOMP_RET_TRACE || action == SECCOMP_RET_USER_NOTIF) return "ENOSYS";
+  return "SIGSYS (the process is killed)";
+}
+
+}  // namespace
+
 int cmd_verify(const Options& o) {
   if (is_container_line(o.workload)) return cmd_verify_container(o);
   SeccompProfile profile = load_profile_file(o.profile);
@@ -87,6 +111,13 @@ int cmd_verify(const Options& o) {
   spec.timeout = std::chrono::milliseconds(static_cast<int64_t>(o.timeout_sec * 1000));
   if (spec.no_new_privs) say("not root: installing the filter with no_new_privs");
 
+  // A profile that refuses execve lets nothing start: that is the verdict.
+  if (auto ret = refused_natively(real, "execve")) {
+    say(fmt::format("denied: {} execve -> {}: {} cannot start under this profile", arch::short_name(arch::native()),
+                    refusal_text(*ret), o.workload[0]));
+    say("verify FAILED: the workload never ran, 1 denied syscall");
+    return 1;
+  }
   DenialRecorder handler(real);
   install_interrupt_handlers();
   ExitStatus st = run_with_notify(spec, handler);
@@ -124,6 +155,11 @@ int cmd_enforce(const Options& o) {
   SeccompProfile profile = load_profile_file(o.profile);
   std::vector<sock_filter> prog = compile_filter(profile, EvalContext::docker_default(), FilterMode::enforce);
   std::string exe = resolve_command(o.workload.at(0));
+  // Once the filter is in, this process cannot report a failed execve if the
+  // profile also refuses write or exit_group (it crashed there): ask first.
+  if (auto ret = refused_natively(prog, "execve"))
+    fail(ErrorKind::not_exec, "{}: the profile refuses execve ({}): nothing can start under it", o.workload[0],
+         refusal_text(*ret));
   std::vector<char*> argv;
   for (const auto& a : o.workload) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);

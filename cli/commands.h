@@ -1,5 +1,11 @@
 #pragma once
+#include <linux/filter.h>
+
+#include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "cli/options.h"
 #include "profile/profile_input.h"
@@ -53,6 +59,12 @@ RunOutputs run_outputs(const Options& o, bool complete);
 // Refuses two outputs that name the same file ({option, path} pairs; empty
 // paths are skipped): the second write would silently replace the first.
 void check_distinct_outputs(const std::vector<std::pair<std::string, std::string>>& outputs);
+
+// What a compiled profile answers NAME on the native arch (arguments 0)
+// when it does not let it run (the whole SECCOMP_RET_* value); nullopt when
+// it runs. verify, check --enforce and enforce ask it about execve first: a
+// workload that cannot even start is a verdict, not an error (cli/cmd_verify.cc).
+std::optional<uint32_t> refused_natively(const std::vector<sock_filter>& prog, std::string_view name);
 
 // One "sctrace: ..." line on stderr.
 void say(const std::string& line);

@@ -1,4 +1,5 @@
 """The workload's exit status and output pass through sctrace unchanged."""
+import json
 import os
 import signal
 import subprocess
@@ -65,5 +66,27 @@ with e2e.tempdir("exit") as tmp:
     ign = int(r.stdout.split()[1], 16) if r.stdout.startswith("SigIgn:") else None
     c.check(ign is not None and not ign & (1 << (signal.SIGPIPE - 1)),
             "the workload does not inherit an ignored SIGPIPE", r.describe())
+
+    # A profile that refuses execve: nothing can start under it. enforce says so in one line (it used to crash
+    # when exit_group and write were refused too), verify and check --enforce give it as their verdict.
+    r = e2e.sctrace("run", "-o", prof, "--", e2e.sample("static_basic"))
+    profile = e2e.load_json(prof)
+    for drop, name in ((("execve",), "noexec"), (("execve", "exit", "exit_group", "write"), "nothing")):
+        q = dict(profile)
+        q["syscalls"] = [dict(rule, names=[n for n in rule["names"] if n not in drop]) for rule in profile["syscalls"]]
+        q["syscalls"] = [rule for rule in q["syscalls"] if rule["names"]]
+        path = os.path.join(tmp, f"{name}.json")
+        with open(path, "w") as f:
+            json.dump(q, f)
+        r = e2e.sctrace("enforce", "--profile", path, "--", e2e.sample("static_basic"))
+        c.check(r.returncode == 126 and len(r.stderr_lines()) == 1 and "refuses execve" in r.stderr,
+                f"enforce, {name}: exit 126 and one line saying execve is refused", r.describe())
+        r = e2e.sctrace("verify", "--profile", path, "--", e2e.sample("static_basic"))
+        c.check(r.returncode == 1 and "denied: x86_64 execve" in r.stderr and "verify FAILED" in r.stderr,
+                f"verify, {name}: FAILED naming execve", r.describe())
+        junit = os.path.join(tmp, f"{name}.xml")
+        r = e2e.sctrace("check", "--enforce", "--profile", path, "--junit", junit, "--", e2e.sample("static_basic"))
+        c.check(r.returncode == 1 and "check FAILED" in r.stderr and "execve" in r.stderr and os.path.exists(junit),
+                f"check --enforce, {name}: exit 1 naming execve, JUnit written", r.describe())
 
 c.finish()
