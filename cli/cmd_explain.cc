@@ -451,7 +451,7 @@ int cmd_diff(const Options& o) {
     try {
       return is_recording_json(json::parse(text));
     } catch (const json::exception& e) {
-      fail(ErrorKind::input, "{}: malformed JSON: {}", path, e.what());
+      fail(ErrorKind::input, "{}: invalid JSON: {}", path, json_error_text(e));
     }
   };
   bool old_rec = shape(old_text, old_path), new_rec = shape(new_text, new_path);

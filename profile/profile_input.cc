@@ -39,13 +39,6 @@ size_t depth_of(const json& root) {
   return deepest;
 }
 
-std::string what_of(const json::exception& e) {
-  // Drop nlohmann's "[json.exception.parse_error.101] " prefix.
-  std::string what = e.what();
-  if (auto pos = what.find("] "); what.rfind("[json.exception", 0) == 0 && pos != std::string::npos)
-    what = what.substr(pos + 2);
-  return what;
-}
 
 std::string shown(const json& v) {
   if (v.is_string()) {
@@ -82,7 +75,7 @@ SeccompProfile seccomp_object(const json& obj, std::string_view source, std::str
   try {
     text = obj.dump();
   } catch (const json::exception& e) {
-    fail(ErrorKind::input, "{}: {}", sub, what_of(e));
+    fail(ErrorKind::input, "{}: {}", sub, json_error_text(e));
   }
   return parse_profile(text, sub);
 }
@@ -179,7 +172,7 @@ ProfileInput parse_any_profile(std::string_view text, std::string_view source) {
     try {
       doc = json::parse(body);
     } catch (const json::exception& e) {  // parse_error, and out_of_range for a number like 1e400
-      fail(ErrorKind::input, "{}: invalid JSON: {}", source, what_of(e));
+      fail(ErrorKind::input, "{}: invalid JSON: {}", source, json_error_text(e));
     }
   } else {
     doc = parse_yaml(text, source);
@@ -204,7 +197,7 @@ ProfileInput parse_any_profile(std::string_view text, std::string_view source) {
     }
   } catch (const json::exception& e) {
     // Every access above checks types first; this is a last line of defence.
-    fail(ErrorKind::input, "{}: {}", source, one_line(what_of(e)));
+    fail(ErrorKind::input, "{}: {}", source, one_line(json_error_text(e)));
   } catch (const Error& e) {
     throw Error(e.kind(), one_line(e.what()));
   }

@@ -294,7 +294,7 @@ Recording recording_from_json(std::string_view text, std::string_view source) {
   try {
     j = json::parse(text);
   } catch (const json::exception& e) {  // parse_error, and out_of_range for a number like 1e400
-    fail(ErrorKind::input, "{}: malformed JSON: {}", source, e.what());
+    fail(ErrorKind::input, "{}: invalid JSON: {}", source, json_error_text(e));
   }
   if (!j.is_object()) p.bad("", "expected an object");
   const json& ver = p.field(j, "", "sctrace_recording");

@@ -285,18 +285,21 @@ SeccompProfile parse_profile(std::string_view json_text, std::string_view source
   try {
     doc = json::parse(json_text);
   } catch (const json::exception& e) {  // parse_error, and out_of_range for a number like 1e400
-    // Drop nlohmann's "[json.exception.parse_error.101] " prefix.
-    std::string what = e.what();
-    if (auto pos = what.find("] "); what.rfind("[json.exception", 0) == 0 && pos != std::string::npos)
-      what = what.substr(pos + 2);
-    fail(ErrorKind::input, "{}: invalid JSON: {}", source, what);
+    fail(ErrorKind::input, "{}: invalid JSON: {}", source, json_error_text(e));
   }
   try {
     return Reader(source).profile(doc);
   } catch (const json::exception& e) {
     // The reader checks types before every access; this is a last line of defence.
-    fail(ErrorKind::input, "{}: {}", source, e.what());
+    fail(ErrorKind::input, "{}: {}", source, json_error_text(e));
   }
+}
+
+std::string json_error_text(const std::exception& e) {
+  std::string what = e.what();
+  if (auto pos = what.find("] "); what.rfind("[json.exception", 0) == 0 && pos != std::string::npos)
+    what = what.substr(pos + 2);
+  return what;
 }
 
 std::string to_docker_json(const SeccompProfile& p) {

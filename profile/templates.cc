@@ -26,7 +26,7 @@ auto load(std::string_view text, std::string_view source, F&& build) {
   try {
     return build(json::parse(text));
   } catch (const json::exception& e) {
-    fail(ErrorKind::input, "{} (embedded): {}", source, e.what());
+    fail(ErrorKind::input, "{} (embedded): {}", source, json_error_text(e));
   }
 }
 
@@ -58,19 +58,37 @@ const ErrnoPolicy& errno_policy() {
 }
 
 RuntimeBaseline parse_runtime_baseline(std::string_view text, std::string_view source) {
+  json doc;
   try {
-    const json doc = json::parse(text);
-    RuntimeBaseline b;
-    b.runtime = doc.at("runtime").get<std::string>();
-    b.with_new_privs = string_set(doc.at("with_new_privs"));
-    b.with_no_new_privs = string_set(doc.at("with_no_new_privs"));
-    if (doc.contains("go_runtime")) b.go_runtime = string_set(doc.at("go_runtime"));
-    b.with_new_privs.insert(b.go_runtime.begin(), b.go_runtime.end());
-    b.with_no_new_privs.insert(b.go_runtime.begin(), b.go_runtime.end());
-    return b;
+    doc = json::parse(text);
   } catch (const json::exception& e) {
-    fail(ErrorKind::input, "{}: {}", source, e.what());
+    fail(ErrorKind::input, "{}: invalid JSON: {}", source, json_error_text(e));
   }
+  if (!doc.is_object() || !doc.contains("runtime"))
+    fail(ErrorKind::input, "{}: not a runtime baseline (no \"runtime\" field; `sctrace calibrate` writes one)", source);
+  auto names = [&](const char* key, bool required) {
+    std::set<std::string> out;
+    if (!doc.contains(key)) {
+      if (required) fail(ErrorKind::input, "{}: \"{}\" is missing", source, key);
+      return out;
+    }
+    const json& v = doc.at(key);
+    if (!v.is_array()) fail(ErrorKind::input, "{}: \"{}\": expected an array of syscall names", source, key);
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (!v[i].is_string()) fail(ErrorKind::input, "{}: \"{}\"[{}]: expected a syscall name", source, key, i);
+      out.insert(v[i].get<std::string>());
+    }
+    return out;
+  };
+  RuntimeBaseline b;
+  if (!doc.at("runtime").is_string()) fail(ErrorKind::input, "{}: \"runtime\": expected a string", source);
+  b.runtime = doc.at("runtime").get<std::string>();
+  b.with_new_privs = names("with_new_privs", true);
+  b.with_no_new_privs = names("with_no_new_privs", true);
+  b.go_runtime = names("go_runtime", false);
+  b.with_new_privs.insert(b.go_runtime.begin(), b.go_runtime.end());
+  b.with_no_new_privs.insert(b.go_runtime.begin(), b.go_runtime.end());
+  return b;
 }
 
 const RuntimeBaseline& runtime_baseline() {

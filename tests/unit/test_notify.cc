@@ -414,6 +414,22 @@ TEST_CASE("a calibrated runtime baseline replaces the bundled one in the minimiz
   CHECK(b.with_new_privs == std::set<std::string>{"capset", "futex", "uname"});
   CHECK(b.with_no_new_privs == std::set<std::string>{"futex", "getpid"});
   CHECK_THROWS_AS(parse_runtime_baseline(R"({"runtime": "x"})", "bad.json"), Error);
+  // Each refusal names the file and the field, never nlohmann's exception text.
+  auto message = [](const std::string& t) {
+    try {
+      parse_runtime_baseline(t, "b.json");
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  CHECK(message(R"({"defaultAction": "SCMP_ACT_ERRNO", "syscalls": []})") ==
+        "b.json: not a runtime baseline (no \"runtime\" field; `sctrace calibrate` writes one)");
+  CHECK(message(R"({"runtime": 5, "with_new_privs": [], "with_no_new_privs": []})") ==
+        "b.json: \"runtime\": expected a string");
+  CHECK(message(R"({"runtime": "r", "with_new_privs": [1], "with_no_new_privs": []})") ==
+        "b.json: \"with_new_privs\"[0]: expected a syscall name");
+  CHECK(message(R"({"runtime": "r",)").rfind("b.json: invalid JSON: parse error at line 1", 0) == 0);
 
   Recording rec;
   auto allowed = [](const SeccompProfile& p) {

@@ -84,7 +84,7 @@ TEST_CASE("malformed recordings are rejected with the JSON path", "[recording]")
     }
     return "no error";
   };
-  CHECK_THAT(err("{"), Catch::Contains("r.json: malformed JSON"));
+  CHECK_THAT(err("{"), Catch::Contains("r.json: invalid JSON") && !Catch::Contains("json.exception"));
   CHECK_THAT(err("[]"), Catch::Contains("expected an object"));
   CHECK_THAT(err(R"({"sctrace_recording": 2, "syscalls": {}})"), Catch::Contains("unsupported recording version"));
   CHECK_THAT(err(R"({"sctrace_recording": 1, "syscalls": {"SCMP_ARCH_FOO": {}}})"),
