@@ -184,6 +184,7 @@ MinimizeResult minimize(const Recording& rec, const SeccompProfile& tmpl, const 
   };
   for (const auto& [name, o] : observed) {
     if (!answered_enosys(name)) continue;
+    if (!o.only_enosys) res.answered_enosys.push_back(name);
     auto fb = policy.fallbacks.find(name);
     if (fb == policy.fallbacks.end()) continue;
     for (const auto& f : fb->second) {

@@ -31,6 +31,10 @@ struct MinimizeResult {
   size_t allowed_names = 0;   // distinct syscall names the profile allows (native arch)
   size_t template_names = 0;  // distinct names the template allows in ctx (native arch)
   std::vector<std::string> added_fallbacks;  // e.g. "clone (fallback of clone3)"
+  // Made by the workload (not only failing with ENOSYS) yet answered ENOSYS by
+  // the profile, because the template does (clone3 under Docker's default):
+  // the workload must fall back, which the recording cannot show.
+  std::vector<std::string> answered_enosys;
 };
 
 MinimizeResult minimize(const Recording& rec, const SeccompProfile& tmpl, const MinimizeOptions& opts);

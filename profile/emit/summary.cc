@@ -119,6 +119,10 @@ std::string summary_text(const MinimizeResult& r) {
                      arches.empty() ? native : fmt::format("{}", fmt::join(arches, ", ")));
   if (!r.added_fallbacks.empty())
     out += fmt::format("sctrace: fallbacks added: {}\n", fmt::join(r.added_fallbacks, ", "));
+  if (!r.answered_enosys.empty())
+    out += fmt::format("sctrace: note: the workload made {} and the profile answers ENOSYS there, as the template "
+                       "does: it works only if the workload falls back (`sctrace verify` shows whether it does)\n",
+                       fmt::join(r.answered_enosys, ", "));
   for (const auto& d : r.template_denied)
     out += fmt::format("sctrace: observed but denied by the template: {} {} ({})\n", short_arch(d.arch), d.syscall,
                        d.reason);
