@@ -42,6 +42,8 @@ BackendChoice decide_local_backend(const std::string& requested, const NotifyCap
   check_requested(requested);
   if (requested == "ptrace") return {"ptrace", "sees results"};
   if (requested == "notify") {
+    if (ptrace_stops != "auto")
+      fail(ErrorKind::usage, "--ptrace-stops {} is for the ptrace backend, not --backend notify", ptrace_stops);
     if (!caps.user_notif)
       fail(ErrorKind::runtime, "backend notify: seccomp user notification is not available here (needs Linux 5.0+)");
     if (!caps.flag_continue)

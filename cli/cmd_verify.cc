@@ -99,6 +99,12 @@ std::string refusal_text(uint32_t ret) {
 
 int cmd_verify(const Options& o) {
   if (is_container_line(o.workload)) return cmd_verify_container(o);
+  // Each denial is named through a seccomp listener; ptrace has no part here
+  // (check --enforce --backend ptrace is the ptrace way to the same answer).
+  if (o.backend == "ptrace")
+    fail(ErrorKind::usage, "verify --backend ptrace: a local verify names denials through seccomp user notification "
+                           "(--backend applies to container lines; `check --enforce --backend ptrace` enforces "
+                           "through ptrace)");
   SeccompProfile profile = load_profile_file(o.profile);
   EvalContext ctx = EvalContext::docker_default();
   std::vector<sock_filter> real = compile_filter(profile, ctx, FilterMode::enforce);

@@ -161,6 +161,16 @@ with e2e.tempdir("badinput") as tmp:
     r = e2e.sctrace("enforce", "--profile", bad_tmpl, "--", STATIC)
     one_line_error(r, "enforce with a malformed profile", mentions="bad.json")
     c.check("static_basic: ok" not in r.stdout, "enforce with a malformed profile does not run it")
+    # Options that would have no effect are refused, not ignored.
+    r = e2e.sctrace("verify", "--backend", "ptrace", "--profile", bad_tmpl, "--", STATIC)
+    one_line_error(r, "verify --backend ptrace on a local command", mentions="--backend ptrace")
+    r = e2e.sctrace("run", "--backend", "notify", "--ptrace-stops", "two", "-o", prof, "--", STATIC)
+    one_line_error(r, "run --backend notify --ptrace-stops two", mentions="--ptrace-stops")
+    r = e2e.sctrace("run", "-o", prof, "--recording", prof, "--", STATIC)
+    one_line_error(r, "-o and --recording naming one file", mentions="--recording")
+    r = e2e.sctrace("run", "-o", os.path.join(tmp, "c" * 245), "--", STATIC)
+    one_line_error(r, "-o with a name too long for the temp file beside it", mentions="too long")
+    c.check("static_basic: ok" not in r.stdout, "... refused before the workload ran")
     c.check(not os.path.exists(prof), "no profile appeared from any of the failures")
 
     r = e2e.sctrace("--version")

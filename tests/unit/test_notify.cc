@@ -370,6 +370,9 @@ TEST_CASE("backend auto: notify where the kernel can continue notified syscalls,
   c = cli::decide_local_backend("auto", full, false);
   CHECK_THAT(c.why, Catch::Contains("no_new_privs"));
   CHECK(cli::decide_local_backend("auto", no_continue, true).name == "ptrace");
+  // --ptrace-stops belongs to the ptrace backend: with notify asked for, it is refused, not ignored.
+  CHECK_THROWS_AS(cli::decide_local_backend("notify", full, true, "two"), Error);
+  CHECK(cli::decide_local_backend("auto", full, true, "two").name == "ptrace");
   CHECK(cli::decide_local_backend("auto", none, true).name == "ptrace");
   CHECK_THAT(cli::decide_local_backend("auto", none, true).why, Catch::Contains("no seccomp user notification"));
   // Asking for ptrace stops is asking for ptrace.
