@@ -63,6 +63,7 @@
 #include "profile/filter.h"
 #include "profile/recording.h"
 #include "tracer/container/session.h"
+#include "tracer/child_process.h"
 #include "tracer/interrupt.h"
 #include "tracer/notify.h"
 #include "tracer/probes.h"
@@ -594,6 +595,7 @@ int cmd_check(const Options& o) {
 
   // --enforce with a profile that refuses execve: the workload's own execve
   // is the violation, and it cannot start (exit 126, like a shell).
+  if (deny) resolve_command(o.workload.at(0));  // a missing command is the usual one-line error first
   if (deny && refused_natively(compile_filter(profile, ctx, FilterMode::enforce), "execve")) {
     CheckResult r;
     r.backend = choice.name;

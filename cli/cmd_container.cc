@@ -119,7 +119,9 @@ std::string joined(const std::vector<std::string>& v) {
 void verify_hardening(const Options& o, const RunLine& line, const container::SessionResult& traced,
                       HardeningReport& rep, container::SessionOptions base) {
   auto passes = [&](const HardeningPlan& p, const std::string& what) {
+    if (interrupt_count() > 0) return false;  // interrupted: no more containers
     container::SessionOptions s = base;
+    s.write_cidfile = false;  // --cidfile names the traced container
     s.argv = hardened_argv(line, p, traced.config);
     s.with_sensor = false;
     say(fmt::format("verify hardening ({}): {}", what, joined(s.argv)));
@@ -223,6 +225,10 @@ int cmd_run_container(const Options& o, const SeccompProfile& tmpl) {
   if (!o.report_json.empty()) check_writable(o.report_json);
   if (!o.sarif.empty()) check_writable(o.sarif);
   container::SessionResult res = container::run_session(session_options(o));
+  if (res.interrupted && res.recordings.empty()) {  // stopped before the workload ran: nothing to write
+    say("interrupted before the container ran: nothing recorded, nothing written");
+    return 128 + (last_interrupt_signal() ? last_interrupt_signal() : SIGINT);
+  }
 
   Recording rec;
   for (size_t i = 0; i < res.recordings.size(); ++i)
@@ -282,9 +288,10 @@ int cmd_run_container(const Options& o, const SeccompProfile& tmpl) {
                                   : o.sarif.empty() ? o.report_json : o.report_json + " and " + o.sarif));
     if (fail_on) failing = count_at_or_above(hr, *fail_on);
   }
-  // Like a shell: 128+signal when interrupted, 124 (timeout(1)'s code) when
-  // the time limit stopped it, 1 when a probe failed.
-  if (res.interrupted) return 128 + (last_interrupt_signal() ? last_interrupt_signal() : SIGINT);
+  // Like a shell: 128+signal when interrupted (also during the hardening
+  // verification), 124 (timeout(1)'s code) when the time limit stopped it, 1
+  // when a probe failed.
+  if (res.interrupted || interrupt_count() > 0) return 128 + (last_interrupt_signal() ? last_interrupt_signal() : SIGINT);
   if (res.timed_out) return 124;
   if (!res.probes_ok) return 1;
   // --fail-on: 1 when the run itself succeeded but a finding reached the threshold.
@@ -303,6 +310,10 @@ int cmd_verify_container(const Options& o) {
     Options c = o;
     c.enforce = true;
     const int code = cmd_check(c);
+    if (interrupt_count() > 0) {
+      say("interrupted: the container was stopped and removed; nothing verified");
+      return code;  // 128+signal, from check
+    }
     say(fmt::format("verify {}: the profile enforced by the runtime, each refused call named by the seccomp agent",
                     code == 0 ? "passed" : "FAILED"));
     return code == 0 ? 0 : 1;
@@ -331,6 +342,7 @@ int cmd_verify_container(const Options& o) {
   // every recorded call is checked against the profile, so denials are named
   // even when the workload survives them.
   container::SessionOptions traced = session_options(o);
+  traced.write_cidfile = false;  // --cidfile names pass 1's container, the one under the profile
   say("verify pass 2: the container traced, each syscall checked against the profile");
   container::SessionResult r2 = container::run_session(traced);
   if (r2.interrupted) {

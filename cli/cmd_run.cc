@@ -53,7 +53,8 @@ std::string incomplete_path(const std::string& path) {
 void check_distinct_outputs(const std::vector<std::pair<std::string, std::string>>& outputs) {
   std::map<std::string, std::string> seen;  // the file, compared as an absolute path -> the option naming it
   for (const auto& [option, path] : outputs) {
-    if (path.empty()) continue;
+    // Devices and /dev/stdout are written in place: two of them never replace each other.
+    if (path.empty() || written_in_place(path)) continue;
     std::error_code ec;
     std::string key = std::filesystem::weakly_canonical(std::filesystem::absolute(path, ec), ec).string();
     if (ec) key = path;
@@ -71,12 +72,18 @@ RunOutputs run_outputs(const Options& o, bool complete) {
   std::error_code ec;
   std::string taken;
   for (const auto& p : paths)
-    if (std::filesystem::is_regular_file(p, ec)) taken += (taken.empty() ? "" : ", ") + p;
+    if (!written_in_place(p) && std::filesystem::is_regular_file(p, ec)) taken += (taken.empty() ? "" : ", ") + p;
   if (taken.empty()) return out;
-  out.output = incomplete_path(o.output);
-  if (!o.recording.empty()) out.recording = incomplete_path(o.recording);
-  for (const auto& p : profile_paths(o.format, out.output)) check_writable(p);
-  if (!out.recording.empty()) check_writable(out.recording);
+  // Devices (-o /dev/stdout) stay as they are.
+  if (!written_in_place(o.output)) out.output = incomplete_path(o.output);
+  if (!o.recording.empty() && !written_in_place(o.recording)) out.recording = incomplete_path(o.recording);
+  try {
+    for (const auto& p : profile_paths(o.format, out.output)) check_writable(p);
+    if (!out.recording.empty()) check_writable(out.recording);
+  } catch (const Error& e) {  // better the outputs where they were asked for than none
+    say(fmt::format("cannot write beside them ({}): writing over them", e.what()));
+    return {o.output, o.recording};
+  }
   say(fmt::format("the run is incomplete, so what is already there stays ({}); writing {} instead", taken,
                   out.output));
   return out;

@@ -117,7 +117,9 @@ int cmd_verify(const Options& o) {
   spec.timeout = std::chrono::milliseconds(static_cast<int64_t>(o.timeout_sec * 1000));
   if (spec.no_new_privs) say("not root: installing the filter with no_new_privs");
 
-  // A profile that refuses execve lets nothing start: that is the verdict.
+  // A profile that refuses execve lets nothing start: that is the verdict
+  // (for a command that exists: a missing one is the usual one-line error).
+  resolve_command(o.workload.at(0));
   if (auto ret = refused_natively(real, "execve")) {
     say(fmt::format("denied: {} execve -> {}: {} cannot start under this profile", arch::short_name(arch::native()),
                     refusal_text(*ret), o.workload[0]));

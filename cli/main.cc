@@ -13,9 +13,14 @@ int main(int argc, char** argv) {
   // not kill sctrace before it writes its reports: such writes fail with
   // EPIPE instead. A handler rather than SIG_IGN, because execve resets
   // handlers: the workload still gets SIGPIPE's default.
-  struct sigaction on_pipe {};
-  on_pipe.sa_handler = [](int) {};
-  ::sigaction(SIGPIPE, &on_pipe, nullptr);
+  // Only over the default: a SIGPIPE sctrace was started with ignored stays
+  // ignored, for the workload too.
+  struct sigaction was {};
+  if (::sigaction(SIGPIPE, nullptr, &was) == 0 && was.sa_handler == SIG_DFL) {
+    struct sigaction on_pipe {};
+    on_pipe.sa_handler = [](int) {};
+    ::sigaction(SIGPIPE, &on_pipe, nullptr);
+  }
   try {
     cli::Options o = cli::parse_args(argc, argv);
     switch (o.command) {

@@ -13,13 +13,19 @@ namespace {
 
 // CLI11 2.1 takes -h, --help and the app's --version wherever they appear,
 // even after "--" (`check -- docker run -h HOST ...` printed check's help and
-// exited 0). So every argument after the first "--" is shown to CLI11 as a
-// placeholder, and workload_from() puts the real ones back.
+// exited 0). So for the subcommands that take a workload, every argument
+// after the first "--" is shown to CLI11 as a placeholder, and
+// workload_from() puts the real ones back. (merge, diff and explain take
+// their own positionals after "--" as CLI11 gives them.)
 constexpr std::string_view kHidden = "\x1f" "sctrace-hidden-arg-";
 
 std::vector<std::string> hide_after_dashdash(int argc, const char* const* argv) {
   std::vector<std::string> args(argv, argv + argc);
-  for (std::size_t i = 1; i < args.size(); ++i)
+  std::size_t i = 1;
+  while (i < args.size() && !args[i].empty() && args[i][0] == '-') ++i;  // --version, -h
+  if (i == args.size() || (args[i] != "run" && args[i] != "verify" && args[i] != "check" && args[i] != "enforce"))
+    return args;
+  for (; i < args.size(); ++i)
     if (args[i] == "--") {
       for (std::size_t j = i + 1; j < args.size(); ++j) args[j] = fmt::format("{}{}", kHidden, j);
       break;
@@ -70,8 +76,11 @@ const CLI::Validator kSeconds(
 // Subcommands without a workload take nothing CLI11 did not know: a typo
 // in an option (`diff --josn`) is refused, not ignored.
 void no_extras(CLI::App* app, CLI::App* sub) {
-  std::vector<std::string> rest = sub->remaining();
-  for (const auto& r : app->remaining(false)) rest.push_back(r);
+  std::vector<std::string> rest;
+  for (const auto& r : sub->remaining())
+    if (r != "--") rest.push_back(r);  // `merge -o M -- A B`: CLI11 keeps the "--" as an extra
+  for (const auto& r : app->remaining(false))
+    if (r != "--") rest.push_back(r);
   if (rest.empty()) return;
   const bool option = rest.front().size() > 1 && rest.front()[0] == '-';
   fail(ErrorKind::usage, "{}: unknown {} '{}' (see sctrace {} --help)", sub->get_name(),

@@ -56,17 +56,17 @@ bool in_place(const std::string& path) {
   return !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
 }
 
-// A FIFO or socket that sits at the path itself (not reached through a /dev
+// A FIFO that sits at the path itself (not reached through a /dev
 // or /proc link) is written only while a reader holds it open; otherwise it
 // would block forever, after the workload ran: it is replaced instead.
 UniqueFd open_in_place(const std::string& path) {
   struct stat st {};
-  const bool own_fifo = ::lstat(path.c_str(), &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
+  const bool own_fifo = ::lstat(path.c_str(), &st) == 0 && S_ISFIFO(st.st_mode);
   // O_TRUNC matters only when the link leads to a regular file (stdout
   // redirected to one); devices and pipes ignore it.
   UniqueFd fd(::open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY | (own_fifo ? O_NONBLOCK : 0)));
   if (!fd) {
-    if (own_fifo && (errno == ENXIO || errno == ENODEV)) return {};  // nobody reads it
+    if (own_fifo && errno == ENXIO) return {};  // nobody reads it
     fail_errno(ErrorKind::io, errno, fmt::format("cannot write {}", path));
   }
   if (own_fifo) ::fcntl(fd.get(), F_SETFL, ::fcntl(fd.get(), F_GETFL) & ~O_NONBLOCK);
@@ -78,6 +78,8 @@ std::string temp_template(const std::string& path) {
 }
 
 }  // namespace
+
+bool written_in_place(const std::string& path) { return in_place(path); }
 
 void write_file_atomic(const std::string& path, std::string_view data) {
   if (path.empty()) fail(ErrorKind::io, "cannot write to an empty file name");

@@ -7,12 +7,16 @@ namespace sctrace {
 // Writes `data` to `path` so that readers see either the old file or the whole
 // new one: a temp file (O_EXCL, same directory) is written, fsynced and renamed
 // over `path`. On failure the temp file is removed and an io Error is thrown.
-// A device or FIFO at `path` is written in place; a symlink at `path` is
+// A device, or a FIFO a reader holds open, at `path` is written in place; a symlink at `path` is
 // replaced, not followed, unless it lives under /dev or /proc (/dev/stdout).
 void write_file_atomic(const std::string& path, std::string_view data);
+// Whether write_file_atomic writes `path` in place (a device, a FIFO, a /dev
+// or /proc link such as /dev/stdout) rather than replacing it.
+bool written_in_place(const std::string& path);
 
 // Fails early (io Error) when `path` could not be written later: its directory
-// is missing or not writable. Lets `run` refuse before tracing anything.
+// is missing or not writable, the temp file's name would be too long, ... (the
+// temp file is created and removed). Lets `run` refuse before tracing anything.
 void check_writable(const std::string& path);
 
 // The most read_file takes by default. Everything sctrace reads is small (the

@@ -24,6 +24,7 @@
 #include <thread>
 #include <optional>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "core/error.h"
 #include "core/unique_fd.h"
@@ -182,12 +183,15 @@ void ProcessTracker::sweep_locked() {
   }
 }
 
-size_t ProcessTracker::signal_all(int sig) {
+size_t ProcessTracker::signal_all(int sig, std::unordered_set<pid_t>* signalled) {
   std::lock_guard<std::mutex> lock(mutex_);
   sweep_locked();
   size_t n = 0;
   for (auto& [pid, fd] : pidfds_)
-    if (::syscall(SYS_pidfd_send_signal, fd.get(), sig, nullptr, 0) == 0) ++n;
+    if (::syscall(SYS_pidfd_send_signal, fd.get(), sig, nullptr, 0) == 0) {
+      ++n;
+      if (signalled) signalled->insert(pid);
+    }
   return n;
 }
 
@@ -360,50 +364,62 @@ class SupervisorPool {
 };
 
 // Signals every descendant of this process (read from /proc; with sctrace
-// the child subreaper, orphans stay descendants). Each is pinned with a pidfd
-// and its parent read again before the signal, so a pid that was reused
-// between the two reads is left alone. Returns how many were signalled.
-size_t signal_descendants(int sig) {
-  auto parent_of = [](pid_t pid) -> pid_t {
+// the child subreaper, orphans stay descendants) but those in `skip`. Each is
+// pinned with a pidfd and its start time read again before the signal, so a
+// pid reused between the two reads is left alone (a process re-parented to
+// sctrace meanwhile is still the same one). Returns how many were signalled.
+size_t signal_descendants(int sig, const std::unordered_set<pid_t>& skip = {}) {
+  struct Stat {
+    pid_t ppid = 0;
+    unsigned long long start = 0;
+  };
+  auto stat_of = [](pid_t pid) -> std::optional<Stat> {
     char path[64];
     std::snprintf(path, sizeof path, "/proc/%d/stat", pid);
     FILE* f = std::fopen(path, "re");
-    if (f == nullptr) return 0;
-    char buf[512];
+    if (f == nullptr) return std::nullopt;
+    char buf[1024];
     size_t n = std::fread(buf, 1, sizeof buf - 1, f);
     std::fclose(f);
     buf[n] = '\0';
-    // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+    // "pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt
+    // majflt cmajflt utime stime cutime cstime priority nice threads
+    // itrealvalue starttime ...": comm may hold spaces and parentheses.
     const char* close = std::strrchr(buf, ')');
-    int ppid = 0;
-    if (close == nullptr || std::sscanf(close + 1, " %*c %d", &ppid) != 1) return 0;
-    return ppid;
+    Stat st;
+    if (close == nullptr ||
+        std::sscanf(close + 1, " %*c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+                    &st.ppid, &st.start) != 2)
+      return std::nullopt;
+    return st;
   };
-  std::unordered_map<pid_t, pid_t> parent;
+  std::unordered_map<pid_t, Stat> procs;
   if (DIR* d = ::opendir("/proc")) {
     while (dirent* e = ::readdir(d)) {
       char* end = nullptr;
       const long pid = std::strtol(e->d_name, &end, 10);
       if (pid <= 0 || *end != '\0') continue;
-      if (pid_t pp = parent_of(static_cast<pid_t>(pid)); pp > 0) parent.emplace(static_cast<pid_t>(pid), pp);
+      if (auto st = stat_of(static_cast<pid_t>(pid))) procs.emplace(static_cast<pid_t>(pid), *st);
     }
     ::closedir(d);
   }
   const pid_t self = ::getpid();
   auto descends = [&](pid_t pid) {
     for (int depth = 0; depth < 4096 && pid > 1; ++depth) {
-      auto it = parent.find(pid);
-      if (it == parent.end()) return false;
-      if (it->second == self) return true;
-      pid = it->second;
+      auto it = procs.find(pid);
+      if (it == procs.end()) return false;
+      if (it->second.ppid == self) return true;
+      pid = it->second.ppid;
     }
     return false;
   };
   size_t n = 0;
-  for (const auto& [pid, pp] : parent) {
-    if (pid == self || !descends(pid)) continue;
+  for (const auto& [pid, st] : procs) {
+    if (pid == self || skip.count(pid) || !descends(pid)) continue;
     UniqueFd fd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
-    if (!fd || parent_of(pid) != pp) continue;  // gone, or no longer the process we read
+    if (!fd) continue;
+    auto again = stat_of(pid);
+    if (!again || again->start != st.start) continue;  // gone, or another process now
     if (::syscall(SYS_pidfd_send_signal, fd.get(), sig, nullptr, 0) == 0) ++n;
   }
   return n;
@@ -462,8 +478,9 @@ ExitStatus run_with_notify(const LaunchSpec& spec, NotifyHandler& handler) {
   // Every process of the workload: those the notifications named, and with
   // adopt_orphans every descendant.
   auto signal_rest = [&](int sig) {
-    tracker.signal_all(sig);
-    if (subreaper.on) signal_descendants(sig);
+    std::unordered_set<pid_t> done;  // each process gets the signal once
+    tracker.signal_all(sig, &done);
+    if (subreaper.on) signal_descendants(sig, done);
   };
   auto kill_everything = [&] {
     if (!wait_status) pidfd_signal(child.pidfd(), SIGKILL);
@@ -525,6 +542,12 @@ ExitStatus run_with_notify(const LaunchSpec& spec, NotifyHandler& handler) {
     // A supervisor could not answer: nothing would let the workload on.
     kill_everything();
     if (!wait_status) wait_status = child.wait();
+    if (subreaper.on)  // the adopted ones just killed, before the flag goes
+      for (int round = 0; round < 50 && signal_descendants(SIGKILL) > 0; ++round) {
+        while (::waitpid(-1, nullptr, WNOHANG | __WALL) > 0) {
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
     pool.rethrow();
   }
 

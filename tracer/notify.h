@@ -5,6 +5,7 @@
 // by the notify recording backend (answer CONTINUE, and record).
 #include <mutex>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "core/unique_fd.h"
@@ -44,7 +45,8 @@ class ProcessTracker {
  public:
   void note(pid_t tgid);
   // Signals every tracked process that has not exited; returns how many.
-  size_t signal_all(int sig);
+  // Their pids go to `signalled` when given.
+  size_t signal_all(int sig, std::unordered_set<pid_t>* signalled = nullptr);
 
  private:
   void sweep_locked();

@@ -702,6 +702,8 @@ ExitStatus PtraceTracer::run(const LaunchSpec& spec, EventSink& sink) {
     const int n = interrupt_count() - interrupts_before;
     if (n >= 1 && !forwarded) {
       forwarded = true;
+      // With the first process already gone this reached the rest too.
+      forwarded_rest = engine.initial_status().has_value();
       engine.signal_workload(last_interrupt_signal());
     }
     // Once the first process is gone, the signal goes to what is left, once:

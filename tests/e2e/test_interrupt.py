@@ -82,7 +82,7 @@ with e2e.tempdir("interrupt") as tmp:
     # whole tree in every mode. verify and check with the notify backend are only told of denied calls, so the
     # child was unknown to them: the timeout waited for it, and their signals reached the first process only.
     tree_prof = os.path.join(tmp, "tree.json")
-    e2e.sctrace("run", "-o", tree_prof, "--", "sh", "-c", "sleep 0.1 & sleep 0.1", timeout=60)
+    e2e.sctrace("run", "-o", tree_prof, "--", "sh", "-c", "sh -c 'sleep 0.1 & sleep 0.1' & sleep 0.1", timeout=60)
     modes = [("verify", ["verify", "--profile", tree_prof]),
              ("check notify", ["check", "--backend", "notify", "--profile", tree_prof]),
              ("check ptrace", ["check", "--backend", "ptrace", "--profile", tree_prof]),
@@ -90,7 +90,8 @@ with e2e.tempdir("interrupt") as tmp:
              ("run ptrace", ["run", "--backend", "ptrace", "-o", os.path.join(tmp, "t2.json")])]
     for n, (label, args) in enumerate(modes):
         marker = f"32.{n}17"
-        tree = ["sh", "-c", f"sleep {marker} & sleep {marker}"]
+        # Three levels: a shell, a shell it starts, and their sleeps.
+        tree = ["sh", "-c", f"sh -c 'sleep {marker} & sleep {marker}' & sleep {marker}"]
         r = e2e.sctrace(*args, "--timeout", "1.5", "--", *tree, timeout=60)
         c.check(r.elapsed < 10 and r.returncode not in (0, None),
                 f"{label}: --timeout 1.5 ends a workload with a child ({r.elapsed:.1f}s, exit {r.returncode})",
@@ -102,7 +103,7 @@ with e2e.tempdir("interrupt") as tmp:
             os.kill(pid, signal.SIGKILL)
 
         marker = f"33.{n}17"
-        tree = ["sh", "-c", f"sleep {marker} & sleep {marker}"]
+        tree = ["sh", "-c", f"sh -c 'sleep {marker} & sleep {marker}' & sleep {marker}"]
         p = subprocess.Popen([e2e.SCTRACE, *args, "--", *tree], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE)
         time.sleep(0.5)

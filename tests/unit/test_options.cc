@@ -95,6 +95,15 @@ TEST_CASE("usage errors", "[options]") {
   CHECK(kind_of({"explain", "--jsn", "read"}) == ErrorKind::usage);
   CHECK(kind_of({"explain", "read", "extra"}) == ErrorKind::usage);
   CHECK(kind_of({"calibrate", "--bogus"}) == ErrorKind::usage);
+  // ... but "--" before their own arguments is fine.
+  sctrace::test::TempDir dir;
+  const std::string a = (dir.path / "a.json").string(), b = (dir.path / "b.json").string();
+  std::ofstream(a) << "{}";
+  std::ofstream(b) << "{}";
+  auto m = parse({"merge", "-o", "m.json", "--", a.c_str(), b.c_str()});
+  CHECK(m.inputs == std::vector<std::string>{a, b});
+  CHECK(parse({"diff", "--", a.c_str(), b.c_str()}).inputs == std::vector<std::string>{a, b});
+  CHECK(parse({"explain", "--", "read"}).syscall_name == "read");
 }
 
 TEST_CASE("verify, enforce, merge, version and help", "[options]") {
@@ -134,10 +143,18 @@ TEST_CASE("an incomplete run never replaces a profile or recording that exists",
   o.output = (dir.path / "sp.yaml").string();
   std::ofstream(dir.path / "sp.json") << "{}";
   CHECK(cli::run_outputs(o, false).output == (dir.path / "sp.incomplete.yaml").string());
-  // Devices are written as they are.
+  // Devices are written as they are, also when another output exists as a file.
   o.format = "docker";
   o.output = "/dev/null";
   CHECK(cli::run_outputs(o, false).output == "/dev/null");
+  o.recording = (dir.path / "r.json").string();
+  std::ofstream(o.recording) << "{}";
+  out = cli::run_outputs(o, false);
+  CHECK(out.output == "/dev/null");
+  CHECK(out.recording == (dir.path / "r.incomplete.json").string());
+  // Devices never count as two outputs on one file.
+  CHECK_NOTHROW(cli::check_distinct_outputs({{"--junit", "/dev/stdout"}, {"--report-json", "/dev/stdout"}}));
+  CHECK_NOTHROW(cli::check_distinct_outputs({{"--sarif", "/dev/null"}, {"--junit", "/dev/null"}}));
 }
 
 TEST_CASE("two outputs naming the same file are refused", "[options][outputs]") {

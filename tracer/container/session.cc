@@ -64,7 +64,9 @@ class SessionDir {
 
 bool Captured::ok() const { return WIFEXITED(status) && WEXITSTATUS(status) == 0; }
 
-Captured run_capture(const std::vector<std::string>& argv, std::chrono::milliseconds limit) {
+Captured run_capture(const std::vector<std::string>& argv, std::chrono::milliseconds limit, bool stop_on_interrupt) {
+  const int interrupts_before = interrupt_count();
+  bool term_sent = false;
   std::string exe = resolve_command(argv.at(0));
   int op[2], ep[2];
   if (::pipe2(op, O_CLOEXEC) != 0) fail_errno(ErrorKind::runtime, errno, "pipe");
@@ -103,7 +105,12 @@ Captured run_capture(const std::vector<std::string>& argv, std::chrono::millisec
       }
       timeout = static_cast<int>(left);
     }
-    if (::poll(fds, 2, timeout) < 0) {
+    const int polled = ::poll(fds, 2, timeout);
+    if (stop_on_interrupt && !term_sent && interrupt_count() != interrupts_before) {
+      ::kill(pid, SIGTERM);  // not reaped yet: the pid is still ours
+      term_sent = true;
+    }
+    if (polled < 0) {
       if (errno == EINTR) continue;
       break;
     }
@@ -257,7 +264,8 @@ SessionResult run_session_inner(const SessionOptions& opts, std::string& contain
   std::set<std::string> not_for_create = default_run_only_flags(run.flavor);
   not_for_create.insert("cidfile");
   Captured created = run_capture(
-      with_flag(to_create_argv(run, not_for_create), "--label", fmt::format("{}={}", kOwnerLabel, owner)));
+      with_flag(to_create_argv(run, not_for_create), "--label", fmt::format("{}={}", kOwnerLabel, owner)),
+      std::chrono::milliseconds(0), true);
   const bool create_ok = WIFEXITED(created.status) && WEXITSTATUS(created.status) == 0;
   if (interrupted()) {  // during the create: nothing ran, nothing is kept
     if (create_ok) OwnedContainer(engine, last_line(created.out)).reset();
@@ -336,7 +344,7 @@ SessionResult run_session_inner(const SessionOptions& opts, std::string& contain
   OwnedContainer owned(engine, create_container(engine, body, name));
   const std::string& id = owned.id();
   container_id = id;
-  if (run.cidfile) write_file_atomic(*run.cidfile, id);
+  if (run.cidfile && opts.write_cidfile) write_file_atomic(*run.cidfile, id);
   if (interrupted()) {  // before it started: removed unstarted
     result.interrupted = true;
     return result;

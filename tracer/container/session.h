@@ -25,6 +25,7 @@ struct SessionOptions {
   bool with_sensor = true;   // record through the sensor
   std::string seccomp_json;  // when set: enforce this profile (--security-opt seccomp=...; "unconfined": none)
   std::string sensor_path;   // host path of sctrace-sensor; empty = next to sctrace
+  bool write_cidfile = true;  // the line's --cidfile gets this session's container ID
   // `check`: a cBPF program (raw struct sock_filter array, host byte order)
   // compiled for SECCOMP_RET_TRACE. Written into the out dir and passed to
   // every sensor (entrypoint, exec probes, healthcheck) as --watch-filter:
@@ -73,7 +74,11 @@ struct Captured {
 // ignores SIGINT: a Ctrl-C at the terminal reaches the whole foreground
 // process group, and sctrace, not the helper it is waiting for, decides what
 // an interrupt stops (a `podman stop` cut short would leave the container).
+// stop_on_interrupt: a Ctrl-C or SIGTERM to sctrace while it runs sends the
+// command SIGTERM (a `docker create` pulling an image gives up) instead of
+// waiting for it (the command itself ignores SIGINT, so that the clean-up
+// commands of an interrupted run finish).
 Captured run_capture(const std::vector<std::string>& argv,
-                     std::chrono::milliseconds limit = std::chrono::milliseconds(0));
+                     std::chrono::milliseconds limit = std::chrono::milliseconds(0), bool stop_on_interrupt = false);
 
 }  // namespace sctrace::container
