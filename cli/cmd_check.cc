@@ -627,7 +627,8 @@ int cmd_check(const Options& o) {
   r.local = st;
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   r.timed_out = st.timed_out;
-  r.interrupted = interrupt_count() > 0;
+  // A service that shut down cleanly on the forwarded signal was checked to its end.
+  r.interrupted = interrupt_count() > 0 && !ended_gracefully(st);
   r.exit_code = st.shell_code();
   if (r.timed_out) r.exit_code = 124;
   if (r.interrupted) r.exit_code = 128 + (last_interrupt_signal() ? last_interrupt_signal() : SIGINT);

@@ -64,6 +64,8 @@ void check_distinct_outputs(const std::vector<std::pair<std::string, std::string
   }
 }
 
+bool ended_gracefully(const ExitStatus& st) { return interrupt_count() == 1 && !st.signaled && !st.timed_out; }
+
 RunOutputs run_outputs(const Options& o, bool complete) {
   RunOutputs out{o.output, o.recording};
   if (complete) return out;
@@ -166,9 +168,14 @@ int cmd_run(const Options& given) {
     rec = std::move(merged);
   }
 
-  rec.complete = interrupt_count() == 0 && !st.timed_out;
+  const bool graceful = ended_gracefully(st);
+  rec.complete = (interrupt_count() == 0 || graceful) && !st.timed_out;
   if (st.timed_out) say(fmt::format("workload killed after the --timeout of {} s", o.timeout_sec));
-  if (interrupt_count() > 0) say("interrupted: writing what was recorded so far (marked incomplete)");
+  if (graceful)
+    say(fmt::format("the workload exited {} after the forwarded SIG{}: its shutdown is in the recording", st.code,
+                    sigabbrev_np(last_interrupt_signal()) ? sigabbrev_np(last_interrupt_signal()) : "?"));
+  else if (interrupt_count() > 0)
+    say("interrupted: writing what was recorded so far (marked incomplete)");
 
   const RunOutputs out = run_outputs(o, rec.complete);
   if (!out.recording.empty()) write_file_atomic(out.recording, recording_to_json(rec));

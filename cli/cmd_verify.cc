@@ -147,8 +147,11 @@ int cmd_verify(const Options& o) {
                       count == 1 ? "" : "s"));
     }
   }
-  if (interrupt_count() > 0) {  // the workload was stopped: nothing to judge
-    say("interrupted: the workload was stopped; nothing verified");
+  // Stopped and cut short: nothing to judge. A service that shut down cleanly
+  // on the forwarded signal ran its whole life under the profile: judged.
+  // A denial fails it whatever happened next.
+  if (interrupt_count() > 0 && !ended_gracefully(st) && denied == 0) {
+    say("interrupted: the workload was stopped before its end, nothing denied until then; nothing verified");
     return 128 + (last_interrupt_signal() ? last_interrupt_signal() : SIGINT);
   }
   bool ok = !st.signaled && st.code == 0 && denied == 0 && !st.timed_out;

@@ -11,6 +11,9 @@
 #include "profile/profile_input.h"
 #include "profile/seccomp_profile.h"
 
+namespace sctrace {
+struct ExitStatus;  // tracer/tracer.h
+}
 namespace sctrace::container {
 struct SessionOptions;  // tracer/container/session.h
 }
@@ -65,6 +68,12 @@ void check_distinct_outputs(const std::vector<std::pair<std::string, std::string
 // it runs. verify, check --enforce and enforce ask it about execve first: a
 // workload that cannot even start is a verdict, not an error (cli/cmd_verify.cc).
 std::optional<uint32_t> refused_natively(const std::vector<sock_filter>& prog, std::string_view name);
+
+// A local workload stopped by the one signal sctrace forwarded, which it
+// handled and then exited normally (a server's SIGTERM shutdown): its whole
+// life is recorded/checked, so that run is complete and its status is the
+// workload's own. Killed by the signal, or by a second one, it was cut short.
+bool ended_gracefully(const ExitStatus& st);
 
 // One "sctrace: ..." line on stderr.
 void say(const std::string& line);

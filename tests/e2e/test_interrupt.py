@@ -122,4 +122,47 @@ with e2e.tempdir("interrupt") as tmp:
         for pid in left:
             os.kill(pid, signal.SIGKILL)
 
+    # A service that shuts down cleanly on the forwarded SIGTERM (http_server exits 0) lived its whole life
+    # under sctrace: run's recording is complete, check and verify judge it and give its status (0). Stopping
+    # it is how a host-side service ends, so the CI flow must be able to pass.
+    import socket
+
+    def free_port():
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return s.getsockname()[1]
+
+    def serve_and_stop(args):
+        port = free_port()
+        p = subprocess.Popen([e2e.SCTRACE, *args, "--", e2e.sample("http_server"), str(port)],
+                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        load = subprocess.run([e2e.sample("http_load"), str(port), "20"], capture_output=True, timeout=60)
+        p.send_signal(signal.SIGTERM)
+        try:
+            out, err = p.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            out, err = p.communicate()
+        return load.returncode, e2e.Result(p.args, p.returncode, out.decode(errors="replace"),
+                                           err.decode(errors="replace"), 0)
+
+    sprof = os.path.join(tmp, "server.json")
+    srec = os.path.join(tmp, "server.rec.json")
+    load_rc, r = serve_and_stop(["run", "-o", sprof, "--recording", srec])
+    c.check(load_rc == 0 and r.returncode == 0 and (e2e.load_json(srec) or {}).get("complete") is True,
+            "run: a server stopped by one SIGTERM it handles: exit 0, recording complete", r.describe())
+    for label, args in (("check notify", ["check", "--backend", "notify", "--profile", sprof]),
+                        ("check ptrace", ["check", "--backend", "ptrace", "--profile", sprof]),
+                        ("verify", ["verify", "--profile", sprof])):
+        load_rc, r = serve_and_stop(args)
+        c.check(load_rc == 0 and r.returncode == 0 and ("check passed" in r.stderr or "verify passed" in r.stderr),
+                f"{label}: the same server stopped the same way passes with exit 0", r.describe())
+
 c.finish()
