@@ -103,6 +103,8 @@ int cmd_run(const Options& given) {
     outs.emplace_back("--report-json", o.report_json);
     outs.emplace_back("--sarif", o.sarif);
     check_distinct_outputs(outs);
+    // --recording may be the --baseline (updated in place); the profile may not.
+    for (const auto& p : profile_paths(o.format, o.output)) check_distinct_outputs({{"-o", p}, {"--baseline", o.baseline}});
   }
   // Everything that can be refused is refused before the workload starts.
   SeccompProfile tmpl = load_template(o.template_path);

@@ -54,7 +54,10 @@ void Recording::merge(const Recording& other) {
       m.classes_overflow = m.classes_overflow || r.classes_overflow;
     }
   }
-  commands.insert(commands.end(), other.commands.begin(), other.commands.end());
+  // The same command line once: re-recording it (run --baseline, merge of
+  // several runs) must not make the recording grow or change.
+  for (const auto& c : other.commands)
+    if (std::find(commands.begin(), commands.end(), c) == commands.end()) commands.push_back(c);
   execs.insert(other.execs.begin(), other.execs.end());
   complete = complete && other.complete;
   if (backend.empty()) {

@@ -33,6 +33,10 @@ with e2e.tempdir("baseline") as tmp:
                 f"{backend}: the same command against its baseline stops on nothing", r.describe())
         c.check(e2e.recorded_names(e2e.load_json(same_rec)) == old_names,
                 f"{backend}: the recording written is the baseline's set")
+        # Byte for byte: a CI job that updates the committed recording with nothing new must see no change
+        # (the command line used to be appended once more each time).
+        c.check(e2e.read_bytes(same_rec) == e2e.read_bytes(old_rec),
+                f"{backend}: nothing new -> the recording written is byte-identical to the baseline")
 
         new_prof = os.path.join(tmp, f"new.{backend}.json")
         new_rec = os.path.join(tmp, f"new.{backend}.rec.json")

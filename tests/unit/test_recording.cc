@@ -72,6 +72,10 @@ TEST_CASE("recording JSON round trip and merge", "[recording]") {
   CHECK(a.syscalls.at(kX86).count("getpid") == 1);
   CHECK_FALSE(a.complete);
   CHECK(a.total_names() == 3);
+  // A command line already there is not added again (run --baseline re-recording the same suite).
+  b.commands = {{"prog", "x"}, {"other"}};
+  a.merge(b);
+  CHECK(a.commands == std::vector<std::vector<std::string>>{{"prog", "x"}, {"other"}});
 }
 
 TEST_CASE("malformed recordings are rejected with the JSON path", "[recording]") {
