@@ -97,7 +97,13 @@ CallSite call_site(const CallStack& stack) {
     return cs;
   }
   // Nothing outside the C library (its start-up and exit), or only the Go
-  // runtime (scheduler, GC).
+  // runtime (scheduler, GC). A lone libc frame says nothing about the caller:
+  // that is all the notify backend sees (it does not unwind).
+  if (!go_frame && fr.size() == 1) {
+    cs.frame = fr[0];
+    cs.group = CallerGroup::unknown;
+    return cs;
+  }
   if (go_frame) {
     cs.frame = fr[*go_frame];
     cs.group = CallerGroup::runtime;
@@ -159,7 +165,11 @@ std::string attribution_text(const Recording& rec) {
   for (CallerGroup g : {CallerGroup::startup, CallerGroup::application, CallerGroup::runtime, CallerGroup::unknown}) {
     auto it = groups.find(g);
     if (it == groups.end()) continue;
-    out += fmt::format("sctrace:   {}:\n", group_title(g));
+    out += fmt::format("sctrace:   {}:\n",
+                       g == CallerGroup::unknown ? std::string_view("unknown caller (code with no module, or only the "
+                                                                    "syscall's own frame: notify does not unwind, "
+                                                                    "--backend ptrace does)")
+                                                 : group_title(g));
     for (const auto& l : it->second) out += fmt::format("sctrace:     {:<20} {:<26} {}\n", l.name, l.module, l.function);
   }
   if (!without.empty()) out += fmt::format("sctrace:   no stack: {}\n", fmt::join(without, ", "));

@@ -183,6 +183,11 @@ TEST_CASE("caller groups: loader, application, runtime, libc start-up", "[explai
   CHECK(go_app.group == CallerGroup::application);
   CHECK(go_app.frame.function == "os.OpenFile");
 
+  // Only the syscall's own frame in libc (the notify backend): the caller is unknown, not libc's start-up.
+  CallSite lone = call_site({"/app/affinity", {frame("/lib/libc.so.6", "sched_getscheduler")}});
+  CHECK(lone.group == CallerGroup::unknown);
+  CHECK(lone.frame.function == "sched_getscheduler");
+
   // JIT code: no module.
   CallSite jit = call_site({"/app/affinity", {StackFrame{}, StackFrame{"", "", "", 0x7f00, 0x7f00}}});
   CHECK(jit.group == CallerGroup::unknown);
