@@ -189,6 +189,34 @@ bool workload_ok(const CheckResult& r) { return !r.interrupted && !r.timed_out &
 
 std::string hex(uint64_t v) { return fmt::format("{:#x}", v); }
 
+// A path as a URI reference (SARIF's artifactLocation.uri): every byte but
+// the unreserved ones and "/" percent-encoded.
+std::string uri_path(const std::string& path) {
+  std::string out;
+  for (unsigned char ch : path) {
+    if (std::isalnum(ch) || ch == '-' || ch == '.' || ch == '_' || ch == '~' || ch == '/') out += static_cast<char>(ch);
+    else out += fmt::format("%{:02X}", ch);
+  }
+  return out;
+}
+
+// An argument as a POSIX shell reads it back: as it is when it needs no
+// quoting, else in single quotes.
+std::string shell_word(const std::string& a) {
+  if (!a.empty() && a.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./:=,@+%-") ==
+                        std::string::npos)
+    return a;
+  std::string out = "'";
+  for (char ch : a) out += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
+  return out + "'";
+}
+
+std::string shell_words(const std::vector<std::string>& argv) {
+  std::string out;
+  for (const auto& a : argv) out += (out.empty() ? "" : " ") + shell_word(a);
+  return out;
+}
+
 std::string args_text(const Example& e) {
   if (e.has_args) {
     std::string s;
@@ -232,8 +260,10 @@ std::string report_text(const CheckResult& r, const Options& o, const std::strin
                                              : fmt::format("; exit {}: the workload's own status", r.exit_code);
     line(fmt::format("check passed: no syscall outside {} (backend {}){}", o.profile, r.backend, tail));
   } else {
-    std::string names;
-    for (const auto& v : r.violations) names += (names.empty() ? "" : ", ") + v.name;
+    std::string names;  // the arch beside each name that is not the native one (int 0x80 calls)
+    for (const auto& v : r.violations)
+      names += (names.empty() ? "" : ", ") + v.name +
+               (v.arch == arch::scmp_name(arch::native()) ? std::string() : " (" + short_arch(v.arch) + ")");
     line(fmt::format("check FAILED: {} syscall{} outside {}: {}", r.violations.size(),
                      r.violations.size() == 1 ? "" : "s", o.profile, names));
   }
@@ -332,10 +362,10 @@ std::string report_sarif(const CheckResult& r, const Options& o, const std::stri
       if (e.executable.empty() && e.call_site.empty()) continue;
       logical.push_back({{"name", e.call_site.empty() ? e.executable : e.call_site},
                          {"kind", "function"},
-                         {"fullyQualifiedName", e.executable.empty() ? e.call_site : e.executable + "!" + e.call_site}});
+                         {"fullyQualifiedName", e.call_site.empty() ? e.executable : e.call_site}});
       break;
     }
-    ojson loc = {{"physicalLocation", {{"artifactLocation", {{"uri", o.profile}}}, {"region", {{"startLine", 1}}}}}};
+    ojson loc = {{"physicalLocation", {{"artifactLocation", {{"uri", uri_path(o.profile)}}}, {"region", {{"startLine", 1}}}}}};
     if (!logical.empty()) loc["logicalLocations"] = logical;
     results.push_back({{"ruleId", id},
                        {"level", "error"},
@@ -344,7 +374,8 @@ std::string report_sarif(const CheckResult& r, const Options& o, const std::stri
                        {"properties", {{"arch", v.arch}, {"syscall", v.name}, {"count", v.count}}}});
   }
   ojson invocation = {{"executionSuccessful", true},
-                      {"commandLine", fmt::format("sctrace check --profile {}", o.profile)},
+                      {"commandLine", fmt::format("sctrace check --profile {} -- {}", shell_word(o.profile),
+                                                  shell_words(o.workload))},
                       {"properties", {{"workload", workload_status(r)}, {"backend", r.backend}}}};
   ojson run = {{"tool", {{"driver", {{"name", "sctrace"}, {"informationUri", "https://github.com/sctrace/sctrace"},
                                      {"version", SCTRACE_VERSION}, {"rules", rules}}}}},
@@ -392,7 +423,10 @@ std::string report_junit(const CheckResult& r, const Options& o, const std::stri
     cases.push_back({"sctrace.check." + short_arch(v.arch), v.name, fmt::format("{} is not allowed by the profile", v.name),
                      violation_message(v, o, deny_errno)});
   Case exit_case{"sctrace.check", "workload exit status", "", ""};
-  if (!workload_ok(r)) exit_case.failure_message = "the workload " + workload_status(r);
+  if (!workload_ok(r)) {
+    const std::string st = workload_status(r);  // "exited 3", "killed by signal 9 (KILL)", "interrupted", ...
+    exit_case.failure_message = (st.rfind("exited", 0) == 0 ? "the workload " : "the workload was ") + st;
+  }
   cases.push_back(exit_case);
 
   size_t failures = 0;

@@ -18,6 +18,7 @@ in-container sensor (skipped loudly when docker is not usable and CI is not
 """
 import json
 import os
+import re
 import shutil
 import xml.etree.ElementTree as ET
 
@@ -65,6 +66,11 @@ def check_sarif(path, syscall, label):
             and syscall in hit[0]["message"]["text"]
             and hit[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
             f"{label}: SARIF has one error result for {syscall}, its rule, and a location", json.dumps(results)[:2000])
+    inv = (run.get("invocations") or [{}])[0]
+    c.check(" -- " in inv.get("commandLine", ""), f"{label}: SARIF's commandLine includes the workload",
+            inv.get("commandLine"))
+    uri = hit[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] if hit else ""
+    c.check(re.fullmatch(r"[A-Za-z0-9._~/%-]+", uri) is not None, f"{label}: SARIF's uri is a URI reference ({uri})")
 
 
 def check_junit(path, syscall, label):
