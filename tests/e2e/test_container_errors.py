@@ -19,6 +19,7 @@ Skips (loudly) only when `docker info` fails and CI is not "true".
 """
 import os
 import re
+import sys
 import time
 import uuid
 
@@ -181,6 +182,39 @@ try:
                 "--init: verify passes (tini under the profile starts the service, forwards docker stop's SIGTERM)",
                 r.describe())
         no_leftovers("--init")
+
+        # --entrypoint "": every pass runs the given command, not the image's entrypoint again (verify's
+        # enforced pass used to run http_server with /batch as its argument).
+        fresh()
+        ep_line = ["docker", "run", "--rm", "--entrypoint", "", "--label", LABEL, server.tag, "/batch"]
+        r = e2e.sctrace("run", "-o", prof, "--", *ep_line, timeout=300)
+        c.check(r.returncode == 0, "--entrypoint '': run records the given command", r.describe())
+        r = e2e.sctrace("verify", "--profile", prof, "--", *ep_line, timeout=300)
+        c.check(r.returncode == 0 and "verify passed" in r.stderr, "--entrypoint '': verify passes", r.describe())
+        no_leftovers("--entrypoint ''")
+
+        # --ip and --network-alias on a user network (endpoint settings, outside Config/HostConfig) reach the
+        # traced container: a probe by that address works.
+        net = f"sctrace-e2e-net-{uuid.uuid4().hex[:8]}"
+        sub = 100 + uuid.uuid4().int % 100
+        made = ct.run_docker("network", "create", "--subnet", f"172.29.{sub}.0/24", net, check=False)
+        if c.check(made.returncode == 0, "a user network for --ip", made.stderr):
+            try:
+                probe = (f"{sys.executable} -c \"import urllib.request as u; "
+                         f"assert u.urlopen('http://172.29.{sub}.50:8080/', timeout=5).status == 200\"")
+                fresh()
+                ip_line = ["docker", "run", "--rm", "--network", net, "--ip", f"172.29.{sub}.50",
+                           "--network-alias", "sctrace-alias", "--label", LABEL, server.tag]
+                r = e2e.sctrace("run", "-o", prof, "--wait-port", "8080", "--probe-cmd", probe, "--", *ip_line,
+                                timeout=300)
+                c.check(r.returncode == 0, "--ip: the traced container has the address it was given", r.describe())
+                r = e2e.sctrace("verify", "--profile", prof, "--wait-port", "8080", "--probe-cmd", probe, "--",
+                                *ip_line, timeout=300)
+                c.check(r.returncode == 0 and "verify passed" in r.stderr, "--ip: verify passes", r.describe())
+            finally:
+                ct.remove_containers_with_label(LABEL_KEY, LABEL_VALUE)
+                ct.run_docker("network", "rm", net, check=False)
+        no_leftovers("--ip")
 
         # --cidfile names the container that ran (sctrace creates two: the user's line is created only to be
         # read back, then removed), as the started event says.

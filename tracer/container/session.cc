@@ -306,6 +306,27 @@ SessionResult run_session_inner(const SessionOptions& opts, std::string& contain
   body["Labels"][std::string(kOwnerLabel)] = owner;
   if (!run.has("hostname")) body.erase("Hostname");
   hc["AutoRemove"] = false;  // sctrace removes it after collecting
+  // The endpoint settings (--ip, --ip6, --network-alias, --link on a user
+  // network) live outside Config and HostConfig: carried over for the
+  // network the container starts on (one endpoint is all a create takes).
+  if (inspect.contains("NetworkSettings") && inspect["NetworkSettings"].is_object() && hc.contains("NetworkMode") &&
+      hc["NetworkMode"].is_string()) {
+    const json& nets = inspect["NetworkSettings"].value("Networks", json::object());
+    const std::string mode = hc["NetworkMode"].get<std::string>();
+    if (nets.is_object() && nets.contains(mode) && nets[mode].is_object()) {
+      const json& n = nets[mode];
+      json ep = json::object();
+      for (const char* key : {"IPAMConfig", "Links", "DriverOpts"})
+        if (n.contains(key) && !n[key].is_null()) ep[key] = n[key];
+      if (n.contains("Aliases") && n["Aliases"].is_array()) {
+        json aliases = json::array();
+        for (const auto& a : n["Aliases"])  // not the discarded container's own short ID
+          if (a.is_string() && first_id.rfind(a.get<std::string>(), 0) != 0) aliases.push_back(a);
+        if (!aliases.empty()) ep["Aliases"] = aliases;
+      }
+      if (!ep.empty()) body["NetworkingConfig"] = {{"EndpointsConfig", {{mode, ep}}}};
+    }
+  }
   if (opts.with_sensor) {
     std::vector<std::string> cmd;
     for (const char* key : {"Entrypoint", "Cmd"})
@@ -330,6 +351,10 @@ SessionResult run_session_inner(const SessionOptions& opts, std::string& contain
     hc["Binds"].push_back(sensor + ":" + kSensorInContainer + ":ro");
     hc["Binds"].push_back(dir.out() + ":" + kOutInContainer);
     wrap_healthcheck(body, sensor_flags);
+  } else if (!body.contains("Entrypoint") || body["Entrypoint"].is_null()) {
+    // No entrypoint (--entrypoint ""): said as the client says it, or the
+    // engine fills in the image's again.
+    body["Entrypoint"] = json::array({""});
   }
   if (!opts.seccomp_json.empty()) {
     json secopts = json::array();
