@@ -633,7 +633,9 @@ std::vector<std::string> hardened_argv(const RunLine& line, const HardeningPlan&
   for (const auto& o : line.options) {
     std::string v = o.value.value_or("");
     if (is_flag(o, {"privileged", "cap-add", "cap-drop"})) continue;
-    if (is_flag(o, {"network", "net"}) && v == "host") {
+    // --network host goes only when there are ports to publish instead (the
+    // image's EXPOSE); which ports a service binds is not in the recording.
+    if (is_flag(o, {"network", "net"}) && v == "host" && !exposed_tcp_ports(inspect).empty()) {
       host_net = true;
       continue;
     }
@@ -807,9 +809,21 @@ HardeningReport analyze_hardening(const HardeningInput& in) {
         fmt::format("remove --privileged; grant only --cap-drop=ALL{}", rep.cap_add.empty() ? std::string() :
                     " --cap-add=" + join(rep.cap_add, " --cap-add=")),
         true);
-  if (host_mode(hc, "NetworkMode"))
+  if (host_mode(hc, "NetworkMode")) {
+    const std::vector<int> exposed = exposed_tcp_ports(inspect);
+    std::vector<std::string> ports;
+    for (int p : exposed) ports.push_back(std::to_string(p));
     add("host-network", Severity::high, "the container shares the host's network namespace (--network host)",
-        "remove --network host and publish the ports it serves on a specific address (-p 127.0.0.1:PORT:PORT)", true);
+        exposed.empty()
+            ? std::string("remove --network host and publish the ports it serves on a specific address "
+                          "(-p 127.0.0.1:PORT:PORT); not applied: the image exposes no port and the recording "
+                          "does not say which ones it binds")
+            : fmt::format("remove --network host and publish the ports it serves on a specific address; applied "
+                          "for the image's EXPOSEd port{} {} (-p 127.0.0.1:PORT:PORT): a service listening on "
+                          "another port needs its own -p",
+                          exposed.size() == 1 ? "" : "s", join(ports, ", ")),
+        !exposed.empty());
+  }
   if (host_mode(hc, "PidMode"))
     add("host-pid", Severity::high, "the container shares the host's PID namespace (--pid host): it sees and can "
         "signal host processes", "remove --pid host", true);

@@ -449,3 +449,27 @@ TEST_CASE("report text, JSON and SARIF", "[hardening]") {
   CHECK(severity_from_name("medium") == Severity::medium);
   CHECK_FALSE(severity_from_name("urgent"));
 }
+
+TEST_CASE("--network host stays in the hardened command when no port is known to publish", "[hardening]") {
+  // The image exposes nothing: removing host networking would leave the service unreachable (which
+  // port it binds is not in the recording).
+  json inspect = json::parse(R"({"Config": {"Image": "app:1"}, "HostConfig": {"NetworkMode": "host"}})");
+  RunLine line;
+  line.prefix = {"docker", "run"};
+  line.options = {{"network", "host"}};
+  line.image = "app:1";
+  Recording rec;
+  call(rec, "read");
+  auto r = analyze(rec, inspect, false, nullptr, line);
+  REQUIRE(finding(r, "host-network") != nullptr);
+  CHECK_FALSE(finding(r, "host-network")->fixed_in_command);
+  CHECK(has(r.hardened_command, "--network=host"));
+  // With an EXPOSEd port it is replaced by a loopback publish of that port, and the fix says which.
+  json exposed = json::parse(R"({"Config": {"Image": "app:1", "ExposedPorts": {"8080/tcp": {}}},
+                                "HostConfig": {"NetworkMode": "host"}})");
+  auto e = analyze(rec, exposed, false, nullptr, line);
+  CHECK(finding(e, "host-network")->fixed_in_command);
+  CHECK(finding(e, "host-network")->fix.find("8080") != std::string::npos);
+  CHECK_FALSE(has(e.hardened_command, "--network=host"));
+  CHECK(has(e.hardened_command, "--publish=127.0.0.1:8080:8080"));
+}
