@@ -172,9 +172,11 @@ void verify_hardening(const Options& o, const RunLine& line, const container::Se
     if (!fixed) {
       // Cumulatively, in the same order.
       HardeningPlan p = plan;
+      size_t given = 0;
       for (const auto& [what, apply] : cands) {
         apply(p);
         learnt.push_back(what);
+        ++given;
         if (passes(p, "with " + joined(learnt))) {
           plan = p;
           fixed = true;
@@ -186,7 +188,23 @@ void verify_hardening(const Options& o, const RunLine& line, const container::Se
                             "the recommendation above is unverified");
         return;
       }
-      learnt = {fmt::format("the workload needs all of: {}", joined(learnt))};
+      // Then each of them taken back once more: only what the run fails
+      // without stays given back (the last one given made it pass, not
+      // necessarily the earlier ones).
+      std::vector<bool> needed(given, true);
+      for (size_t skip = 0; skip + 1 < given; ++skip) {
+        HardeningPlan q = rep.plan;
+        for (size_t i = 0; i < given; ++i)
+          if (needed[i] && i != skip) cands[i].second(q);
+        if (passes(q, "without giving back " + cands[skip].first)) {
+          needed[skip] = false;
+          plan = q;
+        }
+      }
+      std::vector<std::string> kept;
+      for (size_t i = 0; i < given; ++i)
+        if (needed[i]) kept.push_back(cands[i].first);
+      learnt = {fmt::format("the workload needs {}", joined(kept))};
     }
   }
   // Prune: a recommended capability the workload passes without is not needed.
@@ -202,7 +220,6 @@ void verify_hardening(const Options& o, const RunLine& line, const container::Se
   }
   for (const auto& l : learnt) rep.notes.push_back("verification: " + l);
   rep.notes.push_back("verification: the hardened command passed");
-  rep.plan = plan;
   std::vector<std::string> had = rep.cap_add;
   had.insert(had.end(), rep.cap_drop.begin(), rep.cap_drop.end());
   rep.cap_add = plan.cap_add;
@@ -211,6 +228,20 @@ void verify_hardening(const Options& o, const RunLine& line, const container::Se
     if (std::find(plan.cap_add.begin(), plan.cap_add.end(), c) == plan.cap_add.end()) rep.cap_drop.push_back(c);
   std::sort(rep.cap_drop.begin(), rep.cap_drop.end());
   rep.cap_drop.erase(std::unique(rep.cap_drop.begin(), rep.cap_drop.end()), rep.cap_drop.end());
+  // The findings whose fix was given back are no longer in the command.
+  auto given_back = [&](const char* id, const char* why) {
+    for (auto& f : rep.findings)
+      if (f.id == id && f.fixed_in_command) {
+        f.fixed_in_command = false;
+        f.fix += fmt::format(" (given back: {})", why);
+      }
+  };
+  if (!plan.read_only && rep.plan.read_only) given_back("writable-rootfs", "the workload needs a writable root filesystem");
+  if (!plan.user && rep.plan.user) given_back("root-user", "the workload needs to run as root");
+  if (!plan.set_memory && rep.plan.set_memory) given_back("no-memory-limit", "the workload failed with the limits");
+  if (!plan.set_cpus && rep.plan.set_cpus) given_back("no-cpu-limit", "the workload failed with the limits");
+  if (!plan.set_pids && rep.plan.set_pids) given_back("no-pids-limit", "the workload failed with the limits");
+  rep.plan = plan;
   rep.hardened_command = hardened_argv(line, plan, traced.config);
   rep.compose_yaml = compose_yaml(plan, line, traced.config);
   rep.k8s_yaml = k8s_security_context_yaml(plan);
