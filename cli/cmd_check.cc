@@ -61,6 +61,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "profile/filter.h"
+#include "profile/hardening.h"
 #include "profile/recording.h"
 #include "tracer/container/session.h"
 #include "tracer/child_process.h"
@@ -297,7 +298,7 @@ ojson example_json(const Example& e) {
 std::string report_json(const CheckResult& r, const Options& o, std::optional<int> deny) {
   ojson j = ojson::object();
   j["profile"] = o.profile;
-  j["command"] = o.workload;
+  j["command"] = without_secrets(o.workload);
   j["backend"] = r.backend;
   j["enforce"] = o.enforce;
   if (deny) j["deny_errno"] = errno_name(*deny);
@@ -375,7 +376,7 @@ std::string report_sarif(const CheckResult& r, const Options& o, const std::stri
   }
   ojson invocation = {{"executionSuccessful", true},
                       {"commandLine", fmt::format("sctrace check --profile {} -- {}", shell_word(o.profile),
-                                                  shell_words(o.workload))},
+                                                  shell_words(without_secrets(o.workload)))},
                       {"properties", {{"workload", workload_status(r)}, {"backend", r.backend}}}};
   ojson run = {{"tool", {{"driver", {{"name", "sctrace"}, {"informationUri", "https://github.com/sctrace/sctrace"},
                                      {"version", SCTRACE_VERSION}, {"rules", rules}}}}},

@@ -264,7 +264,7 @@ int cmd_run_container(const Options& o, const SeccompProfile& tmpl) {
   Recording rec;
   for (size_t i = 0; i < res.recordings.size(); ++i)
     rec.merge(recording_from_json(res.recordings[i], fmt::format("sensor recording {}", i)));
-  rec.commands = {o.workload};
+  rec.commands = {without_secrets(o.workload)};
   rec.backend = "ptrace-sensor";
   rec.complete = rec.complete && !res.interrupted && !res.timed_out && res.probes_ok;
   const RunOutputs out = run_outputs(o, rec.complete);

@@ -75,6 +75,7 @@
 #include "core/unique_fd.h"
 #include "profile/emit/formats.h"
 #include "profile/emit/summary.h"
+#include "profile/hardening.h"
 #include "profile/minimizer.h"
 #include "profile/recorder.h"
 #include "profile/templates.h"
@@ -553,7 +554,7 @@ int record_with_agent(const Options& o, const SeccompProfile& tmpl, const AgentW
 
   Recording rec;
   rec.backend = "notify";
-  rec.commands = {o.workload};
+  rec.commands = {without_secrets(o.workload)};
   RecordingSink sink(rec);
   RecordAll handler(sink);
   AgentRunSpec spec;

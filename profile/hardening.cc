@@ -566,6 +566,30 @@ bool looks_like_secret(std::string_view name, std::string_view value) {
   return !value.empty() && (secret_name(std::string(name)) || secret_value(std::string(value)));
 }
 
+std::vector<std::string> without_secrets(const std::vector<std::string>& argv) {
+  std::vector<std::string> out = argv;
+  auto redact = [](std::string& assignment) {
+    const size_t eq = assignment.find('=');
+    if (eq != std::string::npos && looks_like_secret(assignment.substr(0, eq), assignment.substr(eq + 1)))
+      assignment.resize(eq);
+  };
+  for (size_t i = 0; i < out.size(); ++i) {
+    std::string& a = out[i];
+    if ((a == "-e" || a == "--env") && i + 1 < out.size()) {
+      redact(out[++i]);
+    } else if (a.rfind("--env=", 0) == 0) {
+      std::string v = a.substr(6);
+      redact(v);
+      a = "--env=" + v;
+    } else if (a.rfind("-e", 0) == 0 && a.size() > 2 && a[2] != '-') {
+      std::string v = a.substr(2);
+      redact(v);
+      a = "-e" + v;
+    }
+  }
+  return out;
+}
+
 std::vector<std::string> configured_caps(const json& inspect) {
   const json& hc = field(inspect, "HostConfig");
   std::set<std::string> caps;

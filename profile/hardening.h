@@ -118,6 +118,10 @@ std::string k8s_security_context_yaml(const HardeningPlan& plan);
 // SECRET, TOKEN, KEY, ...) or its value (PEM, cloud key prefixes, long
 // random-looking strings). Empty values never are.
 bool looks_like_secret(std::string_view name, std::string_view value);
+// A command line to keep in a recording or report: each `-e/--env NAME=VALUE`
+// whose value looks secret becomes `NAME` alone (the value never reaches a
+// file that gets committed); everything else as it is.
+std::vector<std::string> without_secrets(const std::vector<std::string>& argv);
 
 // The report's findings at or above `threshold`.
 size_t count_at_or_above(const HardeningReport& r, Severity threshold);

@@ -176,6 +176,9 @@ with e2e.tempdir("hardening") as tmp, \
         c.check(all(f.get("fix") and f.get("severity") in ("high", "medium", "low") for f in bad.get("findings", [])),
                 "bad line: every finding has a severity and a fix", bad.get("findings"))
         c.check("hunter2" not in json.dumps(bad), "bad line: the secret's value is not in the report")
+        recs = [f for f in os.listdir(tmp) if f.startswith("bad.json.profile") and f.endswith("recording.json")]
+        c.check(len(recs) == 1 and b"hunter2" not in e2e.read_bytes(os.path.join(tmp, recs[0])),
+                "bad line: nor in the recording (which CI commits)", recs)
         sarif = e2e.load_json(sarif_path) or {}
         run0 = (sarif.get("runs") or [{}])[0]
         driver = run0.get("tool", {}).get("driver", {})

@@ -473,3 +473,12 @@ TEST_CASE("--network host stays in the hardened command when no port is known to
   CHECK_FALSE(has(e.hardened_command, "--network=host"));
   CHECK(has(e.hardened_command, "--publish=127.0.0.1:8080:8080"));
 }
+
+TEST_CASE("command lines kept in files lose the values of secret-looking variables", "[hardening]") {
+  using V = std::vector<std::string>;
+  CHECK(without_secrets(V{"docker", "run", "-e", "DB_PASSWORD=hunter2", "--env=API_TOKEN=abc", "-eSECRET_KEY=x",
+                          "-e", "MODE=prod", "--env", "HOME=/root", "img", "-e", "PASSWORD=argument"}) ==
+        V{"docker", "run", "-e", "DB_PASSWORD", "--env=API_TOKEN", "-eSECRET_KEY", "-e", "MODE=prod", "--env",
+          "HOME=/root", "img", "-e", "PASSWORD"});
+  CHECK(without_secrets(V{"prog", "--flag"}) == V{"prog", "--flag"});
+}
