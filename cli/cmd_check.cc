@@ -174,6 +174,7 @@ struct CheckResult {
   int exit_code = 0;                // the workload's status as a shell reports it
   bool timed_out = false;
   bool interrupted = false;
+  bool probes_failed = false;  // container lines: a probe failed (exit_code 1 though the container exited 0)
   double seconds = 0;
 };
 
@@ -183,6 +184,7 @@ std::string workload_status(const CheckResult& r) {
   if (r.local && r.local->signaled)
     return fmt::format("killed by signal {} ({}){}", r.local->signal, sigabbrev_np(r.local->signal) ? sigabbrev_np(r.local->signal) : "?",
                        r.local->core_dumped ? ", core dumped" : "");
+  if (r.probes_failed) return "ran, but a probe failed";
   return fmt::format("exited {}", r.exit_code);
 }
 
@@ -258,6 +260,7 @@ std::string report_text(const CheckResult& r, const Options& o, const std::strin
     const std::string tail = workload_ok(r)  ? ""
                              : r.interrupted ? fmt::format("; interrupted before the end (exit {})", r.exit_code)
                              : r.timed_out   ? fmt::format("; stopped at --timeout (exit {})", r.exit_code)
+                             : r.probes_failed ? fmt::format("; a probe failed (exit {})", r.exit_code)
                                              : fmt::format("; exit {}: the workload's own status", r.exit_code);
     line(fmt::format("check passed: no syscall outside {} (backend {}){}", o.profile, r.backend, tail));
   } else {
@@ -426,7 +429,8 @@ std::string report_junit(const CheckResult& r, const Options& o, const std::stri
   Case exit_case{"sctrace.check", "workload exit status", "", ""};
   if (!workload_ok(r)) {
     const std::string st = workload_status(r);  // "exited 3", "killed by signal 9 (KILL)", "interrupted", ...
-    exit_case.failure_message = (st.rfind("exited", 0) == 0 ? "the workload " : "the workload was ") + st;
+    const bool passive = st.rfind("killed", 0) == 0 || st.rfind("interrupted", 0) == 0;
+    exit_case.failure_message = (passive ? "the workload was " : "the workload ") + st;
   }
   cases.push_back(exit_case);
 
@@ -520,7 +524,8 @@ int check_container(const Options& o, const SeccompProfile& profile, std::option
       r.violations.push_back(std::move(v));
     }
   for (const auto& f : res.probe_failures) say(f);
-  if (!res.probes_ok && r.exit_code == 0) r.exit_code = 1;
+  r.probes_failed = !res.probes_ok;
+  if (r.probes_failed && r.exit_code == 0) r.exit_code = 1;
   if (res.interrupted) r.exit_code = 128 + (last_interrupt_signal() ? last_interrupt_signal() : SIGINT);
   else if (res.timed_out) r.exit_code = 124;
   return finish(r, o, deny);
@@ -593,7 +598,8 @@ int check_with_agent(const Options& o, const SeccompProfile& profile, std::optio
                     n, o.profile));
   for (const auto& f : res.probe_failures) say(f);
   if (!res.all_gone) say("processes still held the check filter after the container stopped; their end was not watched");
-  if (!res.probes_ok && r.exit_code == 0) r.exit_code = 1;
+  r.probes_failed = !res.probes_ok;
+  if (r.probes_failed && r.exit_code == 0) r.exit_code = 1;
   if (res.interrupted) r.exit_code = 128 + (last_interrupt_signal() ? last_interrupt_signal() : SIGINT);
   else if (res.timed_out) r.exit_code = 124;
   return finish(r, o, deny);

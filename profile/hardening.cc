@@ -942,8 +942,12 @@ HardeningReport analyze_hardening(const HardeningInput& in) {
     if (field(hc, "Init").is_boolean() && field(hc, "Init").get<bool>()) skip.insert("/sbin/docker-init");
     if (in.changes.is_array()) {
       std::vector<std::pair<std::string, int>> changed;
+      // The engine makes a WORKDIR the image lacks (an added entry, nothing
+      // under it unless the workload wrote there).
+      const std::string workdir = str_field(field(inspect, "Config"), "WorkingDir");
       for (const auto& c : in.changes) {
         std::string p = str_field(c, "Path");
+        if (!workdir.empty() && p == workdir && int_field(c, "Kind") == 1) continue;
         // A mount point's own directories (/sbin for /sbin/docker-init, /app
         // for -v X:/app/data) are the engine's doing, not the workload's.
         if (p.empty() ||

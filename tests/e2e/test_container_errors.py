@@ -183,6 +183,15 @@ try:
                 r.describe())
         no_leftovers("--init")
 
+        # A container command that does not exist: 127 like docker run, one error line, for run and check.
+        fresh()
+        r = e2e.sctrace("run", "-o", prof, "--", "docker", "run", "--rm", "--entrypoint", "/no-such-command",
+                        "--label", LABEL, server.tag, timeout=300)
+        errs = [l for l in r.stderr_lines() if l.startswith("sctrace: error")]
+        c.check(r.returncode == 127 and len(errs) == 1 and "not found" in errs[0],
+                "a missing container command: exit 127 and one error line", r.describe())
+        no_leftovers("missing container command")
+
         # --entrypoint "": every pass runs the given command, not the image's entrypoint again (verify's
         # enforced pass used to run http_server with /batch as its argument).
         fresh()

@@ -319,6 +319,18 @@ TEST_CASE("read-only root filesystem from the recording and the container's chan
   in["Config"]["ExposedPorts"] = json::object();
   in["HostConfig"]["PortBindings"] = json::object();
 
+  SECTION("the engine's own entries are not the workload's writes: a WORKDIR it made, a mount point's parent") {
+    in["Config"]["WorkingDir"] = "/work";
+    in["HostConfig"]["Init"] = true;
+    json changes = json::parse(R"([{"Path": "/tmp", "Kind": 0}, {"Path": "/work", "Kind": 1},
+                                   {"Path": "/sbin", "Kind": 1}, {"Path": "/sbin/docker-init", "Kind": 1}])");
+    auto r = analyze(batch, in, false, changes);
+    CHECK(r.plan.tmpfs == std::vector<std::string>{"/tmp"});
+    // A file the workload left in its WORKDIR still counts.
+    changes.push_back({{"Path", "/work/out.txt"}, {"Kind", 1}});
+    CHECK(analyze(batch, in, false, changes).plan.tmpfs == std::vector<std::string>{"/tmp", "/work"});
+  }
+
   SECTION("changes known: tmpfs for what was written, sctrace's own mount points ignored") {
     json changes = json::parse(R"([{"Path": "/tmp", "Kind": 0}, {"Path": "/.sctrace", "Kind": 1},
                                    {"Path": "/.sctrace-out", "Kind": 1}])");

@@ -494,9 +494,16 @@ SessionResult run_session_inner(const SessionOptions& opts, std::string& contain
   std::sort(files.begin(), files.end());
   // The workload can write out/ too: never follow what it may have planted there.
   for (const auto& f : files) result.recordings.push_back(read_regular_file(f));
-  if (opts.with_sensor && result.recordings.empty())
+  if (opts.with_sensor && result.recordings.empty()) {
+    // The container's command did not start (the sensor reports an exec
+    // failure like a shell): 127/126 as `docker run` would exit.
+    if (result.exit_code == 127)
+      fail(ErrorKind::not_found, "the container's command was not found (exit 127); see the output above");
+    if (result.exit_code == 126)
+      fail(ErrorKind::not_exec, "the container's command could not be executed (exit 126); see the output above");
     fail(ErrorKind::runtime, "the sensor wrote no recording (container exit code {}); see the output above",
          result.exit_code);
+  }
   return result;
 }
 
