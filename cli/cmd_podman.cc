@@ -181,7 +181,11 @@ class NotifyContainerRun {
     argv_.push_back("seccomp=" + profile_path);
     if (run.flavor == container::CliFlavor::podman && !run.has("ulimit"))
       argv_.insert(argv_.end(), kDefaultUlimits.begin(), kDefaultUlimits.end());
-    argv_.insert(argv_.end(), run.options.begin(), run.options.end());
+    // -d --rm: the engine would remove the container the moment it exits,
+    // exit code and all (a failing container then passed verify); sctrace
+    // removes it itself (remove()) once it has read that code.
+    for (const auto& t : run.options)
+      if (!(run.detach && (t == "--rm" || t.rfind("--rm=", 0) == 0))) argv_.push_back(t);
     argv_.push_back(run.image);
     argv_.insert(argv_.end(), run.args.begin(), run.args.end());
   }

@@ -142,6 +142,14 @@ with e2e.tempdir(NAME) as tmp:
         c.check(r.returncode == 1 and "verify FAILED" in r.stderr and "uname" in r.stderr
                 and "sample: uname: EPERM" in r.stderr,
                 "verify: the extra uname is denied inside the container and named; exit 1", r.describe())
+        # -d --rm: the container's own failure (an unknown --danger exits 3) still reaches the verdict; the
+        # engine's --rm used to remove it, exit code and all, before sctrace could read it.
+        r = e2e.sctrace("verify", "--profile", prof, "--", *podman_line(img.id, "--danger=no-such", detach=True,
+                                                                          extra=("--rm",)), timeout=TIMEOUT)
+        c.check(r.returncode == 1 and "verify FAILED" in r.stderr, "verify: -d --rm with a failing container fails",
+                r.describe())
+        c.check(not leftovers(), "verify: -d --rm leaves no container", "\n".join(leftovers()))
+
         # The sensor needs the Docker Engine API: refused in one line, before any container exists.
         r = e2e.sctrace("run", "--backend", "ptrace", "-o", os.path.join(tmp, "never.json"), "--",
                         *podman_line(img.id), timeout=TIMEOUT)
