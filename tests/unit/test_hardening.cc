@@ -462,7 +462,7 @@ TEST_CASE("report text, JSON and SARIF", "[hardening]") {
   CHECK_FALSE(severity_from_name("urgent"));
 }
 
-TEST_CASE("--network host stays in the hardened command when no port is known to publish", "[hardening]") {
+TEST_CASE("host networking stays in the hardened command when no port is known to publish", "[hardening]") {
   // The image exposes nothing: removing host networking would leave the service unreachable (which
   // port it binds is not in the recording).
   json inspect = json::parse(R"({"Config": {"Image": "app:1"}, "HostConfig": {"NetworkMode": "host"}})");

@@ -7,10 +7,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <thread>
 
 #include "core/atomic_file.h"
@@ -67,6 +69,7 @@ bool Captured::ok() const { return WIFEXITED(status) && WEXITSTATUS(status) == 0
 Captured run_capture(const std::vector<std::string>& argv, std::chrono::milliseconds limit, bool stop_on_interrupt) {
   const int interrupts_before = interrupt_count();
   bool term_sent = false;
+  std::optional<Clock::time_point> interrupted_at;
   std::string exe = resolve_command(argv.at(0));
   int op[2], ep[2];
   if (::pipe2(op, O_CLOEXEC) != 0) fail_errno(ErrorKind::runtime, errno, "pipe");
@@ -105,8 +108,13 @@ Captured run_capture(const std::vector<std::string>& argv, std::chrono::millisec
       }
       timeout = static_cast<int>(left);
     }
+    // After an interrupt the command gets 2 s to finish by itself (a create
+    // request in flight then completes, and its container is removed by ID
+    // like any other); one still running then (pulling an image) is stopped.
+    if (stop_on_interrupt && !term_sent && interrupted_at) timeout = timeout < 0 ? 100 : std::min(timeout, 100);
     const int polled = ::poll(fds, 2, timeout);
-    if (stop_on_interrupt && !term_sent && interrupt_count() != interrupts_before) {
+    if (stop_on_interrupt && !interrupted_at && interrupt_count() != interrupts_before) interrupted_at = Clock::now();
+    if (interrupted_at && !term_sent && Clock::now() - *interrupted_at > std::chrono::seconds(2)) {
       ::kill(pid, SIGTERM);  // not reaped yet: the pid is still ours
       term_sent = true;
     }

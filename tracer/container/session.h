@@ -75,9 +75,10 @@ struct Captured {
 // process group, and sctrace, not the helper it is waiting for, decides what
 // an interrupt stops (a `podman stop` cut short would leave the container).
 // stop_on_interrupt: a Ctrl-C or SIGTERM to sctrace while it runs sends the
-// command SIGTERM (a `docker create` pulling an image gives up) instead of
-// waiting for it (the command itself ignores SIGINT, so that the clean-up
-// commands of an interrupted run finish).
+// command SIGTERM when it is still running 2 s later (a `docker create`
+// pulling an image gives up) instead of waiting for it to the end (the
+// command itself ignores SIGINT, so that the clean-up commands of an
+// interrupted run finish).
 Captured run_capture(const std::vector<std::string>& argv,
                      std::chrono::milliseconds limit = std::chrono::milliseconds(0), bool stop_on_interrupt = false);
 
