@@ -6,7 +6,8 @@
     credential calls (capset, setgroups, setuid, ...) are after the filter,
     with it true they are not (runc drops privileges first);
   - compared with a notify recording of a podman container (static_basic):
-    every name calibrate saw in every start is in that recording (the
+    every name calibrate saw in every start, but the Go scheduler's
+    timing-dependent ones (go_runtime), is in that recording (the
     recording = runtime's post-filter syscalls + the workload's);
   - `--runtime runc` (an OCI bundle) measures the same runc;
   - an existing FILE is updated: unknown keys and go_runtime are kept;
@@ -66,10 +67,14 @@ with e2e.tempdir(NAME) as tmp:
         c.check(r.returncode == 0, "notify recording of static_basic in podman exits 0", r.describe())
         names = e2e.recorded_names(e2e.load_json(rec_path))
         seen = ((doc or {}).get("calibration") or {}).get("seen", {}).get("with_new_privs", {})
-        always = {n for n, k in seen.items() if k == 2}
+        # The Go scheduler's names (go_runtime: futex, nanosleep, ...) come and go with timing from one start
+        # to the next (a recording without futex after two starts with it happened in CI); the baseline adds
+        # them whatever a start showed. The rest is the same in every start.
+        timing = set((doc or {}).get("go_runtime") or [])
+        always = {n for n, k in seen.items() if k == 2} - timing
         c.check(always and always <= names,
-                f"the {len(always)} names calibrate saw in every start are in the notify recording",
-                f"not recorded: {sorted(always - names)}")
+                f"the {len(always)} names calibrate saw in every start (not the Go scheduler's) are in the notify "
+                f"recording", f"not recorded: {sorted(always - names)}")
     finally:
         img.remove()
 
