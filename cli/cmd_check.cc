@@ -526,7 +526,7 @@ int check_container(const Options& o, const SeccompProfile& profile, std::option
   for (const auto& f : res.probe_failures) say(f);
   r.probes_failed = !res.probes_ok;
   if (r.probes_failed && r.exit_code == 0) r.exit_code = 1;
-  if (res.interrupted) r.exit_code = 128 + (last_interrupt_signal() ? last_interrupt_signal() : SIGINT);
+  if (res.interrupted) r.exit_code = interrupted_exit_code();
   else if (res.timed_out) r.exit_code = 124;
   return finish(r, o, deny);
 }
@@ -600,7 +600,7 @@ int check_with_agent(const Options& o, const SeccompProfile& profile, std::optio
   if (!res.all_gone) say("processes still held the check filter after the container stopped; their end was not watched");
   r.probes_failed = !res.probes_ok;
   if (r.probes_failed && r.exit_code == 0) r.exit_code = 1;
-  if (res.interrupted) r.exit_code = 128 + (last_interrupt_signal() ? last_interrupt_signal() : SIGINT);
+  if (res.interrupted) r.exit_code = interrupted_exit_code();
   else if (res.timed_out) r.exit_code = 124;
   return finish(r, o, deny);
 }
@@ -672,7 +672,7 @@ int cmd_check(const Options& o) {
   r.interrupted = interrupt_count() > 0 && !ended_gracefully(st);
   r.exit_code = st.shell_code();
   if (r.timed_out) r.exit_code = 124;
-  if (r.interrupted) r.exit_code = 128 + (last_interrupt_signal() ? last_interrupt_signal() : SIGINT);
+  if (r.interrupted) r.exit_code = interrupted_exit_code();
   return finish(r, o, deny);
 }
 

@@ -258,7 +258,7 @@ int cmd_run_container(const Options& o, const SeccompProfile& tmpl) {
   container::SessionResult res = container::run_session(session_options(o));
   if (res.interrupted && res.recordings.empty()) {  // stopped before the workload ran: nothing to write
     say("interrupted before the container ran: nothing recorded, nothing written");
-    return 128 + (last_interrupt_signal() ? last_interrupt_signal() : SIGINT);
+    return interrupted_exit_code();
   }
 
   Recording rec;
@@ -322,7 +322,7 @@ int cmd_run_container(const Options& o, const SeccompProfile& tmpl) {
   // Like a shell: 128+signal when interrupted (also during the hardening
   // verification), 124 (timeout(1)'s code) when the time limit stopped it, 1
   // when a probe failed.
-  if (res.interrupted || interrupt_count() > 0) return 128 + (last_interrupt_signal() ? last_interrupt_signal() : SIGINT);
+  if (res.interrupted || interrupt_count() > 0) return interrupted_exit_code();
   if (res.timed_out) return 124;
   if (!res.probes_ok) return 1;
   // --fail-on: 1 when the run itself succeeded but a finding reached the threshold.
@@ -366,7 +366,7 @@ int cmd_verify_container(const Options& o) {
   container::SessionResult r1 = container::run_session(enforced);
   if (r1.interrupted) {  // a Ctrl-C stops verify, it does not start pass 2
     say("interrupted: the container was stopped and removed; nothing verified");
-    return 128 + (last_interrupt_signal() ? last_interrupt_signal() : SIGINT);
+    return interrupted_exit_code();
   }
 
   // Pass 2: the sensor records the same run under the user's own settings, and
@@ -378,7 +378,7 @@ int cmd_verify_container(const Options& o) {
   container::SessionResult r2 = container::run_session(traced);
   if (r2.interrupted) {
     say("interrupted: the container was stopped and removed; verify incomplete");
-    return 128 + (last_interrupt_signal() ? last_interrupt_signal() : SIGINT);
+    return interrupted_exit_code();
   }
   Recording rec;
   for (size_t i = 0; i < r2.recordings.size(); ++i)

@@ -583,7 +583,7 @@ int record_with_agent(const Options& o, const SeccompProfile& tmpl, const AgentW
   if (res.interrupted) say("interrupted: the container was stopped and removed; the profile is incomplete");
   say(fmt::format("wrote {}{}{}", out.output, out.recording.empty() ? "" : " and " + out.recording,
                   rec.complete ? "" : " (incomplete recording)"));
-  if (res.interrupted) return 128 + (last_interrupt_signal() ? last_interrupt_signal() : SIGINT);
+  if (res.interrupted) return interrupted_exit_code();
   if (res.timed_out) return 124;
   if (!res.probes_ok) return 1;
   return res.exit_code;

@@ -152,7 +152,7 @@ int cmd_verify(const Options& o) {
   // A denial fails it whatever happened next.
   if (interrupt_count() > 0 && !ended_gracefully(st) && denied == 0) {
     say("interrupted: the workload was stopped before its end, nothing denied until then; nothing verified");
-    return 128 + (last_interrupt_signal() ? last_interrupt_signal() : SIGINT);
+    return interrupted_exit_code();
   }
   bool ok = !st.signaled && st.code == 0 && denied == 0 && !st.timed_out;
   if (st.timed_out) say("the workload did not finish before --timeout");

@@ -19,6 +19,8 @@ void note_interrupt(int sig) {
 int interrupt_count() { return g_count.load(std::memory_order_relaxed); }
 int last_interrupt_signal() { return g_last.load(std::memory_order_relaxed); }
 
+int interrupted_exit_code() { return 128 + (last_interrupt_signal() ? last_interrupt_signal() : SIGINT); }
+
 void set_interrupt_policy(InterruptPolicy p) { g_policy = p; }
 
 InterruptAction take_interrupt(int& sig) {

@@ -21,6 +21,9 @@ InterruptAction take_interrupt(int& sig);
 void note_interrupt(int sig);  // async-signal-safe
 int interrupt_count();         // how many were received
 int last_interrupt_signal();
+// The exit status of an interrupted run, as a shell gives it: 128 + the
+// last signal received (SIGINT when none was).
+int interrupted_exit_code();
 // Installs note_interrupt for SIGINT, SIGTERM, SIGHUP, SIGQUIT (and SIGUSR1,
 // SIGUSR2, SIGWINCH under forward_always) without SA_RESTART.
 void install_interrupt_handlers();
