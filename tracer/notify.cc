@@ -30,6 +30,7 @@
 #include "core/unique_fd.h"
 #include "tracer/child_process.h"
 #include "tracer/interrupt.h"
+#include "tracer/proc_stat.h"
 
 // Linux 6.6: wake the target on the CPU of the supervisor that answers,
 // which halves the cost of a round trip. Older uapi headers lack it.
@@ -369,37 +370,13 @@ class SupervisorPool {
 // pid reused between the two reads is left alone (a process re-parented to
 // sctrace meanwhile is still the same one). Returns how many were signalled.
 size_t signal_descendants(int sig, const std::unordered_set<pid_t>& skip = {}) {
-  struct Stat {
-    pid_t ppid = 0;
-    unsigned long long start = 0;
-  };
-  auto stat_of = [](pid_t pid) -> std::optional<Stat> {
-    char path[64];
-    std::snprintf(path, sizeof path, "/proc/%d/stat", pid);
-    FILE* f = std::fopen(path, "re");
-    if (f == nullptr) return std::nullopt;
-    char buf[1024];
-    size_t n = std::fread(buf, 1, sizeof buf - 1, f);
-    std::fclose(f);
-    buf[n] = '\0';
-    // "pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt
-    // majflt cmajflt utime stime cutime cstime priority nice threads
-    // itrealvalue starttime ...": comm may hold spaces and parentheses.
-    const char* close = std::strrchr(buf, ')');
-    Stat st;
-    if (close == nullptr ||
-        std::sscanf(close + 1, " %*c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
-                    &st.ppid, &st.start) != 2)
-      return std::nullopt;
-    return st;
-  };
-  std::unordered_map<pid_t, Stat> procs;
+  std::unordered_map<pid_t, ProcStat> procs;
   if (DIR* d = ::opendir("/proc")) {
     while (dirent* e = ::readdir(d)) {
       char* end = nullptr;
       const long pid = std::strtol(e->d_name, &end, 10);
       if (pid <= 0 || *end != '\0') continue;
-      if (auto st = stat_of(static_cast<pid_t>(pid))) procs.emplace(static_cast<pid_t>(pid), *st);
+      if (auto st = read_proc_stat(static_cast<pid_t>(pid))) procs.emplace(static_cast<pid_t>(pid), *st);
     }
     ::closedir(d);
   }
@@ -418,8 +395,8 @@ size_t signal_descendants(int sig, const std::unordered_set<pid_t>& skip = {}) {
     if (pid == self || skip.count(pid) || !descends(pid)) continue;
     UniqueFd fd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
     if (!fd) continue;
-    auto again = stat_of(pid);
-    if (!again || again->start != st.start) continue;  // gone, or another process now
+    auto again = read_proc_stat(pid);
+    if (!again || again->start_time != st.start_time) continue;  // gone, or another process now
     if (::syscall(SYS_pidfd_send_signal, fd.get(), sig, nullptr, 0) == 0) ++n;
   }
   return n;

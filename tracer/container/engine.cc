@@ -1,9 +1,12 @@
 #include "tracer/container/engine.h"
 
 #include "tracer/container/curl_api.h"
+#include "tracer/proc_stat.h"
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
@@ -11,7 +14,6 @@
 #include <fstream>
 #include <functional>
 #include <memory>
-#include <sstream>
 
 #include <unistd.h>
 
@@ -523,17 +525,14 @@ std::string first_line_of(const std::string& path) {
 }
 
 // Field 22 of /proc/PID/stat (start time in clock ticks since boot), or ""
-// when there is no such process. The command name (field 2) may contain
-// spaces and parentheses, so fields are counted from its last ')'.
+// when there is no such process.
 std::string process_start_time(const std::string& pid) {
-  std::string stat = first_line_of("/proc/" + pid + "/stat");
-  size_t close = stat.rfind(')');
-  if (close == std::string::npos) return {};
-  std::istringstream fields(stat.substr(close + 1));
-  std::string f;
-  for (int i = 3; i <= 22 && (fields >> f); ++i)
-    if (i == 22) return f;
-  return {};
+  char* end = nullptr;
+  errno = 0;
+  const long n = std::strtol(pid.c_str(), &end, 10);
+  if (pid.empty() || *end != '\0' || errno == ERANGE || n <= 0 || n > INT32_MAX) return {};
+  auto st = read_proc_stat(static_cast<pid_t>(n));
+  return st ? std::to_string(st->start_time) : std::string();
 }
 
 std::string own_pid_namespace() {
