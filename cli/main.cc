@@ -12,9 +12,8 @@ int main(int argc, char** argv) {
   // A closed stdout or stderr pipe (`sctrace check ... 2>&1 | head -c1`) must
   // not kill sctrace before it writes its reports: such writes fail with
   // EPIPE instead. A handler rather than SIG_IGN, because execve resets
-  // handlers: the workload still gets SIGPIPE's default.
-  // Only over the default: a SIGPIPE sctrace was started with ignored stays
-  // ignored, for the workload too.
+  // handlers: the workload keeps the disposition sctrace was started with
+  // (the default, or SIG_IGN, which is then left alone).
   struct sigaction was {};
   if (::sigaction(SIGPIPE, nullptr, &was) == 0 && was.sa_handler == SIG_DFL) {
     struct sigaction on_pipe {};

@@ -1,6 +1,7 @@
 #include "cli/options.h"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -19,11 +20,13 @@ namespace {
 // their own positionals after "--" as CLI11 gives them.)
 constexpr std::string_view kHidden = "\x1f" "sctrace-hidden-arg-";
 
-std::vector<std::string> hide_after_dashdash(int argc, const char* const* argv) {
+std::vector<std::string> hide_after_dashdash(int argc, const char* const* argv,
+                                             std::initializer_list<const CLI::App*> with_workload) {
   std::vector<std::string> args(argv, argv + argc);
   std::size_t i = 1;
   while (i < args.size() && !args[i].empty() && args[i][0] == '-') ++i;  // --version, -h
-  if (i == args.size() || (args[i] != "run" && args[i] != "verify" && args[i] != "check" && args[i] != "enforce"))
+  if (i == args.size() || std::none_of(with_workload.begin(), with_workload.end(),
+                                       [&](const CLI::App* a) { return a->get_name() == args[i]; }))
     return args;
   for (; i < args.size(); ++i)
     if (args[i] == "--") {
@@ -41,12 +44,19 @@ std::string unhidden(const std::string& arg, int argc, const char* const* argv) 
   return i < argc ? argv[i] : arg;
 }
 
+// What CLI11 left over for SUB: its own extras, then the app's (arguments
+// after "--" reach the app rather than the subcommand in CLI11 2.1).
+std::vector<std::string> leftovers(CLI::App* app, CLI::App* sub) {
+  std::vector<std::string> rest = sub->remaining();
+  for (const auto& r : app->remaining(false)) rest.push_back(r);
+  return rest;
+}
+
 // Everything after the options is the workload, with or without "--". An
 // unknown option before it is a usage error, not part of the command.
 std::vector<std::string> workload_from(CLI::App* app, CLI::App* sub, int argc, const char* const* argv) {
-  std::vector<std::string> rest;
-  for (const auto& r : sub->remaining()) rest.push_back(unhidden(r, argc, argv));
-  for (const auto& r : app->remaining(false)) rest.push_back(unhidden(r, argc, argv));
+  std::vector<std::string> rest = leftovers(app, sub);
+  for (auto& r : rest) r = unhidden(r, argc, argv);
   if (!rest.empty() && rest.front() == "--") rest.erase(rest.begin());
   else if (!rest.empty() && !rest.front().empty() && rest.front()[0] == '-')
     fail(ErrorKind::usage, "{}: unknown option '{}'", sub->get_name(), rest.front());
@@ -76,11 +86,8 @@ const CLI::Validator kSeconds(
 // Subcommands without a workload take nothing CLI11 did not know: a typo
 // in an option (`diff --josn`) is refused, not ignored.
 void no_extras(CLI::App* app, CLI::App* sub) {
-  std::vector<std::string> rest;
-  for (const auto& r : sub->remaining())
-    if (r != "--") rest.push_back(r);  // `merge -o M -- A B`: CLI11 keeps the "--" as an extra
-  for (const auto& r : app->remaining(false))
-    if (r != "--") rest.push_back(r);
+  std::vector<std::string> rest = leftovers(app, sub);
+  std::erase(rest, "--");  // `merge -o M -- A B`: CLI11 keeps the "--" as an extra
   if (rest.empty()) return;
   const bool option = rest.front().size() > 1 && rest.front()[0] == '-';
   fail(ErrorKind::usage, "{}: unknown {} '{}' (see sctrace {} --help)", sub->get_name(),
@@ -143,8 +150,8 @@ Options parse_args(int argc, const char* const* argv) {
   CLI::App app{"sctrace: records what a workload does and writes the least-privilege seccomp profile for it",
                "sctrace"};
   app.require_subcommand(0, 1);
-  // Arguments after "--" reach the app rather than the subcommand in CLI11 2.1;
-  // workload_from() collects them from both.
+  // Extras (unknown options, a subcommand's leftovers) are collected by
+  // leftovers() and refused or taken as the workload there.
   app.allow_extras();
   bool version = false;
   app.add_flag("--version", version, "Print the version");
@@ -232,7 +239,7 @@ Options parse_args(int argc, const char* const* argv) {
   enforce->add_option("--profile", o.profile, "Profile to enforce")->required();
   enforce->prefix_command();
 
-  const std::vector<std::string> shown = hide_after_dashdash(argc, argv);
+  const std::vector<std::string> shown = hide_after_dashdash(argc, argv, {run, verify, check, enforce});
   std::vector<const char*> shown_argv;
   for (const auto& a : shown) shown_argv.push_back(a.c_str());
   try {

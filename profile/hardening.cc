@@ -646,6 +646,7 @@ std::vector<std::string> hardened_argv(const RunLine& line, const HardeningPlan&
   bool publish_all = false;
   std::set<std::string> tmpfs_given;
   bool has_memory = false, has_cpus = false, has_pids = false;
+  const std::vector<int> exposed = exposed_tcp_ports(inspect);
   auto emit = [&](const std::string& name, const std::optional<std::string>& value) {
     if (name.size() == 1) {
       out.push_back("-" + name);
@@ -659,7 +660,7 @@ std::vector<std::string> hardened_argv(const RunLine& line, const HardeningPlan&
     if (is_flag(o, {"privileged", "cap-add", "cap-drop"})) continue;
     // --network host goes only when there are ports to publish instead (the
     // image's EXPOSE); which ports a service binds is not in the recording.
-    if (is_flag(o, {"network", "net"}) && v == "host" && !exposed_tcp_ports(inspect).empty()) {
+    if (is_flag(o, {"network", "net"}) && v == "host" && !exposed.empty()) {
       host_net = true;
       continue;
     }
@@ -714,7 +715,7 @@ std::vector<std::string> hardened_argv(const RunLine& line, const HardeningPlan&
   if (plan.set_cpus && !has_cpus) out.push_back("--cpus=1");
   if (plan.set_pids && !has_pids) out.push_back("--pids-limit=256");
   if (host_net || publish_all)
-    for (int p : exposed_tcp_ports(inspect)) out.push_back(fmt::format("--publish=127.0.0.1:{}:{}", host_net ? p : 0, p));
+    for (int p : exposed) out.push_back(fmt::format("--publish=127.0.0.1:{}:{}", host_net ? p : 0, p));
   out.push_back(line.image);
   out.insert(out.end(), line.args.begin(), line.args.end());
   // "--publish=127.0.0.1:0:80" is not valid docker syntax: an empty host port is.

@@ -39,7 +39,6 @@ size_t depth_of(const json& root) {
   return deepest;
 }
 
-
 std::string shown(const json& v) {
   if (v.is_string()) {
     std::string s = v.get<std::string>();

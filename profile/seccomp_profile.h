@@ -2,9 +2,9 @@
 // The Docker/moby seccomp profile schema as typed data (the same shape Docker's
 // --security-opt seccomp=FILE and containers/common read).
 #include <cstdint>
+#include <exception>
 #include <optional>
 #include <set>
-#include <exception>
 #include <string>
 #include <string_view>
 #include <vector>
