@@ -88,6 +88,20 @@ def sctrace(*args, **kw):
     return run([SCTRACE, *args], **kw)
 
 
+def signal_and_wait(proc, sig, timeout):
+    """Sends sig to a Popen started with stdout/stderr pipes and waits up to timeout s for it to end
+    (SIGKILL after that); returns its Result (returncode as it ended, elapsed since the signal)."""
+    start = time.monotonic()
+    proc.send_signal(sig)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+    return Result(list(proc.args), proc.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"),
+                  time.monotonic() - start, out)
+
+
 class Checks:
     """Collects named checks; prints each as it is made."""
 

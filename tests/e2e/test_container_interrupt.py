@@ -52,16 +52,10 @@ try:
             early = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      env={**os.environ, "TMPDIR": session_tmp})
             time.sleep(delay)
-            early.send_signal(signal.SIGINT)
-            try:
-                out, err = early.communicate(timeout=60)
-            except subprocess.TimeoutExpired:
-                early.kill()
-                out, err = early.communicate()
-            res = e2e.Result(argv, early.returncode, out.decode(errors="replace"), err.decode(errors="replace"), 0)
+            res = e2e.signal_and_wait(early, signal.SIGINT, 60)
             # Killed by the signal itself is fine too while nothing exists yet (a shell says 130 for both).
-            c.check(early.returncode in (128 + signal.SIGINT, -signal.SIGINT),
-                    f"SIGINT {delay:.2f}s after the start: exit code 130 (got {early.returncode})", res.describe())
+            c.check(res.returncode in (128 + signal.SIGINT, -signal.SIGINT),
+                    f"SIGINT {delay:.2f}s after the start: exit code 130 (got {res.returncode})", res.describe())
             c.check("sctrace: error" not in res.stderr, f"SIGINT after {delay:.2f}s: no error line", res.describe())
             left = ct.containers_with_label(LABEL_KEY, LABEL_VALUE)
             c.check(not left, f"SIGINT after {delay:.2f}s: no container left", "\n".join(left))

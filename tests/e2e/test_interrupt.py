@@ -107,15 +107,9 @@ with e2e.tempdir("interrupt") as tmp:
         p = subprocess.Popen([e2e.SCTRACE, *args, "--", *tree], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE)
         time.sleep(0.5)
-        p.send_signal(signal.SIGTERM)
-        try:
-            out, err = p.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            out, err = p.communicate()
-        res = e2e.Result(p.args, p.returncode, out.decode(errors="replace"), err.decode(errors="replace"), 0)
-        c.check(p.returncode == 128 + signal.SIGTERM,
-                f"{label}: one SIGTERM ends the whole tree, exit 143 (got {p.returncode})", res.describe())
+        res = e2e.signal_and_wait(p, signal.SIGTERM, 10)
+        c.check(res.returncode == 128 + signal.SIGTERM,
+                f"{label}: one SIGTERM ends the whole tree, exit 143 (got {res.returncode})", res.describe())
         time.sleep(0.2)
         left = e2e.pids_with_marker(marker)
         c.check(not left, f"{label}: after one SIGTERM no process of the tree is left", f"pids {left}")
@@ -144,14 +138,7 @@ with e2e.tempdir("interrupt") as tmp:
             except OSError:
                 time.sleep(0.05)
         load = subprocess.run([e2e.sample("http_load"), str(port), "20"], capture_output=True, timeout=60)
-        p.send_signal(signal.SIGTERM)
-        try:
-            out, err = p.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            out, err = p.communicate()
-        return load.returncode, e2e.Result(p.args, p.returncode, out.decode(errors="replace"),
-                                           err.decode(errors="replace"), 0)
+        return load.returncode, e2e.signal_and_wait(p, signal.SIGTERM, 20)
 
     sprof = os.path.join(tmp, "server.json")
     srec = os.path.join(tmp, "server.rec.json")
