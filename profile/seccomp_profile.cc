@@ -50,6 +50,41 @@ bool valid_syscall_name(const std::string& name) {
   return arch::known_syscall_name(name) || docker_default_names().count(name) != 0;
 }
 
+// The arches the bundled Docker default names (architectures and archMap),
+// read the same way: moby lists some (SCMP_ARCH_LOONGARCH64) before the
+// installed libseccomp knows them, and its own default must stay loadable.
+const std::set<std::string>& docker_default_arches() {
+  static const std::set<std::string> arches = [] {
+    std::set<std::string> out;
+    json doc = json::parse(docker_default_template_json());
+    auto add = [&](const json& v) {
+      if (v.is_string()) out.insert(v.get<std::string>());
+    };
+    if (auto it = doc.find("architectures"); it != doc.end() && it->is_array())
+      for (const auto& a : *it) add(a);
+    if (auto it = doc.find("archMap"); it != doc.end() && it->is_array())
+      for (const auto& e : *it) {
+        if (!e.is_object()) continue;
+        if (auto a = e.find("architecture"); a != e.end()) add(*a);
+        if (auto subs = e.find("subArchitectures"); subs != e.end() && subs->is_array())
+          for (const auto& s : *subs) add(s);
+      }
+    return out;
+  }();
+  return arches;
+}
+
+// An arch name runc can load: one libseccomp resolves (runc hands the names to
+// libseccomp; an unknown one fails the container's start), or one the bundled
+// Docker default lists.
+bool valid_arch_name(const std::string& name) {
+  const bool shaped = name.size() > 10 && name.rfind("SCMP_ARCH_", 0) == 0 &&
+                      std::all_of(name.begin() + 10, name.end(), [](char c) {
+                        return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+                      });
+  return shaped && (arch::from_scmp_name(name).has_value() || docker_default_arches().count(name) != 0);
+}
+
 // Walks a parsed document; every complaint names the source and the JSON path.
 class Reader {
  public:
@@ -102,13 +137,8 @@ class Reader {
   }
 
   std::string arch_name(const json& v, const std::string& path) const {
-    // Arches libseccomp does not know yet (SCMP_ARCH_LOONGARCH64 on 2.5) are
-    // legal: Docker only hands runc the entry of the native arch.
     std::string a = string(v, path);
-    bool ok = a.size() > 10 && a.rfind("SCMP_ARCH_", 0) == 0 && std::all_of(a.begin() + 10, a.end(), [](char c) {
-                return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-              });
-    if (!ok) bad(path, "unknown architecture '{}'", a);
+    if (!valid_arch_name(a)) bad(path, "unknown architecture '{}'", a);
     return a;
   }
 

@@ -142,6 +142,14 @@ TEST_CASE("parse_profile errors name the source and the JSON path", "[profile]")
         "template.json: syscalls[0].args[0].index: argument index 6 out of range (0-5)");
   CHECK(parse_error(R"({"defaultAction": "SCMP_ACT_ERRNO", "archMap": [{"architecture": "x86_64"}]})") ==
         "template.json: archMap[0].architecture: unknown architecture 'x86_64'");
+  // Names libseccomp does not resolve, wherever an arch is named.
+  CHECK(parse_error(R"({"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_BOGUS"]})") ==
+        "template.json: architectures[1]: unknown architecture 'SCMP_ARCH_BOGUS'");
+  CHECK(parse_error(R"({"defaultAction": "SCMP_ACT_ERRNO", "archMap": [{"architecture": "SCMP_ARCH_BOGUS"}]})") ==
+        "template.json: archMap[0].architecture: unknown architecture 'SCMP_ARCH_BOGUS'");
+  CHECK(parse_error(R"({"defaultAction": "SCMP_ACT_ERRNO", "archMap": [{"architecture": "SCMP_ARCH_X86_64",
+        "subArchitectures": ["SCMP_ARCH_X86", "SCMP_ARCH_BOGUS"]}]})") ==
+        "template.json: archMap[0].subArchitectures[1]: unknown architecture 'SCMP_ARCH_BOGUS'");
   CHECK(parse_error(R"({"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW",
         "includes": {"minKernel": "four"}}]})") ==
         "template.json: syscalls[0].includes.minKernel: invalid kernel version 'four' (expected MAJOR.MINOR)");
