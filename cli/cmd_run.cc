@@ -93,9 +93,11 @@ RunOutputs run_outputs(const Options& o, bool complete) {
 
 int cmd_run(const Options& given) {
   // The recording goes beside the profile unless --recording names it:
-  // `sctrace explain` and `sctrace diff` read it later, maybe elsewhere.
+  // `sctrace explain` and `sctrace diff` read it later, maybe elsewhere. A
+  // profile written to a device, a pipe or /dev/stdout has no "beside": the
+  // name next to it (/dev/stdout.recording.json) would be a stray file in /dev.
   Options o = given;
-  if (o.recording.empty()) o.recording = default_recording_path(o.output);
+  if (o.recording.empty() && !written_in_place(o.output)) o.recording = default_recording_path(o.output);
   {
     std::vector<std::pair<std::string, std::string>> outs;
     for (const auto& p : profile_paths(o.format, o.output)) outs.emplace_back("-o", p);
@@ -216,7 +218,7 @@ int cmd_merge(const Options& o) {
     MinimizeOptions mopts;
     mopts.no_new_privileges = o.no_new_privileges;
     MinimizeResult res = minimize(merged, tmpl, mopts);
-    write_file_atomic(o.merge_profile, to_docker_json(res.profile));
+    for (const auto& note : write_profile(res.profile, mopts.ctx, "docker", o.merge_profile)) say(note);
     std::fputs(summary_text(res).c_str(), stderr);
     say(fmt::format("wrote {}", o.merge_profile));
   }
