@@ -317,8 +317,10 @@ std::vector<sock_filter> compile(const SeccompProfile& profile, const EvalContex
     prog.insert(prog.begin(), stub.begin(), stub.end());
   }
   if (prog.size() > BPF_MAXINSNS)
-    fail(ErrorKind::input, "the compiled filter has {} instructions, more than the kernel's limit of {}", prog.size(),
-         BPF_MAXINSNS);
+    fail(ErrorKind::input,
+         "the profile compiles to {} BPF instructions, more than the kernel's limit of {} (BPF_MAXINSNS): no "
+         "runtime can load it",
+         prog.size(), BPF_MAXINSNS);
   return prog;
 }
 

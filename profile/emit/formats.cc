@@ -9,6 +9,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "profile/filter.h"
 
 namespace sctrace {
 
@@ -205,6 +206,14 @@ std::vector<std::string> write_profile(const SeccompProfile& p, const EvalContex
                                        const std::string& output) {
   std::vector<std::string> notes;
   const ProfileFormat f = profile_format_from_name(format);
+  // Compiled as runc would load it (libseccomp, its binary-tree optimisation)
+  // before anything is written: a profile the kernel refuses (over
+  // BPF_MAXINSNS) or libseccomp rejects is an error now, not at deploy time.
+  try {
+    (void)compile_filter(p, ctx, FilterMode::enforce);
+  } catch (const Error& e) {
+    fail(e.kind(), "{} not written: {}", output, e.what());
+  }
   for (const auto& file : format_profile(p, ctx, f, output, &notes)) write_file_atomic(file.path, file.text);
   if (f == ProfileFormat::k8s)
     notes.push_back(fmt::format("k8s: {} is the SeccompProfile resource (kubectl apply with the security-profiles-"

@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 #include <cerrno>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
@@ -12,6 +13,7 @@
 #include "profile/emit/formats.h"
 #include "profile/seccomp_profile.h"
 #include "profile/templates.h"
+#include "tests/unit/unit_helpers.h"
 
 using namespace sctrace;
 using nlohmann::json;
@@ -241,4 +243,33 @@ TEST_CASE("docker and podman: the Docker schema, unchanged", "[formats]") {
   }
   CHECK(profile_format_from_name("podman") == ProfileFormat::podman);
   CHECK_THROWS_AS(profile_format_from_name("lxc"), Error);
+}
+
+TEST_CASE("write_profile refuses a profile the kernel cannot load, and writes nothing", "[formats]") {
+  // Everything allowed but 3,000 argument values of one syscall: far over
+  // BPF_MAXINSNS (4096) once compiled.
+  SeccompProfile big;
+  big.default_action = "SCMP_ACT_ALLOW";
+  big.architectures = {"SCMP_ARCH_X86_64"};
+  for (uint64_t v = 0; v < 3000; ++v) {
+    SyscallRule r;
+    r.names = {"personality"};
+    r.action = "SCMP_ACT_ERRNO";
+    r.args = {ArgCond{0, 0x10000 + v, 0, "SCMP_CMP_EQ"}};
+    big.syscalls.push_back(r);
+  }
+  test::TempDir dir;
+  for (const char* format : {"docker", "k8s"}) {
+    const std::string out = dir.str() + "/p." + (std::string(format) == "k8s" ? "yaml" : "json");
+    std::string message;
+    CHECK(test::kind_of([&] { write_profile(big, EvalContext::docker_default(), format, out); }, &message) ==
+          ErrorKind::input);
+    CHECK_THAT(message, Catch::StartsWith(out + " not written: the profile compiles to "));
+    CHECK_THAT(message, Catch::Contains("more than the kernel's limit of 4096"));
+    CHECK(std::filesystem::is_empty(dir.path));
+  }
+  // The same with a few values is written.
+  big.syscalls.resize(10);
+  write_profile(big, EvalContext::docker_default(), "docker", dir.str() + "/small.json");
+  CHECK(json::parse(test::slurp(dir.path / "small.json"))["syscalls"].size() == 10);
 }
