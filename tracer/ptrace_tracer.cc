@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstddef>
 #include <chrono>
@@ -68,6 +69,28 @@ class RealSys final : public SysIface {
     return ENOSYS;
 #endif
   }
+  int set_syscall_arg(pid_t tid, uint32_t audit_arch, unsigned index, uint64_t value) override {
+#if defined(__x86_64__)
+    // The 64-bit register view serves every ABI: x86_64 and x32 pass
+    // arguments in rdi, rsi, rdx, r10, r8, r9; int 0x80 in ebx, ecx, edx,
+    // esi, edi, ebp.
+    static constexpr size_t k64[] = {offsetof(user_regs_struct, rdi), offsetof(user_regs_struct, rsi),
+                                     offsetof(user_regs_struct, rdx), offsetof(user_regs_struct, r10),
+                                     offsetof(user_regs_struct, r8),  offsetof(user_regs_struct, r9)};
+    static constexpr size_t k32[] = {offsetof(user_regs_struct, rbx), offsetof(user_regs_struct, rcx),
+                                     offsetof(user_regs_struct, rdx), offsetof(user_regs_struct, rsi),
+                                     offsetof(user_regs_struct, rdi), offsetof(user_regs_struct, rbp)};
+    if (index >= 6) return EINVAL;
+    const auto x86_64 = arch::from_scmp_name("SCMP_ARCH_X86_64"), x86 = arch::from_scmp_name("SCMP_ARCH_X86");
+    const size_t* regs = audit_arch == x86_64 ? k64 : audit_arch == x86 ? k32 : nullptr;
+    if (regs == nullptr) return ENOSYS;
+    if (::ptrace(PTRACE_POKEUSER, tid, regs[index], value) < 0) return errno;
+    return 0;
+#else
+    (void)tid, (void)audit_arch, (void)index, (void)value;
+    return ENOSYS;
+#endif
+  }
   int event_msg(pid_t tid, unsigned long& out) override {
     if (::ptrace(PTRACE_GETEVENTMSG, tid, nullptr, &out) < 0) return errno;
     return 0;
@@ -108,6 +131,114 @@ class RealSys final : public SysIface {
 
 }  // namespace
 
+std::vector<CloneSyscall> clone_syscalls() {
+  // Numbers from libseccomp, for the native arch and the ABIs a tracee of it
+  // can also call (libseccomp has no list of those: x86_64's are named).
+  std::vector<CloneSyscall> out;
+  const arch::Token native = arch::native();
+  std::vector<arch::Token> tokens = {native};
+  const auto x86_64 = arch::from_scmp_name("SCMP_ARCH_X86_64"), x32 = arch::from_scmp_name("SCMP_ARCH_X32");
+  if (native == x86_64)
+    for (const char* sub : {"SCMP_ARCH_X86", "SCMP_ARCH_X32"})
+      if (auto t = arch::from_scmp_name(sub)) tokens.push_back(*t);
+  for (arch::Token t : tokens) {
+    // The kernel reports x32 calls under AUDIT_ARCH_X86_64, numbered with
+    // the x32 bit, which is how libseccomp numbers them too.
+    const uint32_t audit = x86_64 && t == x32 ? *x86_64 : t;
+    const std::string name = arch::short_name(t);
+    // s390 swaps clone's first two arguments (CLONE_BACKWARDS2).
+    const unsigned flags_arg = name == "s390" || name == "s390x" ? 1 : 0;
+    if (auto nr = arch::syscall_nr(t, "clone")) out.push_back({audit, *nr, false, flags_arg});
+    if (auto nr = arch::syscall_nr(t, "clone3")) out.push_back({audit, *nr, true, 0});
+  }
+  return out;
+}
+
+namespace {
+
+// Watch mode stops only where the profile's filter says TRACE, so a clone
+// the profile allows would never reach keep_child_traced. Every
+// SECCOMP_RET_ALLOW of the watch filter is sent through a short tail that
+// stops clone with CLONE_UNTRACED and every clone3 (whose flags BPF cannot
+// read), with kCloneGuardData as the data, which tells those stops from the
+// profile's own. Each RET is replaced by one JA, so no other jump moves.
+std::vector<sock_filter> with_clone_guard(std::vector<sock_filter> prog, const std::vector<CloneSyscall>& clones) {
+  if (clones.empty()) return prog;
+  std::vector<sock_filter> tail;
+  auto emit = [&](uint16_t code, uint8_t jt, uint8_t jf, uint32_t k) { tail.push_back({code, jt, jf, k}); };
+  // Per audit arch: load nr, compare with each of its clone numbers.
+  std::vector<uint32_t> audits;
+  for (const auto& c : clones)
+    if (std::find(audits.begin(), audits.end(), c.audit_arch) == audits.end()) audits.push_back(c.audit_arch);
+  // Layout: [arch checks][per arch: ld nr; jeq...; ja allow][per clone entry: flag test][trace][allow]
+  // Built with placeholder targets, fixed below.
+  struct Fix {
+    size_t at;
+    int t, f;  // targets as labels: -1 fall through
+  };
+  std::vector<Fix> fixes;
+  std::vector<int> labels;
+  auto new_label = [&] {
+    labels.push_back(-1);
+    return static_cast<int>(labels.size()) - 1;
+  };
+  const int trace = new_label(), allow = new_label();
+  std::vector<int> arch_label, clone_label;
+  for (size_t i = 0; i < audits.size(); ++i) arch_label.push_back(new_label());
+  for (size_t i = 0; i < clones.size(); ++i) clone_label.push_back(new_label());
+  auto jump_if = [&](uint16_t op, uint32_t k, int t, int f) {
+    fixes.push_back({tail.size(), t, f});
+    emit(static_cast<uint16_t>(BPF_JMP | op | BPF_K), 0, 0, k);
+  };
+  auto jump = [&](int label) {
+    fixes.push_back({tail.size(), label, -2});
+    emit(BPF_JMP | BPF_JA, 0, 0, 0);
+  };
+  emit(BPF_LD | BPF_W | BPF_ABS, 0, 0, offsetof(seccomp_data, arch));
+  for (size_t i = 0; i < audits.size(); ++i) jump_if(BPF_JEQ, audits[i], arch_label[i], -1);
+  jump(allow);
+  for (size_t i = 0; i < audits.size(); ++i) {
+    labels[arch_label[i]] = static_cast<int>(tail.size());
+    emit(BPF_LD | BPF_W | BPF_ABS, 0, 0, offsetof(seccomp_data, nr));
+    for (size_t j = 0; j < clones.size(); ++j)
+      if (clones[j].audit_arch == audits[i])
+        jump_if(BPF_JEQ, static_cast<uint32_t>(clones[j].nr), clones[j].clone3 ? trace : clone_label[j], -1);
+    jump(allow);
+  }
+  for (size_t j = 0; j < clones.size(); ++j) {
+    labels[clone_label[j]] = static_cast<int>(tail.size());
+    if (clones[j].clone3) continue;
+    // The low half of the flags argument holds CLONE_UNTRACED (little or
+    // big endian, as seccomp_data lays out the 64-bit value).
+    const uint32_t low = offsetof(seccomp_data, args) + 8 * clones[j].flags_arg +
+                         (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ ? 0 : 4);
+    emit(BPF_LD | BPF_W | BPF_ABS, 0, 0, low);
+    jump_if(BPF_JSET, CLONE_UNTRACED, trace, allow);
+  }
+  labels[trace] = static_cast<int>(tail.size());
+  emit(BPF_RET | BPF_K, 0, 0, SECCOMP_RET_TRACE | kCloneGuardData);
+  labels[allow] = static_cast<int>(tail.size());
+  emit(BPF_RET | BPF_K, 0, 0, SECCOMP_RET_ALLOW);
+  for (const auto& f : fixes) {
+    sock_filter& insn = tail[f.at];
+    auto dist = [&](int label) { return static_cast<uint32_t>(labels[label] - static_cast<int>(f.at) - 1); };
+    if (f.f == -2) {
+      insn.k = dist(f.t);
+      continue;
+    }
+    insn.jt = static_cast<uint8_t>(f.t < 0 ? 0 : dist(f.t));
+    insn.jf = static_cast<uint8_t>(f.f < 0 ? 0 : dist(f.f));
+  }
+  const size_t start = prog.size();
+  for (size_t i = 0; i < start; ++i)
+    if (prog[i].code == (BPF_RET | BPF_K) && prog[i].k == SECCOMP_RET_ALLOW)
+      prog[i] = BPF_JUMP(BPF_JMP | BPF_JA, static_cast<uint32_t>(start - i - 1), 0, 0);
+  prog.insert(prog.end(), tail.begin(), tail.end());
+  return prog;
+}
+
+}  // namespace
+
 SysIface& real_sys() {
   static RealSys sys;
   return sys;
@@ -123,7 +254,8 @@ PtraceEngine::PtraceEngine(SysIface& sys, EventSink& sink, pid_t initial_pid, Mo
       initial_pid_(initial_pid),
       mode_(mode),
       deny_errno_(mode == Mode::watch ? deny_errno : std::nullopt),
-      native_arch_(arch::native()) {
+      native_arch_(arch::native()),
+      clone_syscalls_(clone_syscalls()) {
   add_task(initial_pid, initial_pid);
 }
 
@@ -263,6 +395,7 @@ void PtraceEngine::two_stop_info(pid_t tid, Task& t, const __ptrace_syscall_info
       // pending entry. Two entries in a row mean the exit of the first was
       // lost (never expected): deliver it without a result.
       if (info.op == PTRACE_SYSCALL_INFO_ENTRY) emit_pending(t);
+      keep_child_traced(tid, info);
       take_entry(tid, t, info);
       t.pending = true;
       return;
@@ -297,6 +430,7 @@ void PtraceEngine::one_stop_info(pid_t tid, Task& t, const __ptrace_syscall_info
   switch (info.op) {
     case PTRACE_SYSCALL_INFO_SECCOMP:
       emit_pending(t);  // its exit stop never came (not expected)
+      keep_child_traced(tid, info);
       take_entry(tid, t, info);
       t.ev_current = true;
       if (!started_) return;
@@ -327,8 +461,14 @@ void PtraceEngine::one_stop_info(pid_t tid, Task& t, const __ptrace_syscall_info
 void PtraceEngine::watch_info(pid_t tid, Task& t, const __ptrace_syscall_info& info) {
   switch (info.op) {
     case PTRACE_SYSCALL_INFO_SECCOMP:
+      // A clone the profile allows, stopped only to keep its child traced.
+      if ((info.seccomp.ret_data & SECCOMP_RET_DATA) == kCloneGuardData) {
+        keep_child_traced(tid, info);
+        return;
+      }
       take_entry(tid, t, info);
       if (!started_) return;
+      if (!deny_errno_) keep_child_traced(tid, info);
       if (deny_errno_) t.ev.result = -static_cast<int64_t>(*deny_errno_);
       sink_.on_syscall(t.ev);
       if (deny_errno_) deny(tid, t, info);
@@ -378,6 +518,60 @@ void PtraceEngine::deny(pid_t tid, Task& t, const __ptrace_syscall_info& info) {
   }
   if (int err = sys_.skip_syscall(tid, -static_cast<int64_t>(*deny_errno_)); err != 0 && err != ESRCH) {
     deny_failed_ = true;
+    kill_all();
+  }
+}
+
+// CLONE_UNTRACED tells the kernel not to hand the new task to the parent's
+// tracer (it exists for kernel threads). A workload that sets it would run a
+// child nobody records: under two_stop it runs free, under one_stop it
+// inherits the SECCOMP_RET_TRACE filter with no tracer, so each of its
+// syscalls fails with ENOSYS, unrecorded. Like strace, the flag is cleared
+// before the kernel reads it:
+//  - clone: the flags are a register of the stopped task, rewritten here at
+//    the entry or seccomp stop (after a seccomp stop the kernel runs the
+//    syscall with the registers as the tracer left them);
+//  - clone3: the flags are in the tracee's memory (struct clone_args), which
+//    another thread of the workload can change again between our write and
+//    the kernel's copy. So clone3 with the flag is answered ENOSYS, as
+//    Docker's default profile answers every clone3: libc then falls back to
+//    clone, whose flags we can rewrite without a race. (A thread racing to
+//    set the flag after our read gets, under one_stop, a child whose every
+//    syscall fails; it gains nothing it could not have by not forking.)
+void PtraceEngine::keep_child_traced(pid_t tid, const __ptrace_syscall_info& info) {
+  const auto nr = static_cast<int32_t>(info.entry.nr);  // entry and seccomp share the layout
+  const CloneSyscall* which = nullptr;
+  for (const auto& c : clone_syscalls_)
+    if (c.nr == nr && c.audit_arch == info.arch) which = &c;
+  if (which == nullptr) return;
+  if (which->clone3) {
+    uint64_t flags = 0;
+    if (sys_.read_u64(tid, info.entry.args[0], flags) != 0 || (flags & CLONE_UNTRACED) == 0) return;
+    if (int err = sys_.skip_syscall(tid, -ENOSYS); err != 0 && err != ESRCH) {
+      untraced_failed_ = true;
+      kill_all();
+    }
+    return;
+  }
+  const uint64_t flags = info.entry.args[which->flags_arg];
+  if ((flags & CLONE_UNTRACED) == 0) return;
+  const uint64_t cleared = flags & ~static_cast<uint64_t>(CLONE_UNTRACED);
+  if (set_info_works_) {
+    __ptrace_syscall_info set{};
+    set.op = info.op;
+    set.arch = info.arch;
+    set.instruction_pointer = info.instruction_pointer;
+    set.stack_pointer = info.stack_pointer;
+    set.entry.nr = info.entry.nr;
+    for (size_t i = 0; i < 6; ++i) set.entry.args[i] = info.entry.args[i];
+    set.entry.args[which->flags_arg] = cleared;
+    if (info.op == PTRACE_SYSCALL_INFO_SECCOMP) set.seccomp.ret_data = info.seccomp.ret_data;
+    const int err = sys_.set_syscall_info(tid, set);
+    if (err == 0 || err == ESRCH) return;
+    if (err == EIO) set_info_works_ = false;  // Linux < 6.16: unknown request
+  }
+  if (int err = sys_.set_syscall_arg(tid, info.arch, which->flags_arg, cleared); err != 0 && err != ESRCH) {
+    untraced_failed_ = true;
     kill_all();
   }
 }
@@ -658,6 +852,7 @@ ExitStatus PtraceTracer::run(const LaunchSpec& spec, EventSink& sink) {
   std::vector<sock_filter> trace_filter;
   if (mode == PtraceEngine::Mode::watch) {
     trace_filter = spec.watch_filter(SECCOMP_RET_TRACE);
+    if (!trace_filter.empty()) trace_filter = with_clone_guard(std::move(trace_filter), clone_syscalls());
     if (trace_filter.empty() || trace_filter.size() > BPF_MAXINSNS)
       fail(ErrorKind::usage, "the watch filter has {} instructions (1 to {})", trace_filter.size(), BPF_MAXINSNS);
   } else if (mode == PtraceEngine::Mode::one_stop) {
@@ -759,6 +954,11 @@ ExitStatus PtraceTracer::run(const LaunchSpec& spec, EventSink& sink) {
   if (engine.deny_failed())
     fail(ErrorKind::runtime,
          "could not make a watched syscall fail (needs PTRACE_SET_SYSCALL_INFO, Linux 6.16+, or x86_64): "
+         "the workload was killed");
+
+  if (engine.untraced_failed())
+    fail(ErrorKind::runtime,
+         "could not keep a CLONE_UNTRACED child traced (needs PTRACE_SET_SYSCALL_INFO, Linux 6.16+, or x86): "
          "the workload was killed");
 
   if (engine.initial_status()) child.mark_reaped();

@@ -22,6 +22,20 @@ inline constexpr unsigned kPtraceOptions = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRAC
                                            PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_TRACESECCOMP |
                                            PTRACE_O_EXITKILL;
 
+// clone and clone3 on the arches a tracee can call them with (x86_64: also
+// int 0x80 and x32), as the kernel numbers them in a stop.
+struct CloneSyscall {
+  uint32_t audit_arch;
+  int32_t nr;
+  bool clone3;
+  unsigned flags_arg;  // clone's flags argument (1 on s390, 0 elsewhere)
+};
+std::vector<CloneSyscall> clone_syscalls();
+
+// SECCOMP_RET_DATA of the watch filter's stops that only keep a clone's
+// child traced (see with_clone_guard): not a syscall the profile refuses.
+inline constexpr uint32_t kCloneGuardData = 0x5c7e;
+
 class PtraceEngine {
  public:
   enum class Mode {
@@ -66,6 +80,9 @@ class PtraceEngine {
   // A syscall that had to be denied could not be (no PTRACE_SET_SYSCALL_INFO
   // and no register fallback for its arch): everything was killed instead.
   bool deny_failed() const { return deny_failed_; }
+  // A CLONE_UNTRACED could not be taken out of a clone (no
+  // PTRACE_SET_SYSCALL_INFO and no register fallback): everything was killed.
+  bool untraced_failed() const { return untraced_failed_; }
 
  private:
   struct Task {
@@ -97,6 +114,7 @@ class PtraceEngine {
   void on_new_task(pid_t parent_tid, Task& parent, int event);
   void on_exec(pid_t tid);
   pid_t tgid_of_clone(pid_t parent_tid, Task& parent, pid_t new_tid);
+  void keep_child_traced(pid_t tid, const __ptrace_syscall_info& info);
   void resume(pid_t tid, int sig = 0);
 
   SysIface& sys_;
@@ -123,6 +141,8 @@ class PtraceEngine {
   bool exec_done_ = false;
   bool killing_ = false;
   bool deny_failed_ = false;
+  bool untraced_failed_ = false;
+  std::vector<CloneSyscall> clone_syscalls_;
   bool set_info_works_ = true;  // PTRACE_SET_SYSCALL_INFO did not say EIO yet
 };
 
