@@ -37,6 +37,7 @@
 #include "core/arch.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/exit_status.h"
 #include "profile/recording.h"
 #include "profile/templates.h"
 #include "tracer/child_process.h"
@@ -282,7 +283,7 @@ int cmd_calibrate(const Options& o) {
       for (const auto& e : agent.errors()) say("seccomp agent: " + e);
       if (agent.connections().empty())
         fail(ErrorKind::runtime, "calibrate: {} never connected to the seccomp agent (exit status {})", rt,
-             WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+             shell_code(status));
       if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
         fail(ErrorKind::runtime, "calibrate: the do-nothing container failed under the recording profile ({})",
              WIFEXITED(status) ? fmt::format("exit {}", WEXITSTATUS(status)) : "killed");

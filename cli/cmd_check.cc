@@ -525,9 +525,9 @@ int check_container(const Options& o, const SeccompProfile& profile, std::option
     }
   for (const auto& f : res.probe_failures) say(f);
   r.probes_failed = !res.probes_ok;
-  if (r.probes_failed && r.exit_code == 0) r.exit_code = 1;
-  if (res.interrupted) r.exit_code = interrupted_exit_code();
-  else if (res.timed_out) r.exit_code = 124;
+  r.exit_code = exit_code_of({.workload_code = res.exit_code, .timed_out = res.timed_out, .interrupted = res.interrupted,
+                              .interrupt_signal = last_interrupt_signal(), .probes_failed = r.probes_failed},
+                             ProbeFailureCode::one_unless_workload_failed);
   return finish(r, o, deny);
 }
 
@@ -599,9 +599,9 @@ int check_with_agent(const Options& o, const SeccompProfile& profile, std::optio
   for (const auto& f : res.probe_failures) say(f);
   if (!res.all_gone) say("processes still held the check filter after the container stopped; their end was not watched");
   r.probes_failed = !res.probes_ok;
-  if (r.probes_failed && r.exit_code == 0) r.exit_code = 1;
-  if (res.interrupted) r.exit_code = interrupted_exit_code();
-  else if (res.timed_out) r.exit_code = 124;
+  r.exit_code = exit_code_of({.workload_code = res.exit_code, .timed_out = res.timed_out, .interrupted = res.interrupted,
+                              .interrupt_signal = last_interrupt_signal(), .probes_failed = r.probes_failed},
+                             ProbeFailureCode::one_unless_workload_failed);
   return finish(r, o, deny);
 }
 
@@ -670,9 +670,8 @@ int cmd_check(const Options& o) {
   r.timed_out = st.timed_out;
   // A service that shut down cleanly on the forwarded signal was checked to its end.
   r.interrupted = interrupt_count() > 0 && !ended_gracefully(st);
-  r.exit_code = st.shell_code();
-  if (r.timed_out) r.exit_code = 124;
-  if (r.interrupted) r.exit_code = interrupted_exit_code();
+  r.exit_code = exit_code_of({.workload_code = st.shell_code(), .timed_out = r.timed_out, .interrupted = r.interrupted,
+                              .interrupt_signal = last_interrupt_signal()});
   return finish(r, o, deny);
 }
 

@@ -322,15 +322,15 @@ int cmd_run_container(const Options& o, const SeccompProfile& tmpl) {
   // Like a shell: 128+signal when interrupted (also during the hardening
   // verification), 124 (timeout(1)'s code) when the time limit stopped it, 1
   // when a probe failed.
-  if (res.interrupted || interrupt_count() > 0) return interrupted_exit_code();
-  if (res.timed_out) return 124;
-  if (!res.probes_ok) return 1;
+  const int code = exit_code_of({.workload_code = res.exit_code, .timed_out = res.timed_out,
+                                 .interrupted = res.interrupted || interrupt_count() > 0,
+                                 .interrupt_signal = last_interrupt_signal(), .probes_failed = !res.probes_ok});
   // --fail-on: 1 when the run itself succeeded but a finding reached the threshold.
-  if (res.exit_code == 0 && failing > 0) {
+  if (code == 0 && failing > 0) {
     say(fmt::format("{} finding{} at or above --fail-on {}", failing, failing == 1 ? "" : "s", o.fail_on));
     return 1;
   }
-  return res.exit_code;
+  return code;
 }
 
 int cmd_verify_container(const Options& o) {

@@ -72,6 +72,7 @@
 #include "core/arch.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/exit_status.h"
 #include "core/unique_fd.h"
 #include "profile/emit/formats.h"
 #include "profile/emit/summary.h"
@@ -112,8 +113,6 @@ const std::vector<std::string> kDefaultUlimits = {"--ulimit", "nofile=10000:1000
 std::string parent_dir(const std::string& path) { return path.substr(0, path.rfind('/')); }
 
 int pidfd_signal(int pidfd, int sig) { return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0)); }
-
-int shell_code(int status) { return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status); }
 
 std::string trimmed(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
@@ -565,7 +564,7 @@ int record_with_agent(const Options& o, const SeccompProfile& tmpl, const AgentW
   spec.profile_name = "recording profile";
   spec.profile = [&](const std::string& listener) { return recording_profile(tmpl, listener); };
   spec.backend_line = std::move(backend_line);
-  const AgentRunResult res = run_with_agent(o, w, spec, handler);
+  const AgentRunResult res = run_with_agent(o, w, spec, handler, &sink);
   add_write(sink);
 
   rec.complete = !res.interrupted && !res.timed_out && res.all_gone && res.agent_errors.empty() && res.probes_ok;
@@ -583,10 +582,8 @@ int record_with_agent(const Options& o, const SeccompProfile& tmpl, const AgentW
   if (res.interrupted) say("interrupted: the container was stopped and removed; the profile is incomplete");
   say(fmt::format("wrote {}{}{}", out.output, out.recording.empty() ? "" : " and " + out.recording,
                   rec.complete ? "" : " (incomplete recording)"));
-  if (res.interrupted) return interrupted_exit_code();
-  if (res.timed_out) return 124;
-  if (!res.probes_ok) return 1;
-  return res.exit_code;
+  return exit_code_of({.workload_code = res.exit_code, .timed_out = res.timed_out, .interrupted = res.interrupted,
+                       .interrupt_signal = last_interrupt_signal(), .probes_failed = !res.probes_ok});
 }
 
 // Every syscall name libseccomp knows on `arches`. libseccomp cannot list
@@ -706,12 +703,12 @@ AgentWorkload prepare_agent_workload(const Options& o) {
 }
 
 AgentRunResult run_with_agent(const Options& o, const AgentWorkload& w, const AgentRunSpec& spec,
-                              NotifyHandler& handler) {
+                              NotifyHandler& handler, EventSink* process_events) {
   container::SeccompAgent agent;
   const std::string work_dir = parent_dir(agent.socket_path());
   const SeccompProfile profile = spec.profile(agent.socket_path());
   say(spec.backend_line(agent.socket_path()));
-  agent.start(handler);
+  agent.start(handler, process_events);
 
   AgentRunResult res;
   if (w.runc) {
@@ -737,7 +734,7 @@ AgentRunResult run_with_agent(const Options& o, const AgentWorkload& w, const Ag
   for (const auto& e : agent.errors()) say("seccomp agent: " + e);
   res.agent_errors = agent.errors();
   res.notifications = agent.notifications();
-  res.container_processes = agent.connections().size();
+  res.container_processes = agent.processes();
   if (agent.connections().empty())
     fail(ErrorKind::runtime, "{} exited with {} without starting a container under the {} (the runtime never "
                              "connected to the seccomp agent)",

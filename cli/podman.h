@@ -51,7 +51,7 @@ struct AgentRunResult {
   std::vector<std::string> probe_failures;
   std::vector<std::string> agent_errors;  // already said
   uint64_t notifications = 0;
-  size_t container_processes = 0;  // connections to the agent
+  size_t container_processes = 0;  // processes that made notified syscalls (tracer/notify.h: ProcessWatch)
 };
 
 // Starts the agent with `handler`, runs the line with spec.profile (the
@@ -59,8 +59,10 @@ struct AgentRunResult {
 // config.json), runs the probes (-d, --http-probe, --wait-port, ...) as `run`
 // does, stops and removes the container, stops the agent. Throws
 // Error(runtime) when the runtime never connected to the agent.
+// process_events (when given) gets the container processes' execs and ends
+// (SeccompAgent::start), on the agent's thread.
 AgentRunResult run_with_agent(const Options& o, const AgentWorkload& w, const AgentRunSpec& spec,
-                              NotifyHandler& handler);
+                              NotifyHandler& handler, EventSink* process_events = nullptr);
 
 // `check` through the agent: the profile the runtime loads for checking P.
 // Syscalls P allows whatever their arguments stay SCMP_ACT_ALLOW in the

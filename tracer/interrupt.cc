@@ -2,6 +2,8 @@
 
 #include <atomic>
 
+#include "core/exit_status.h"
+
 namespace sctrace {
 
 namespace {
@@ -19,7 +21,12 @@ void note_interrupt(int sig) {
 int interrupt_count() { return g_count.load(std::memory_order_relaxed); }
 int last_interrupt_signal() { return g_last.load(std::memory_order_relaxed); }
 
-int interrupted_exit_code() { return 128 + (last_interrupt_signal() ? last_interrupt_signal() : SIGINT); }
+int interrupted_exit_code() {
+  RunOutcome o;
+  o.interrupted = true;
+  o.interrupt_signal = last_interrupt_signal();
+  return exit_code_of(o);
+}
 
 void set_interrupt_policy(InterruptPolicy p) { g_policy = p; }
 

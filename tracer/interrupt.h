@@ -5,6 +5,8 @@
 // kill every tracee on the second, then return what was recorded so far.
 #include <csignal>
 
+#include "core/exit_status.h"
+
 namespace sctrace {
 
 // escalate: forward the first signal, kill everything on the second (sctrace
@@ -22,7 +24,8 @@ void note_interrupt(int sig);  // async-signal-safe
 int interrupt_count();         // how many were received
 int last_interrupt_signal();
 // The exit status of an interrupted run, as a shell gives it: 128 + the
-// last signal received (SIGINT when none was).
+// last signal received (SIGINT when none was); exit_code_of (core/
+// exit_status.h) of an interrupted outcome.
 int interrupted_exit_code();
 // Installs note_interrupt for SIGINT, SIGTERM, SIGHUP, SIGQUIT (and SIGUSR1,
 // SIGUSR2, SIGWINCH under forward_always) without SA_RESTART.

@@ -1,10 +1,12 @@
 #include "tracer/notify.h"
 
 #include <dirent.h>
+#include <limits.h>
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
@@ -26,6 +28,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "core/arch.h"
 #include "core/error.h"
 #include "core/unique_fd.h"
 #include "tracer/child_process.h"
@@ -110,18 +113,6 @@ NotifyCaps probe_in_child() {
   caps.flag_continue = (WEXITSTATUS(st) & 1) != 0;
   caps.sync_wakeup = (WEXITSTATUS(st) & 2) != 0;
   return caps;
-}
-
-ExitStatus exit_status_from(int st) {
-  ExitStatus es;
-  if (WIFSIGNALED(st)) {
-    es.signaled = true;
-    es.signal = WTERMSIG(st);
-    es.core_dumped = WCOREDUMP(st);
-  } else {
-    es.code = WEXITSTATUS(st);
-  }
-  return es;
 }
 
 }  // namespace
@@ -243,6 +234,86 @@ bool NotifyResponder::answer() {
 
 bool NotifyResponder::serve_one() { return receive() && answer(); }
 
+
+std::string exe_path_of(pid_t pid) {
+  char link[64];
+  std::snprintf(link, sizeof link, "/proc/%d/exe", static_cast<int>(pid));
+  char buf[PATH_MAX];
+  ssize_t n = ::readlink(link, buf, sizeof buf);
+  if (n <= 0) return {};
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+ProcessWatch::ProcessWatch(EventSink* sink, bool track_exits) : sink_(sink) {
+  if (track_exits) {
+    epoll_.reset(::epoll_create1(EPOLL_CLOEXEC));
+    if (!epoll_) fail_errno(ErrorKind::runtime, errno, "epoll_create1");
+  }
+}
+
+bool ProcessWatch::is_exec(const SyscallEvent& ev) {
+  const uint64_t key = (static_cast<uint64_t>(ev.audit_arch) << 32) | static_cast<uint32_t>(ev.nr);
+  auto it = exec_nrs_.find(key);
+  if (it != exec_nrs_.end()) return it->second;
+  const arch::ArchNr an = arch::from_audit(ev.audit_arch, ev.nr);
+  const auto name = arch::syscall_name(an.arch, an.nr);
+  const bool v = name && (*name == "execve" || *name == "execveat");
+  exec_nrs_.emplace(key, v);
+  return v;
+}
+
+void ProcessWatch::on_notification(const SyscallEvent& ev) {
+  const pid_t pid = ev.pid ? ev.pid : ev.tid;
+  if (!exec_pending_.empty()) {
+    auto it = exec_pending_.find(pid);
+    if (it != exec_pending_.end()) {
+      const std::string now = exe_path_of(pid);
+      if (!now.empty() && (now != it->second || pid == force_exec_pid_) && sink_) sink_->on_exec(pid, now);
+      if (pid == force_exec_pid_) force_exec_pid_ = 0;
+      exec_pending_.erase(it);
+    }
+  }
+  if (is_exec(ev)) exec_pending_[pid] = exe_path_of(pid);
+  auto [it, fresh] = alive_.try_emplace(pid);
+  if (!fresh) return;
+  ++seen_;
+  order_.push_back(pid);
+  if (!epoll_) return;
+  // The task is blocked in its syscall: the pid is still this process's.
+  UniqueFd fd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  if (!fd) return;  // no pidfd (fd limit, pre-5.3 kernel): its end comes with finish()
+  epoll_event e{};
+  e.events = EPOLLIN;
+  e.data.u64 = static_cast<uint32_t>(pid);
+  if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd.get(), &e) == 0) it->second = std::move(fd);
+}
+
+void ProcessWatch::gone(pid_t pid) {
+  exec_pending_.erase(pid);
+  if (sink_) sink_->on_exit(pid, 0);
+}
+
+void ProcessWatch::collect_exits() {
+  if (!epoll_) return;
+  epoll_event events[64];
+  for (;;) {
+    int n = ::epoll_wait(epoll_.get(), events, 64, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    for (int i = 0; i < n; ++i) {
+      const auto pid = static_cast<pid_t>(events[i].data.u64);
+      // Closing the pidfd takes it out of the epoll set.
+      if (alive_.erase(pid) == 1) gone(pid);
+    }
+    if (n < 64) return;
+  }
+}
+
+void ProcessWatch::finish() {
+  for (pid_t pid : order_)
+    if (alive_.erase(pid) == 1) gone(pid);
+  order_.clear();
+}
 
 NotifyCaps probe_notify_caps() {
   static const NotifyCaps caps = probe_in_child();
@@ -531,7 +602,7 @@ ExitStatus run_with_notify(const LaunchSpec& spec, NotifyHandler& handler) {
   // The error pipe is close-on-exec: an errno there means execve failed.
   if (int e = child.setup_errno(); e != 0)
     fail(e == ENOENT ? ErrorKind::not_found : ErrorKind::not_exec, "{}: {}", spec.argv.at(0), std::strerror(e));
-  ExitStatus es = exit_status_from(*wait_status);
+  ExitStatus es = exit_status_from_wait(*wait_status);
   es.timed_out = timed_out;
   return es;
 }

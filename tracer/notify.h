@@ -4,6 +4,7 @@
 // Used by `verify` (answer denials with the profile's errno, and see them) and
 // by the notify recording backend (answer CONTINUE, and record).
 #include <mutex>
+#include <string>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -53,6 +54,68 @@ class ProcessTracker {
   std::mutex mutex_;
   std::unordered_map<pid_t, UniqueFd> pidfds_;
 };
+
+// What the notifications of a workload tell about its processes, for the
+// backends that are not their parent (the OCI seccomp agent) or hear of them
+// only through notifications (the local notify tracer): which processes
+// there are, the programs they exec, and when they end. Not thread-safe: one
+// supervisor thread (or a handler that serializes) calls it.
+//
+// - A process is known from its first notification (its thread-group id);
+//   one that never makes a notified syscall stays unknown.
+// - Execs: the execve/execveat notification comes before the kernel decides
+//   whether the exec succeeds, so /proc/PID/exe is noted then and read again
+//   at the process's next notification (a successful exec is always followed
+//   by one: the loader's or exit_group's, unless the filter allows those);
+//   another executable there is a successful exec, reported with that path
+//   as /proc shows it (inside a container: the container's own path). Not
+//   seen: an exec of the same file again (unless report_next_exec), and an
+//   exec after which the process makes no notified syscall.
+// - Ends (track_exits): a pidfd is opened at a process's first notification,
+//   while the task is blocked in the kernel, so the pid cannot have been
+//   reused; it turns readable when the process exits, and collect_exits()
+//   reports it. Without track_exits, or where no pidfd could be opened, the
+//   end is reported by finish(). The exit status is not known (sctrace is not
+//   the parent): 0 is reported. A pid reused between an exit and the next
+//   collect_exits() is taken for the old process until then.
+class ProcessWatch {
+ public:
+  // sink may be null: processes are then only counted.
+  ProcessWatch(EventSink* sink, bool track_exits);
+  ProcessWatch(const ProcessWatch&) = delete;
+  ProcessWatch& operator=(const ProcessWatch&) = delete;
+
+  // With every notification, before it is answered.
+  void on_notification(const SyscallEvent& ev);
+  // The next exec of pid is reported even when it runs the same file (the
+  // local launcher's execve replaces sctrace's own image).
+  void report_next_exec(pid_t pid) { force_exec_pid_ = pid; }
+  // Readable (poll) when a watched process has exited; -1 without track_exits.
+  int exits_fd() const { return epoll_.get(); }
+  // Reports (on_exit) the processes whose pidfd turned readable.
+  void collect_exits();
+  // Reports every process not reported yet as gone, in the order first seen.
+  void finish();
+  // How many processes were seen.
+  size_t processes() const { return seen_; }
+
+ private:
+  bool is_exec(const SyscallEvent& ev);
+  void gone(pid_t pid);
+
+  EventSink* sink_;
+  UniqueFd epoll_;
+  std::unordered_map<pid_t, UniqueFd> alive_;  // the pidfd, or none
+  std::vector<pid_t> order_;
+  std::unordered_map<pid_t, std::string> exec_pending_;  // exe before the exec
+  std::unordered_map<uint64_t, bool> exec_nrs_;          // (arch, nr) -> execve/execveat
+  pid_t force_exec_pid_ = 0;
+  size_t seen_ = 0;
+};
+
+// The executable of a process as /proc/PID/exe names it; empty when it
+// cannot be read.
+std::string exe_path_of(pid_t pid);
 
 // Receives and answers notifications on one listener fd: request and response
 // buffers sized for this kernel, thread-group ids read once per tid from /proc

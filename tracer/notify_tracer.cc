@@ -31,20 +31,6 @@ struct CtxDeleter {
   void operator()(void* ctx) const { seccomp_release(ctx); }
 };
 
-std::string exe_of(pid_t pid) {
-  std::string path = fmt::format("/proc/{}/exe", pid);
-  char buf[PATH_MAX];
-  ssize_t n = ::readlink(path.c_str(), buf, sizeof buf);
-  if (n <= 0) return {};
-  return std::string(buf, static_cast<size_t>(n));
-}
-
-bool is_exec(const SyscallEvent& ev) {
-  arch::ArchNr an = arch::from_audit(ev.audit_arch, ev.nr);
-  auto name = arch::syscall_name(an.arch, an.nr);
-  return name && (*name == "execve" || *name == "execveat");
-}
-
 // True when `pid` still runs the same executable as sctrace itself: the
 // launcher between installing the filter and its execve.
 bool runs_sctrace_image(pid_t pid) {
@@ -55,19 +41,13 @@ bool runs_sctrace_image(pid_t pid) {
 }
 
 // Forwards every notification to the sink and lets the syscall run (or, with
-// LaunchSpec::deny_errno, fails it with that errno).
-//
-// Exec paths: the notification comes before the kernel decides whether the
-// execve succeeds, so it is not the moment to record the path. Instead the
-// process's /proc/PID/exe is noted then and compared on its next
-// notification (any successful exec is followed by at least one syscall, the
-// loader's or exit_group's); a change is a successful exec. Keyed by the
-// thread-group id because an exec from a non-leader thread takes over the
-// leader's tid.
+// LaunchSpec::deny_errno, fails it with that errno). Execs and ends come from
+// a ProcessWatch (tracer/notify.h) over the notifications; ends are reported
+// once the run is over.
 class ForwardingHandler : public NotifyHandler {
  public:
   ForwardingHandler(EventSink& sink, bool watching, std::optional<int> deny_errno)
-      : sink_(sink), watching_(watching), deny_errno_(deny_errno) {}
+      : sink_(sink), watching_(watching), deny_errno_(deny_errno), processes_(&sink, false) {}
 
   NotifyDecision on_notify(const SyscallEvent& ev) override {
     // The launcher installs the filter and then still waits on its ack pipe
@@ -83,27 +63,16 @@ class ForwardingHandler : public NotifyHandler {
         // launcher until it makes a watched execve.)
         if (!watching_ || runs_sctrace_image(pid)) return {true, 0};
         started_ = true;
-        first_pid_ = 0;
-        std::string exe = exe_of(pid);
+        std::string exe = exe_path_of(pid);
         if (!exe.empty()) sink_.on_exec(pid, exe);
       } else {
         started_ = true;
-        first_pid_ = pid;
-      }
-    }
-    if (!exec_pending_.empty()) {
-      auto it = exec_pending_.find(pid);
-      if (it != exec_pending_.end()) {
         // The first process's first execve replaces sctrace's own image: it
         // counts even when the workload is /proc/self/exe again.
-        std::string now = exe_of(pid);
-        if (!now.empty() && (now != it->second || pid == first_pid_)) sink_.on_exec(pid, now);
-        if (pid == first_pid_) first_pid_ = 0;
-        exec_pending_.erase(it);
+        processes_.report_next_exec(pid);
       }
     }
-    if (is_exec_cache(ev)) exec_pending_[pid] = exe_of(pid);
-    if (pids_.insert(pid).second) order_.push_back(pid);
+    processes_.on_notification(ev);
     sink_.on_syscall(ev);
     if (deny_errno_) return {false, *deny_errno_};
     return {true, 0};
@@ -111,30 +80,15 @@ class ForwardingHandler : public NotifyHandler {
 
   // Notification gives no exit events; every process seen is reported as
   // gone once the run is over (wait status unknown: 0).
-  void report_exits() {
-    for (pid_t p : order_) sink_.on_exit(p, 0);
-  }
+  void report_exits() { processes_.finish(); }
 
  private:
-  bool is_exec_cache(const SyscallEvent& ev) {
-    const uint64_t key = (static_cast<uint64_t>(ev.audit_arch) << 32) | static_cast<uint32_t>(ev.nr);
-    auto it = exec_nrs_.find(key);
-    if (it != exec_nrs_.end()) return it->second;
-    bool v = is_exec(ev);
-    exec_nrs_.emplace(key, v);
-    return v;
-  }
-
   EventSink& sink_;
   const bool watching_;
   const std::optional<int> deny_errno_;
-  std::unordered_map<uint64_t, bool> exec_nrs_;
-  std::unordered_map<pid_t, std::string> exec_pending_;
-  std::unordered_set<pid_t> pids_;
-  std::vector<pid_t> order_;
+  ProcessWatch processes_;
   const uint32_t native_audit_ = arch::native();  // the launcher is sctrace, native
   bool started_ = false;
-  pid_t first_pid_ = 0;  // until its first exec has been reported
 };
 
 class NotifyTracer final : public Tracer {

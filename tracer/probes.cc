@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/exit_status.h"
 #include "core/unique_fd.h"
 #include "tracer/container/engine.h"
 
@@ -434,14 +435,11 @@ ProbeResult run_cmd_probe(const std::string& cmd, const ProbeTarget& target, mil
   kill(-pid, SIGKILL);
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  if (WIFEXITED(status)) {
-    r.code = WEXITSTATUS(status);
-    r.ok = r.code == 0;
-    r.detail = fmt::format("exit status {}", r.code);
-  } else if (WIFSIGNALED(status)) {
-    r.code = 128 + WTERMSIG(status);
-    r.detail = fmt::format("killed by signal {} ({})", WTERMSIG(status), sigabbrev_np(WTERMSIG(status)));
-  }
+  const ExitStatus es = exit_status_from_wait(status);
+  r.code = es.shell_code();
+  r.ok = r.code == 0;
+  r.detail = es.signaled ? fmt::format("killed by signal {} ({})", es.signal, sigabbrev_np(es.signal))
+                         : fmt::format("exit status {}", es.code);
   return r;
 }
 

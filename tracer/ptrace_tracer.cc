@@ -753,18 +753,6 @@ class Ticker {
   bool armed_ = false;
 };
 
-ExitStatus to_exit_status(int st) {
-  ExitStatus r;
-  if (WIFSIGNALED(st)) {
-    r.signaled = true;
-    r.signal = WTERMSIG(st);
-    r.core_dumped = WCOREDUMP(st);
-  } else {
-    r.code = WEXITSTATUS(st);
-  }
-  return r;
-}
-
 bool has_effective_cap(int cap) {
   __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
   __user_cap_data_struct data[2]{};
@@ -971,7 +959,7 @@ ExitStatus PtraceTracer::run(const LaunchSpec& spec, EventSink& sink) {
   }
   ExitStatus result;
   if (engine.initial_status()) {
-    result = to_exit_status(*engine.initial_status());
+    result = exit_status_from_wait(*engine.initial_status());
   } else {  // never seen to die (not expected): report it as killed
     result.signaled = true;
     result.signal = SIGKILL;

@@ -14,6 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/exit_status.h"
+
 namespace sctrace {
 
 struct SyscallEvent {
@@ -32,16 +34,6 @@ class EventSink {
   virtual void on_syscall(const SyscallEvent& ev) = 0;
   virtual void on_exec(pid_t /*pid*/, std::string_view /*path*/) {}
   virtual void on_exit(pid_t /*pid*/, int /*wait_status*/) {}
-};
-
-struct ExitStatus {
-  bool signaled = false;
-  int code = 0;    // exit code when !signaled
-  int signal = 0;  // terminating signal when signaled
-  bool core_dumped = false;
-  bool timed_out = false;  // the tracer killed the workload at LaunchSpec::timeout
-  // What a shell would report: code, or 128+signal.
-  int shell_code() const { return signaled ? 128 + signal : code; }
 };
 
 struct LaunchSpec {

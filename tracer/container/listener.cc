@@ -35,6 +35,21 @@ constexpr int kMessageTimeoutMs = 5000;
 constexpr size_t kMaxStateBytes = 1 << 20;
 constexpr size_t kMaxFds = 16;
 
+// Tells the ProcessWatch about each notification before the handler
+// answers it: an exec is reported before the new program's first syscall.
+class Watched : public NotifyHandler {
+ public:
+  Watched(NotifyHandler& inner, ProcessWatch& watch) : inner_(inner), watch_(watch) {}
+  NotifyDecision on_notify(const SyscallEvent& ev) override {
+    watch_.on_notification(ev);
+    return inner_.on_notify(ev);
+  }
+
+ private:
+  NotifyHandler& inner_;
+  ProcessWatch& watch_;
+};
+
 // One container's listener fd and what answering on it needs.
 struct Served {
   UniqueFd fd;
@@ -97,10 +112,10 @@ SeccompAgent::~SeccompAgent() {
   ::rmdir(dir_.c_str());
 }
 
-void SeccompAgent::start(NotifyHandler& handler) {
-  thread_ = std::thread([this, &handler] {
+void SeccompAgent::start(NotifyHandler& handler, EventSink* process_events) {
+  thread_ = std::thread([this, &handler, process_events] {
     try {
-      loop(handler);
+      loop(handler, process_events);
     } catch (const std::exception& e) {
       errors_.push_back(e.what());
     }
@@ -175,7 +190,21 @@ void SeccompAgent::accept_one(std::vector<UniqueFd>& listeners) {
   ++connected_;
 }
 
-void SeccompAgent::loop(NotifyHandler& handler) {
+void SeccompAgent::loop(NotifyHandler& outer, EventSink* process_events) {
+  // The container's processes are not sctrace's children: their ends come
+  // from pidfds, the rest (and whatever is left when serving stops) at the
+  // end of the loop.
+  ProcessWatch watch(process_events, true);
+  Watched handler(outer, watch);
+  struct Finish {
+    ProcessWatch& w;
+    size_t& count;
+    ~Finish() {
+      w.collect_exits();
+      w.finish();
+      count = w.processes();
+    }
+  } finish{watch, processes_};
   std::vector<Served> served;
   std::vector<UniqueFd> fresh;
   bool stopping = false;
@@ -187,6 +216,7 @@ void SeccompAgent::loop(NotifyHandler& handler) {
     pfds.clear();
     pfds.push_back({sock_.get(), POLLIN, 0});
     pfds.push_back({stop_fd_.get(), POLLIN, 0});
+    pfds.push_back({watch.exits_fd(), POLLIN, 0});
     for (auto& s : served) pfds.push_back({s.fd.get(), POLLIN, 0});
     int timeout = -1;
     if (stopping) {
@@ -197,10 +227,13 @@ void SeccompAgent::loop(NotifyHandler& handler) {
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) fail_errno(ErrorKind::runtime, errno, "poll");
 
-    // Listeners first: a container blocked on a notification is what keeps
+    // Ends before notifications: a pid reused since is then a new process.
+    if (pfds[2].revents & POLLIN) watch.collect_exits();
+    // Listeners next: a container blocked on a notification is what keeps
     // everything else waiting.
-    for (size_t i = 2; i < pfds.size(); ++i) {
-      Served& s = served[i - 2];
+    constexpr size_t kFirstListener = 3;
+    for (size_t i = kFirstListener; i < pfds.size(); ++i) {
+      Served& s = served[i - kFirstListener];
       if (pfds[i].revents & POLLIN) {
         try {
           if (s.responder->serve_one()) ++notifications_;

@@ -47,8 +47,12 @@ class SeccompAgent {
 
   const std::string& socket_path() const { return socket_path_; }
 
-  // Serves on a thread of its own. The handler is called on that thread.
-  void start(NotifyHandler& handler);
+  // Serves on a thread of its own. The handler is called on that thread, and
+  // so is process_events (when given): the container processes' execs and
+  // ends as a ProcessWatch (tracer/notify.h) sees them in the notifications,
+  // each exec before the first notification of the new program, every end
+  // by the time stop() returns.
+  void start(NotifyHandler& handler, EventSink* process_events = nullptr);
   // Stops accepting, serves the containers already connected until every
   // process holding their filters is gone (their listener fds hang up) or
   // `grace` passed, then joins. Returns whether every listener hung up.
@@ -59,11 +63,15 @@ class SeccompAgent {
   // Errors met while serving (a bad message, a failed ioctl), one line each.
   const std::vector<std::string>& errors() const { return errors_; }
   uint64_t notifications() const { return notifications_; }
-  // How many container processes have connected so far (any time).
+  // How many times the runtime has connected so far (any time): once per
+  // process it starts with the filter (the container's init, each exec).
   size_t connected() const { return connected_; }
+  // Valid after stop(): how many processes made notified syscalls (the
+  // processes of every container served, not the connections).
+  size_t processes() const { return processes_; }
 
  private:
-  void loop(NotifyHandler& handler);
+  void loop(NotifyHandler& handler, EventSink* process_events);
   void accept_one(std::vector<UniqueFd>& listeners);
 
   std::string dir_;
@@ -77,6 +85,7 @@ class SeccompAgent {
   std::vector<std::string> errors_;
   std::atomic<uint64_t> notifications_{0};
   std::atomic<size_t> connected_{0};
+  size_t processes_ = 0;
 };
 
 }  // namespace sctrace::container
