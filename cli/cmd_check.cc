@@ -61,7 +61,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "profile/filter.h"
-#include "profile/hardening.h"
+#include "core/redact.h"
 #include "profile/recording.h"
 #include "tracer/container/session.h"
 #include "tracer/child_process.h"

@@ -11,6 +11,9 @@
 #include <functional>
 #include <optional>
 
+#include "advice/container_config.h"
+#include "advice/hardening.h"
+#include "advice/verify.h"
 #include "cli/backend.h"
 #include "cli/commands.h"
 #include "core/atomic_file.h"
@@ -19,7 +22,6 @@
 #include "profile/profile_input.h"
 #include "profile/emit/report.h"
 #include "profile/emit/summary.h"
-#include "profile/hardening.h"
 #include "profile/filter.h"
 #include "profile/minimizer.h"
 #include "profile/recording.h"
@@ -52,32 +54,12 @@ namespace {
 // The capability set and no-new-privileges of the container as configured,
 // which is what Docker evaluates the template's includes/excludes against.
 MinimizeOptions minimize_options_for(const nlohmann::json& inspect) {
+  const ContainerConfig config = container_config_from_inspect(inspect);
   MinimizeOptions m;
-  if (!inspect.is_object()) return m;  // interrupted before the container existed
-  const auto& hc = inspect.value("HostConfig", nlohmann::json::object());
-  std::set<std::string> caps = docker_default_caps();
-  auto norm = [](std::string c) {
-    for (auto& ch : c) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-    return c.rfind("CAP_", 0) == 0 ? c : "CAP_" + c;
-  };
-  if (hc.contains("CapDrop") && hc["CapDrop"].is_array())
-    for (const auto& c : hc["CapDrop"]) {
-      std::string n = norm(c.get<std::string>());
-      if (n == "CAP_ALL") caps.clear();
-      else caps.erase(n);
-    }
-  if (hc.contains("CapAdd") && hc["CapAdd"].is_array())
-    for (const auto& c : hc["CapAdd"]) caps.insert(norm(c.get<std::string>()));
-  m.ctx.caps = caps;
-  if (hc.contains("SecurityOpt") && hc["SecurityOpt"].is_array())
-    for (const auto& s : hc["SecurityOpt"]) {
-      std::string v = s.get<std::string>();
-      if (v == "no-new-privileges" || v == "no-new-privileges:true" || v == "no-new-privileges=true")
-        m.no_new_privileges = true;
-    }
+  m.ctx.caps = config.caps;
+  m.no_new_privileges = config.no_new_privileges;
   return m;
 }
-
 
 // The user's line as the hardening rewrite sees it.
 RunLine run_line_of(const std::vector<std::string>& argv) {
@@ -112,12 +94,10 @@ std::string joined(const std::vector<std::string>& v) {
   return out;
 }
 
-// The verification loop: the hardened command through the same probes, no
-// sensor. When it fails, what the plan took away is given back one item at a
-// time; once it passes, each added capability is taken out once more to see
-// whether the workload really needs it.
-void verify_hardening(const Options& o, const RunLine& line, const container::SessionResult& traced,
-                      HardeningReport& rep, container::SessionOptions base) {
+// --verify-hardening: the hardened command through the same probes, no
+// sensor; advice/verify.h decides which plans to try.
+void verify_hardening(const RunLine& line, const container::SessionResult& traced, HardeningReport& rep,
+                      const container::SessionOptions& base) {
   auto passes = [&](const HardeningPlan& p, const std::string& what) {
     if (interrupt_count() > 0) return false;  // interrupted: no more containers
     container::SessionOptions s = base;
@@ -144,108 +124,7 @@ void verify_hardening(const Options& o, const RunLine& line, const container::Se
       std::string v = opt.value->substr(opt.value->find('=') + 1);
       if (looks_like_secret(n, v)) ::setenv(n.c_str(), v.c_str(), 1);
     }
-  HardeningPlan plan = rep.plan;
-  std::vector<std::string> learnt;
-  if (!passes(plan, "as recommended")) {
-    // Candidates to give back, least costly to security first.
-    std::vector<std::pair<std::string, std::function<void(HardeningPlan&)>>> cands;
-    if (plan.set_memory || plan.set_cpus || plan.set_pids)
-      cands.push_back({"no resource limits", [](HardeningPlan& p) { p.set_memory = p.set_cpus = p.set_pids = false; }});
-    if (plan.read_only) cands.push_back({"a writable root filesystem", [](HardeningPlan& p) { p.read_only = false; }});
-    if (plan.user) cands.push_back({"running as root", [](HardeningPlan& p) { p.user.reset(); }});
-    for (const auto& c : rep.cap_drop)
-      cands.push_back({"CAP_" + c, [c](HardeningPlan& p) {
-                         p.cap_add.push_back(c);
-                         std::sort(p.cap_add.begin(), p.cap_add.end());
-                       }});
-    bool fixed = false;
-    for (const auto& [what, apply] : cands) {
-      HardeningPlan p = plan;
-      apply(p);
-      if (passes(p, "with " + what)) {
-        plan = p;
-        learnt.push_back(fmt::format("the workload needs {}", what));
-        fixed = true;
-        break;
-      }
-    }
-    if (!fixed) {
-      // Cumulatively, in the same order.
-      HardeningPlan p = plan;
-      size_t given = 0;
-      for (const auto& [what, apply] : cands) {
-        apply(p);
-        learnt.push_back(what);
-        ++given;
-        if (passes(p, "with " + joined(learnt))) {
-          plan = p;
-          fixed = true;
-          break;
-        }
-      }
-      if (!fixed) {
-        rep.notes.push_back("verification: the hardened command did not pass even with everything given back; "
-                            "the recommendation above is unverified");
-        return;
-      }
-      // Then each of them taken back once more: only what the run fails
-      // without stays given back (the last one given made it pass, not
-      // necessarily the earlier ones).
-      std::vector<bool> needed(given, true);
-      for (size_t skip = 0; skip + 1 < given; ++skip) {
-        HardeningPlan q = rep.plan;
-        for (size_t i = 0; i < given; ++i)
-          if (needed[i] && i != skip) cands[i].second(q);
-        if (passes(q, "without giving back " + cands[skip].first)) {
-          needed[skip] = false;
-          plan = q;
-        }
-      }
-      std::vector<std::string> kept;
-      for (size_t i = 0; i < given; ++i)
-        if (needed[i]) kept.push_back(cands[i].first);
-      learnt = {fmt::format("the workload needs {}", joined(kept))};
-    }
-  }
-  // Prune: a recommended capability the workload passes without is not needed.
-  for (const auto& c : std::vector<std::string>(plan.cap_add)) {
-    HardeningPlan p = plan;
-    p.cap_add.erase(std::find(p.cap_add.begin(), p.cap_add.end(), c));
-    if (passes(p, "without CAP_" + c)) {
-      plan = p;
-      learnt.push_back(fmt::format("CAP_{} is not needed after all (the run passed without it)", c));
-    } else {
-      learnt.push_back(fmt::format("CAP_{} confirmed (the run fails without it)", c));
-    }
-  }
-  for (const auto& l : learnt) rep.notes.push_back("verification: " + l);
-  rep.notes.push_back("verification: the hardened command passed");
-  std::vector<std::string> had = rep.cap_add;
-  had.insert(had.end(), rep.cap_drop.begin(), rep.cap_drop.end());
-  rep.cap_add = plan.cap_add;
-  rep.cap_drop.clear();
-  for (const auto& c : had)
-    if (std::find(plan.cap_add.begin(), plan.cap_add.end(), c) == plan.cap_add.end()) rep.cap_drop.push_back(c);
-  std::sort(rep.cap_drop.begin(), rep.cap_drop.end());
-  rep.cap_drop.erase(std::unique(rep.cap_drop.begin(), rep.cap_drop.end()), rep.cap_drop.end());
-  // The findings whose fix was given back are no longer in the command.
-  auto given_back = [&](const char* id, const char* why) {
-    for (auto& f : rep.findings)
-      if (f.id == id && f.fixed_in_command) {
-        f.fixed_in_command = false;
-        f.fix += fmt::format(" (given back: {})", why);
-      }
-  };
-  if (!plan.read_only && rep.plan.read_only) given_back("writable-rootfs", "the workload needs a writable root filesystem");
-  if (!plan.user && rep.plan.user) given_back("root-user", "the workload needs to run as root");
-  if (!plan.set_memory && rep.plan.set_memory) given_back("no-memory-limit", "the workload failed with the limits");
-  if (!plan.set_cpus && rep.plan.set_cpus) given_back("no-cpu-limit", "the workload failed with the limits");
-  if (!plan.set_pids && rep.plan.set_pids) given_back("no-pids-limit", "the workload failed with the limits");
-  rep.plan = plan;
-  rep.hardened_command = hardened_argv(line, plan, traced.config);
-  rep.compose_yaml = compose_yaml(plan, line, traced.config);
-  rep.k8s_yaml = k8s_security_context_yaml(plan);
-  (void)o;
+  verify_plan(rep, line, traced.config, passes);
 }
 
 }  // namespace
@@ -310,7 +189,7 @@ int cmd_run_container(const Options& o, const SeccompProfile& tmpl) {
     hin.setid_files = res.setid_files;
     hin.unprivileged_low_ports = daemon_allows_low_ports(o.workload);
     HardeningReport hr = analyze_hardening(hin);
-    if (o.verify_hardening && res.probes_ok) verify_hardening(o, line, res, hr, session_options(o));
+    if (o.verify_hardening && res.probes_ok) verify_hardening(line, res, hr, session_options(o));
     std::fputs(report_text(hr, ::isatty(STDERR_FILENO) == 1).c_str(), stderr);
     if (!o.report_json.empty()) write_file_atomic(o.report_json, report_json(hr));
     if (!o.sarif.empty()) write_file_atomic(o.sarif, report_sarif(hr));

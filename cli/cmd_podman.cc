@@ -66,6 +66,7 @@
 #include <set>
 #include <thread>
 
+#include "advice/container_config.h"
 #include "cli/backend.h"
 #include "cli/commands.h"
 #include "cli/podman.h"
@@ -76,7 +77,7 @@
 #include "core/unique_fd.h"
 #include "profile/emit/formats.h"
 #include "profile/emit/summary.h"
-#include "profile/hardening.h"
+#include "core/redact.h"
 #include "profile/minimizer.h"
 #include "profile/recorder.h"
 #include "profile/templates.h"
@@ -119,21 +120,22 @@ std::string trimmed(std::string s) {
   return s;
 }
 
-// The container's caps as the line configures them (Docker's default set
-// plus --cap-add minus --cap-drop), which the template's includes/excludes
-// are evaluated against.
-std::set<std::string> caps_of(const container::DockerRun& run) {
-  std::set<std::string> caps = docker_default_caps();
-  auto norm = [](std::string c) {
-    for (auto& ch : c) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-    return c.rfind("CAP_", 0) == 0 ? c : "CAP_" + c;
-  };
-  for (const auto& c : run.cap_drop) {
-    if (norm(c) == "CAP_ALL") caps.clear();
-    else caps.erase(norm(c));
-  }
-  for (const auto& c : run.cap_add) caps.insert(norm(c));
-  return caps;
+// The container's privileges as the line configures them
+// (advice/container_config.h). podman reads --cap-add/--cap-drop as
+// comma-separated lists, docker each value as one name.
+ContainerConfig config_of(const container::DockerRun& run) {
+  ContainerFlags f{run.cap_add, run.cap_drop, run.privileged, run.security_opts};
+  if (run.flavor == container::CliFlavor::podman)
+    for (auto* list : {&f.cap_add, &f.cap_drop}) {
+      std::vector<std::string> split;
+      for (const auto& v : *list)
+        for (size_t start = 0, end = 0; end != std::string::npos; start = end + 1) {
+          end = v.find(',', start);
+          if (end != start) split.push_back(v.substr(start, end - start));
+        }
+      *list = std::move(split);
+    }
+  return container_config(f);
 }
 
 // Never observable (see the top of this file); runc and every program use it.
@@ -673,22 +675,19 @@ AgentWorkload prepare_agent_workload(const Options& o) {
     w.config = json::parse(read_file(config_path), nullptr, false);
     if (!w.config.is_object()) fail(ErrorKind::input, "{}: not a JSON object", config_path);
     // What the container runs with, for the profile's includes/excludes.
-    const json& process = w.config.value("process", json::object());
-    w.ctx.caps.clear();
-    if (process.contains("capabilities") && process["capabilities"].contains("bounding"))
-      for (const auto& c : process["capabilities"]["bounding"]) w.ctx.caps.insert(c.get<std::string>());
-    w.no_new_privileges = process.value("noNewPrivileges", false) || o.no_new_privileges;
+    const ContainerConfig config = container_config_from_oci(w.config);
+    w.ctx.caps = config.caps;
+    w.no_new_privileges = config.no_new_privileges || o.no_new_privileges;
   } else {
     w.run = container::parse_docker_run(o.workload);
     if (w.run.privileged) fail(ErrorKind::usage, "backend notify: --privileged disables seccomp");
     for (const auto& s : w.run.security_opts) {
       if (s.rfind("seccomp", 0) == 0)
         fail(ErrorKind::usage, "backend notify: drop --security-opt {} (sctrace sets the profile)", s);
-      if (s == "no-new-privileges" || s == "no-new-privileges:true" || s == "no-new-privileges=true")
-        w.no_new_privileges = true;
     }
-    w.no_new_privileges = w.no_new_privileges || o.no_new_privileges;
-    w.ctx.caps = caps_of(w.run);
+    const ContainerConfig config = config_of(w.run);
+    w.ctx.caps = config.caps;
+    w.no_new_privileges = config.no_new_privileges || o.no_new_privileges;
     // Parse the probes before anything starts.
     for (const auto& p : o.probes) {
       if (p.kind == "http") parse_http_probe(p.text);

@@ -31,7 +31,7 @@ struct Options {
   double ready_timeout_sec = 30;
   double duration_sec = 0;
 
-  // run, container mode: the hardening report (profile/hardening.h)
+  // run, container mode: the hardening report (advice/hardening.h)
   std::string report_json;     // --report-json FILE
   std::string sarif;           // --sarif FILE
   std::string fail_on;         // --fail-on high|medium|low ("" = never)

@@ -3,7 +3,7 @@
 // JSON for scripts, SARIF 2.1.0 for code-scanning dashboards.
 #include <string>
 
-#include "profile/hardening.h"
+#include "advice/model.h"
 
 namespace sctrace {
 

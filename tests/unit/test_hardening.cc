@@ -7,8 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "advice/hardening.h"
 #include "profile/emit/report.h"
-#include "profile/hardening.h"
 #include "profile/templates.h"
 
 using namespace sctrace;
