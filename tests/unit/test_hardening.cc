@@ -7,9 +7,11 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "profile/emit/report.h"
 #include "profile/hardening.h"
 #include "profile/templates.h"
+#include "report/json.h"
+#include "report/sarif.h"
+#include "report/text.h"
 
 using namespace sctrace;
 using nlohmann::json;
