@@ -7,12 +7,15 @@
 #include <cerrno>
 #include <nlohmann/json.hpp>
 
-#include "cli/explain.h"
 #include "core/arch.h"
+#include "profile/diff.h"
 #include "profile/emit/summary.h"
+#include "profile/explain.h"
 #include "profile/recorder.h"
 #include "profile/recording.h"
 #include "profile/templates.h"
+#include "report/json.h"
+#include "report/text.h"
 
 using namespace sctrace;
 
@@ -227,23 +230,23 @@ TEST_CASE("every syscall of the Docker default has a description", "[explain]") 
 TEST_CASE("what the Docker default does with a syscall", "[explain]") {
   const EvalContext ctx = EvalContext::docker_default();
   const SeccompProfile& d = docker_default_template();
-  auto read = cli::profile_status(d, "read", ctx);
+  auto read = profile_status(d, "read", ctx);
   CHECK(read.allowed);
   CHECK_FALSE(read.conditional);
   CHECK(read.summary == "allowed");
 
-  auto mount = cli::profile_status(d, "mount", ctx);
+  auto mount = profile_status(d, "mount", ctx);
   CHECK_FALSE(mount.allowed);
   CHECK(mount.summary == "denied (EPERM)");
   REQUIRE_FALSE(mount.otherwise.empty());
   CHECK_THAT(mount.otherwise.front(), Catch::Contains("with CAP_SYS_ADMIN"));
 
-  auto pers = cli::profile_status(d, "personality", ctx);
+  auto pers = profile_status(d, "personality", ctx);
   CHECK(pers.allowed);
   CHECK(pers.conditional);
   CHECK_THAT(pers.summary, Catch::StartsWith("allowed when arg0 == 0x0"));
 
-  auto clone3 = cli::profile_status(d, "clone3", ctx);
+  auto clone3 = profile_status(d, "clone3", ctx);
   CHECK_FALSE(clone3.allowed);
   CHECK(clone3.summary == "denied (ENOSYS)");
 }
@@ -264,7 +267,7 @@ TEST_CASE("diff of recordings: additions with their stacks, widened and narrowed
   rn.add_stack(rn.add_syscall(kX86_64, nr_of("sched_getaffinity"), {}, 0, 1, exe_n), app_stack());
   rn.add_stack(rn.add_syscall(kX86_64, nr_of("socket"), {10, 1, 0, 0, 0, 0}, 3, 1, exe_n), app_stack());
 
-  cli::DiffResult d = cli::diff_recordings(o, n);
+  DiffResult d = diff_recordings(o, n);
   CHECK(d.kind == "recordings");
   REQUIRE(d.added.size() == 1);
   CHECK(d.added[0].syscall == "sched_getaffinity");
@@ -285,21 +288,21 @@ TEST_CASE("diff of recordings: additions with their stacks, widened and narrowed
   CHECK(d.new_allows_more());
 
   // The other way round only removes and narrows: nothing new, exit 0.
-  cli::DiffResult back = cli::diff_recordings(n, o);
+  DiffResult back = diff_recordings(n, o);
   CHECK(back.added.size() == 1);  // nanosleep
   CHECK(back.new_allows_more());
-  cli::DiffResult same = cli::diff_recordings(o, o);
+  DiffResult same = diff_recordings(o, o);
   CHECK_FALSE(same.new_allows_more());
   CHECK(same.added.empty());
   CHECK(same.removed.empty());
   CHECK(same.widened.empty());
 
   // The JSON form carries the same facts.
-  auto j = nlohmann::json::parse(cli::diff_json(d, "old.json", "new.json"));
+  auto j = nlohmann::json::parse(diff_json(d, "old.json", "new.json"));
   CHECK(j["new_allows_more"] == true);
   CHECK(j["added"][0]["syscall"] == "sched_getaffinity");
   CHECK(j["added"][0]["stacks"][0]["caller"]["function"] == "sample_probe_affinity");
-  CHECK_THAT(cli::diff_text(d, "old.json", "new.json"),
+  CHECK_THAT(diff_text(d, "old.json", "new.json"),
              Catch::Contains("  + x86_64 sched_getaffinity: 1 call\n"));
 }
 
@@ -320,7 +323,7 @@ TEST_CASE("diff of profiles: names, argument rules and arches", "[explain]") {
       {"names": ["personality"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 8, "op": "SCMP_CMP_EQ"}]},
       {"names": ["socket"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 1, "op": "SCMP_CMP_EQ"}]},
       {"names": ["mount"], "action": "SCMP_ACT_ALLOW", "includes": {"caps": ["CAP_SYS_ADMIN"]}}]})");
-  cli::DiffResult d = cli::diff_profiles(o, n, ctx);
+  DiffResult d = diff_profiles(o, n, ctx);
   CHECK(d.arches_added == std::vector<std::string>{"x86"});
   REQUIRE(d.added.size() == 1);  // mount needs CAP_SYS_ADMIN, which the default context lacks
   CHECK(d.added[0].syscall == "sched_getaffinity");
@@ -332,12 +335,62 @@ TEST_CASE("diff of profiles: names, argument rules and arches", "[explain]") {
   CHECK(d.narrowed[0].syscall == "socket");
   CHECK(d.new_allows_more());
 
-  cli::DiffResult rev = cli::diff_profiles(n, o, ctx);
+  DiffResult rev = diff_profiles(n, o, ctx);
   CHECK(rev.added.size() == 1);  // close
-  cli::DiffResult narrowing_only = cli::diff_profiles(o, profile(R"({"defaultAction": "SCMP_ACT_ERRNO",
+  DiffResult narrowing_only = diff_profiles(o, profile(R"({"defaultAction": "SCMP_ACT_ERRNO",
     "archMap": [{"architecture": "SCMP_ARCH_X86_64", "subArchitectures": []}],
     "syscalls": [{"names": ["read", "write"], "action": "SCMP_ACT_ALLOW"}]})"), ctx);
   CHECK_FALSE(narrowing_only.new_allows_more());
   CHECK(narrowing_only.removed.size() == 3);
-  CHECK_THAT(cli::diff_text(narrowing_only, "a", "b"), Catch::Contains("result: NEW allows nothing OLD did not (exit 0)"));
+  CHECK_THAT(diff_text(narrowing_only, "a", "b"), Catch::Contains("result: NEW allows nothing OLD did not (exit 0)"));
+}
+
+TEST_CASE("explain: what the recording and the Docker default say about one syscall", "[explain]") {
+  Recording rec;
+  Recorder rr(rec);
+  auto exe = rr.intern_exe("/app/affinity");
+  rr.add_stack(rr.add_syscall(kX86_64, nr_of("sched_getaffinity"), {}, 0, 9, exe), app_stack());
+  rr.add_syscall(kX86_64, nr_of("sched_getaffinity"), {}, 0, 9, exe);
+  const EvalContext ctx = EvalContext::docker_default();
+
+  SyscallExplanation x = explain_syscall("sched_getaffinity", rec, "rec.json", docker_default_template(), ctx);
+  REQUIRE(x.found.size() == 1);
+  CHECK(x.found[0].record.count == 2);
+  CHECK(x.docker_default.allowed);
+  REQUIRE(x.info != nullptr);
+  const std::string t = explain_text(x);
+  CHECK_THAT(t, Catch::StartsWith("sched_getaffinity: "));
+  CHECK_THAT(t, Catch::Contains("  recorded on x86_64: 2 calls (first by pid 9)\n"));
+  CHECK_THAT(t, Catch::Contains("sample_probe_affinity"));
+  auto j = nlohmann::json::parse(explain_json(x));
+  CHECK(j["recorded"] == true);
+  CHECK(j["recording"] == "rec.json");
+  CHECK(j["classes"][0]["count"] == 2);
+  CHECK(j["classes"][0]["stacks"][0]["caller"]["function"] == "sample_probe_affinity");
+
+  SyscallExplanation mount = explain_syscall("mount", rec, "rec.json", docker_default_template(), ctx);
+  CHECK(mount.found.empty());
+  CHECK_THAT(explain_text(mount), Catch::EndsWith("  not in the recording rec.json\n"));
+  CHECK_THAT(explain_text(mount), Catch::Contains("gated by capability: "));
+}
+
+TEST_CASE("diff of two files: recordings compared as recordings, else as profiles", "[explain]") {
+  Recording o, n;
+  Recorder ro(o), rn(n);
+  ro.add_syscall(kX86_64, nr_of("read"), {}, 1, 1);
+  rn.add_syscall(kX86_64, nr_of("read"), {}, 1, 1);
+  rn.add_syscall(kX86_64, nr_of("sched_getaffinity"), {}, 0, 1);
+  const std::string ot = recording_to_json(o), nt = recording_to_json(n);
+  DiffResult d = diff_inputs(ot, "old.json", nt, "new.json");
+  CHECK(d.kind == "recordings");
+  CHECK(d.new_allows_more());
+
+  const std::string profile = R"({"defaultAction": "SCMP_ACT_ERRNO",
+    "archMap": [{"architecture": "SCMP_ARCH_X86_64", "subArchitectures": []}],
+    "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}]})";
+  DiffResult p = diff_inputs(profile, "p.json", nt, "new.json");
+  CHECK(p.kind == "profiles");
+  REQUIRE(p.notes.size() == 2);
+  CHECK(p.notes[0] == "new.json minimized against the bundled Docker default before comparing");
+  CHECK_THROWS_WITH(diff_inputs("{nope", "bad.json", nt, "new.json"), Catch::StartsWith("bad.json: invalid JSON"));
 }

@@ -8,8 +8,10 @@
 #include <string>
 
 #include "advice/hardening.h"
-#include "profile/emit/report.h"
 #include "profile/templates.h"
+#include "report/json.h"
+#include "report/sarif.h"
+#include "report/text.h"
 
 using namespace sctrace;
 using nlohmann::json;
