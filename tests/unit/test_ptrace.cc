@@ -879,7 +879,18 @@ struct FakeSys : sctrace::SysIface {
     kills.emplace_back(pid, sig);
     return 0;
   }
-  int read_u64(pid_t, uint64_t, uint64_t&) override { return EFAULT; }
+  std::map<uint64_t, uint64_t> memory;  // the tracee's, 8 bytes at a time
+  std::vector<std::tuple<pid_t, uint32_t, unsigned, uint64_t>> arg_sets;
+  int read_u64(pid_t, uint64_t addr, uint64_t& out) override {
+    if (!memory.count(addr)) return EFAULT;
+    out = memory[addr];
+    return 0;
+  }
+  int set_syscall_arg(pid_t tid, uint32_t audit_arch, unsigned index, uint64_t value) override {
+    if (gone.count(tid)) return ESRCH;
+    arg_sets.emplace_back(tid, audit_arch, index, value);
+    return 0;
+  }
   pid_t tgid_of(pid_t tid) override { return tgids.count(tid) ? tgids[tid] : 0; }
   std::string exe_of(pid_t pid) override { return "/exe/" + std::to_string(pid); }
 
@@ -1372,4 +1383,46 @@ TEST_CASE("ptrace: the register fallback for deny_errno skips a real syscall", "
   REQUIRE(::waitpid(child, &st, __WALL) == child);
   REQUIRE(WIFEXITED(st));
   CHECK(WEXITSTATUS(st) == 0);
+}
+
+TEST_CASE("ptrace engine: CLONE_UNTRACED is cleared from clone before the kernel reads it", "[ptrace]") {
+  const uint64_t flags = CLONE_UNTRACED | SIGCHLD;
+  {
+    Harness h;
+    h.syscall(100, SYS_clone, flags);
+    REQUIRE(h.sys.sets.size() == 1);
+    CHECK(h.sys.sets[0].second.op == PTRACE_SYSCALL_INFO_ENTRY);
+    CHECK(h.sys.sets[0].second.entry.nr == SYS_clone);
+    CHECK(h.sys.sets[0].second.entry.args[0] == SIGCHLD);
+    h.sysret(100, 200);
+    // The recording keeps the flags the workload passed.
+    auto cl = h.sink.named(SYS_clone);
+    REQUIRE(cl.size() == 1);
+    CHECK(cl[0].args[0] == flags);
+  }
+  SECTION("without PTRACE_SET_SYSCALL_INFO (Linux < 6.16): through the register") {
+    Harness h;
+    h.sys.set_info_errno = EIO;
+    h.syscall(100, SYS_clone, flags);
+    REQUIRE(h.sys.arg_sets.size() == 1);
+    CHECK(h.sys.arg_sets[0] == std::make_tuple(pid_t(100), uint32_t(AUDIT_ARCH_X86_64), 0u, uint64_t(SIGCHLD)));
+    CHECK(!h.engine.untraced_failed());
+  }
+  SECTION("a clone without the flag is left alone") {
+    Harness h;
+    h.syscall(100, SYS_clone, SIGCHLD);
+    CHECK(h.sys.sets.empty());
+    CHECK(h.sys.arg_sets.empty());
+  }
+  SECTION("clone3 with the flag in clone_args is answered ENOSYS; without it, left alone") {
+    Harness h;
+    h.sys.memory[0x1000] = CLONE_UNTRACED;
+    h.sys.memory[0x2000] = CLONE_PIDFD;
+    h.syscall(100, SYS_clone3, 0x1000);
+    REQUIRE(h.sys.skips.size() == 1);
+    CHECK(h.sys.skips[0] == std::make_pair(pid_t(100), int64_t(-ENOSYS)));
+    h.sysret(100, -ENOSYS);
+    h.syscall(100, SYS_clone3, 0x2000);
+    CHECK(h.sys.skips.size() == 1);
+  }
 }
