@@ -32,6 +32,7 @@
 #include <seccomp.h>
 #include <set>
 
+#include "advice/container_config.h"
 #include "cli/backend.h"
 #include "cli/commands.h"
 #include "core/arch.h"
@@ -211,8 +212,7 @@ class BundleStarter : public Starter {
     json config = config_;
     config["process"]["noNewPrivileges"] = no_new_privs;
     EvalContext ctx = EvalContext::docker_default();
-    ctx.caps.clear();
-    for (const auto& c : config["process"]["capabilities"]["bounding"]) ctx.caps.insert(c.get<std::string>());
+    ctx.caps = container_config_from_oci(config).caps;
     config["linux"]["seccomp"] = oci_seccomp(recording, ctx);
     write_file_atomic(bundle_ + "/config.json", config.dump(2) + "\n");
     const std::string id = fmt::format("sctrace-calibrate-{}-{}", ::getpid(), n);
