@@ -14,7 +14,8 @@
 //   otherwise  the workload's own status, as a shell reports it (so a failing
 //              test suite still fails the job): 0, its exit code, 128+signal,
 //              124 after --timeout, 128+signal after Ctrl-C/SIGTERM.
-// The reports (stderr, --report-json, --sarif, --junit) say which case it was.
+// The reports (stderr, --report-json, --sarif, --junit) say which case it was;
+// they are written from report/check_report.h's model by report/.
 //
 // Container lines are checked the way `run` records them (cli/backend.h
 // choose_container_backend):
