@@ -1,6 +1,7 @@
 #include "report/json.h"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "core/arch.h"
 #include "profile/emit/summary.h"
