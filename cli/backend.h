@@ -77,9 +77,8 @@ bool is_podman_line(const std::vector<std::string>& argv);
 // which runc refuses to notify, and the signal-return paths) and
 // listenerPath set.
 SeccompProfile recording_profile(const SeccompProfile& tmpl, const std::string& listener_path);
-// A Docker-format profile as the OCI config's linux.seccomp, for ctx (what
-// Docker would hand runc).
-nlohmann::json oci_seccomp(const SeccompProfile& p, const EvalContext& ctx);
+// (The OCI config's linux.seccomp for a profile: to_oci_seccomp in
+// profile/emit/formats.h.)
 
 // `sctrace run --backend notify -- podman|docker run ...` (cli/cmd_podman.cc):
 // recorded through the runtime's seccomp agent socket (listenerPath), no

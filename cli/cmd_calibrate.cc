@@ -39,6 +39,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/exit_status.h"
+#include "profile/emit/formats.h"
 #include "profile/recording.h"
 #include "profile/templates.h"
 #include "tracer/child_process.h"
@@ -213,7 +214,7 @@ class BundleStarter : public Starter {
     config["process"]["noNewPrivileges"] = no_new_privs;
     EvalContext ctx = EvalContext::docker_default();
     ctx.caps = container_config_from_oci(config).caps;
-    config["linux"]["seccomp"] = oci_seccomp(recording, ctx);
+    config["linux"]["seccomp"] = json(to_oci_seccomp(recording, ctx));
     write_file_atomic(bundle_ + "/config.json", config.dump(2) + "\n");
     const std::string id = fmt::format("sctrace-calibrate-{}-{}", ::getpid(), n);
     Captured c = capture({runtime_, "run", "--bundle", bundle_, id}, kStartLimit);

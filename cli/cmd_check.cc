@@ -211,12 +211,7 @@ class AgentCheck : public NotifyHandler {
       : prog_(std::move(prog)), sink_(sink), deny_(deny) {}
 
   NotifyDecision on_notify(const SyscallEvent& ev) override {
-    seccomp_data d{};
-    d.nr = ev.nr;  // as the kernel saw it: x32 keeps its bit, as the program expects
-    d.arch = ev.audit_arch;
-    d.instruction_pointer = ev.ip;
-    for (size_t i = 0; i < ev.args.size(); ++i) d.args[i] = ev.args[i];
-    const uint32_t verdict = run_filter(prog_, d);
+    const uint32_t verdict = filter_verdict(prog_, ev.audit_arch, ev.nr, ev.args, ev.ip);
     switch (verdict & SECCOMP_RET_ACTION_FULL) {
       case SECCOMP_RET_ALLOW:
       case SECCOMP_RET_LOG:

@@ -288,11 +288,7 @@ int cmd_verify_container(const Options& o) {
       uint32_t audit = arch_token;  // libseccomp tokens are the audit arches
       int worst_errno = 0;
       for (const auto& a : samples) {
-        seccomp_data d{};
-        d.nr = r.nr;
-        d.arch = audit;
-        for (int i = 0; i < 6; ++i) d.args[i] = a[i];
-        uint32_t ret = run_filter(prog, d);
+        uint32_t ret = filter_verdict(prog, audit, r.nr, a);
         uint32_t action = ret & SECCOMP_RET_ACTION_FULL;
         if (action == SECCOMP_RET_ALLOW || action == SECCOMP_RET_LOG) continue;
         int e = action == SECCOMP_RET_ERRNO ? static_cast<int>(ret & SECCOMP_RET_DATA) : EPERM;

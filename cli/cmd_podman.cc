@@ -427,33 +427,6 @@ SeccompProfile recording_profile(const SeccompProfile& tmpl, const std::string& 
   return p;
 }
 
-json oci_seccomp(const SeccompProfile& p, const EvalContext& ctx) {
-  json s = json::object();
-  s["defaultAction"] = p.default_action;
-  if (p.default_errno_ret) s["defaultErrnoRet"] = *p.default_errno_ret;
-  json arches = json::array();
-  for (arch::Token t : profile_arches(p, ctx)) arches.push_back(arch::scmp_name(t));
-  s["architectures"] = arches;
-  if (!p.flags.empty()) s["flags"] = p.flags;
-  if (!p.listener_path.empty()) s["listenerPath"] = p.listener_path;
-  if (!p.listener_metadata.empty()) s["listenerMetadata"] = p.listener_metadata;
-  json rules = json::array();
-  for (const auto& r : p.syscalls) {
-    if (!rule_applies(r, ctx)) continue;
-    json j = {{"names", r.names}, {"action", r.action}};
-    if (r.errno_ret) j["errnoRet"] = *r.errno_ret;
-    if (!r.args.empty()) {
-      json args = json::array();
-      for (const auto& a : r.args)
-        args.push_back({{"index", a.index}, {"value", a.value}, {"valueTwo", a.value_two}, {"op", a.op}});
-      j["args"] = args;
-    }
-    rules.push_back(std::move(j));
-  }
-  s["syscalls"] = rules;
-  return s;
-}
-
 // ---- runc run -------------------------------------------------------------
 
 bool is_runc_line(const std::vector<std::string>& argv) {
@@ -514,7 +487,7 @@ AgentRunResult run_runc(const Options& o, const AgentWorkload& w, const SeccompP
   std::string root = config.value("root", json::object()).value("path", std::string("rootfs"));
   if (!fs::path(root).is_absolute()) config["root"]["path"] = (fs::path(w.bundle) / root).lexically_normal().string();
   if (!config.contains("linux") || !config["linux"].is_object()) config["linux"] = json::object();
-  config["linux"]["seccomp"] = oci_seccomp(profile, w.ctx);
+  config["linux"]["seccomp"] = json(to_oci_seccomp(profile, w.ctx));
   write_file_atomic(copy.path + "/config.json", config.dump(2) + "\n");
 
   const RuncLine line = parse_runc_line(o.workload);

@@ -28,12 +28,7 @@ class DenialRecorder : public NotifyHandler {
   explicit DenialRecorder(const std::vector<sock_filter>& real) : real_(real) {}
 
   NotifyDecision on_notify(const SyscallEvent& ev) override {
-    seccomp_data d{};
-    d.nr = ev.nr;
-    d.arch = ev.audit_arch;
-    d.instruction_pointer = ev.ip;
-    for (int i = 0; i < 6; ++i) d.args[i] = ev.args[i];
-    uint32_t ret = run_filter(real_, d);
+    uint32_t ret = filter_verdict(real_, ev.audit_arch, ev.nr, ev.args, ev.ip);
     uint32_t action = ret & SECCOMP_RET_ACTION_FULL;
     int err = EPERM;
     switch (action) {
@@ -76,10 +71,8 @@ bool is_container_line(const std::vector<std::string>& argv) { return container:
 std::optional<uint32_t> refused_natively(const std::vector<sock_filter>& prog, std::string_view name) {
   const auto nr = arch::syscall_nr(arch::native(), name);
   if (!nr) return std::nullopt;
-  seccomp_data d{};
-  d.nr = *nr;
-  d.arch = arch::native();  // libseccomp tokens are the audit arches
-  const uint32_t ret = run_filter(prog, d);
+  // libseccomp tokens are the audit arches
+  const uint32_t ret = filter_verdict(prog, arch::native(), *nr, {});
   const uint32_t action = ret & SECCOMP_RET_ACTION_FULL;
   if (action == SECCOMP_RET_ALLOW || action == SECCOMP_RET_LOG) return std::nullopt;
   return ret;

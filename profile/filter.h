@@ -5,6 +5,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -49,5 +50,19 @@ SeccompProfile baseline_profile(const Recording& old);
 // Runs a classic BPF seccomp program against `data` and returns its
 // SECCOMP_RET_* value, exactly as the kernel would.
 uint32_t run_filter(const std::vector<sock_filter>& prog, const seccomp_data& data);
+
+// The verdict (SECCOMP_RET_*, full value) of `prog` on one syscall as a
+// notification or a recorded event gives it: audit arch, number as the
+// kernel saw it (x32 keeps its bit 30, as the program expects), arguments,
+// instruction pointer. Used by verify, check and the container verification.
+inline uint32_t filter_verdict(const std::vector<sock_filter>& prog, uint32_t audit_arch, int32_t nr,
+                               const std::array<uint64_t, 6>& args, uint64_t ip = 0) {
+  seccomp_data d{};
+  d.nr = nr;
+  d.arch = audit_arch;
+  d.instruction_pointer = ip;
+  for (size_t i = 0; i < args.size(); ++i) d.args[i] = args[i];
+  return run_filter(prog, d);
+}
 
 }  // namespace sctrace
