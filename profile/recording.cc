@@ -127,8 +127,9 @@ size_t Recording::total_names() const {
 const std::map<std::string, std::vector<unsigned>>& arg_filter_table() {
   static const std::map<std::string, std::vector<unsigned>> table = [] {
     try {
+      const json doc = json::parse(embedded::arg_filters_json());
       std::map<std::string, std::vector<unsigned>> t;
-      for (const auto& [name, idx] : json::parse(embedded::arg_filters_json()).at("args").items())
+      for (const auto& [name, idx] : doc.at("args").items())
         t[name] = idx.get<std::vector<unsigned>>();
       return t;
     } catch (const json::exception& e) {
