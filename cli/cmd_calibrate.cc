@@ -42,13 +42,13 @@
 #include "profile/emit/formats.h"
 #include "profile/recording.h"
 #include "profile/templates.h"
+#include "session/recording_sink.h"
 #include "tracer/child_process.h"
 #include "tracer/container/engine.h"
 #include "tracer/container/listener.h"
 #include "tracer/container/session.h"
 #include "tracer/container/tar.h"
 #include "tracer/notify.h"
-#include "tracer/recording_sink.h"
 
 namespace sctrace::cli {
 

@@ -81,6 +81,7 @@
 #include "profile/minimizer.h"
 #include "profile/recorder.h"
 #include "profile/templates.h"
+#include "session/recording_sink.h"
 #include "tracer/child_process.h"
 #include "tracer/container/docker_args.h"
 #include "tracer/container/listener.h"
@@ -88,7 +89,6 @@
 #include "tracer/interrupt.h"
 #include "tracer/notify.h"
 #include "tracer/probes.h"
-#include "tracer/recording_sink.h"
 
 namespace sctrace::cli {
 

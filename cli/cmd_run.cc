@@ -15,9 +15,9 @@
 #include "profile/profile_input.h"
 #include "profile/recorder.h"
 #include "profile/templates.h"
+#include "session/recording_sink.h"
 #include "tracer/child_process.h"
 #include "tracer/interrupt.h"
-#include "tracer/recording_sink.h"
 #include "tracer/tracer.h"
 
 namespace sctrace::cli {

@@ -16,4 +16,11 @@ int exit_code_for(ErrorKind kind) {
   }
 }
 
+std::string json_error_text(const std::exception& e) {
+  std::string what = e.what();
+  if (auto pos = what.find("] "); what.rfind("[json.exception", 0) == 0 && pos != std::string::npos)
+    what = what.substr(pos + 2);
+  return what;
+}
+
 }  // namespace sctrace

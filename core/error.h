@@ -35,6 +35,10 @@ template <typename... Args>
 // "context: strerror(errno)" as a runtime/io error.
 [[noreturn]] void fail_errno(ErrorKind kind, int err, const std::string& context);
 
+// An nlohmann::json exception's text without its "[json.exception.parse_error.101] "
+// prefix, for the one-line errors every JSON reader gives.
+std::string json_error_text(const std::exception& e);
+
 int exit_code_for(ErrorKind kind);
 
 }  // namespace sctrace

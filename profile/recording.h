@@ -88,7 +88,9 @@ struct Recording {
   size_t total_names() const;
 };
 
-// Which argument indices are worth keeping for a syscall (templates/arg-filters.json).
+// syscall name -> argument indices worth recording: templates/arg-filters.json
+const std::map<std::string, std::vector<unsigned>>& arg_filter_table();
+// Which argument indices are worth keeping for a syscall (arg_filter_table()).
 const std::vector<unsigned>& filtered_args(std::string_view syscall_name);
 
 std::string recording_to_json(const Recording& rec);

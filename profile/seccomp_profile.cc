@@ -325,13 +325,6 @@ SeccompProfile parse_profile(std::string_view json_text, std::string_view source
   }
 }
 
-std::string json_error_text(const std::exception& e) {
-  std::string what = e.what();
-  if (auto pos = what.find("] "); what.rfind("[json.exception", 0) == 0 && pos != std::string::npos)
-    what = what.substr(pos + 2);
-  return what;
-}
-
 std::string to_docker_json(const SeccompProfile& p) {
   using ojson = nlohmann::ordered_json;
   ojson doc = ojson::object();

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/arch.h"
+#include "core/error.h"  // json_error_text
 
 namespace sctrace {
 
@@ -70,10 +71,6 @@ struct EvalContext {
 // the bundled Docker default lists them (it names syscalls newer than the
 // installed libseccomp).
 SeccompProfile parse_profile(std::string_view json_text, std::string_view source);
-
-// An nlohmann::json exception's text without its "[json.exception.parse_error.101] "
-// prefix, for the one-line errors every JSON reader gives.
-std::string json_error_text(const std::exception& e);
 
 // Pretty, deterministic Docker JSON (2-space indent, fields in schema order,
 // trailing newline). Empty optional fields are omitted.

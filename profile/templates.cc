@@ -10,7 +10,6 @@ std::string_view docker_default_json();
 std::string_view errno_policy_json();
 std::string_view runtime_baseline_json();
 std::string_view docker_caps_json();
-std::string_view arg_filters_json();
 std::string_view syscall_descriptions_json();
 }  // namespace sctrace::embedded
 
@@ -101,16 +100,6 @@ const std::set<std::string>& docker_default_caps() {
   static const std::set<std::string> caps = load(embedded::docker_caps_json(), "docker-capabilities.json",
                                                  [](const json& doc) { return string_set(doc.at("default")); });
   return caps;
-}
-
-const std::map<std::string, std::vector<unsigned>>& arg_filter_table() {
-  static const std::map<std::string, std::vector<unsigned>> table =
-      load(embedded::arg_filters_json(), "arg-filters.json", [](const json& doc) {
-        std::map<std::string, std::vector<unsigned>> t;
-        for (const auto& [name, idx] : doc.at("args").items()) t[name] = idx.get<std::vector<unsigned>>();
-        return t;
-      });
-  return table;
 }
 
 const SyscallInfo* syscall_info(std::string_view name) {

@@ -42,8 +42,6 @@ const RuntimeBaseline& runtime_baseline();
 RuntimeBaseline parse_runtime_baseline(std::string_view text, std::string_view source);
 // Docker's default capability set ("CAP_CHOWN", ...): templates/docker-capabilities.json
 const std::set<std::string>& docker_default_caps();
-// syscall name -> argument indices worth recording: templates/arg-filters.json
-const std::map<std::string, std::vector<unsigned>>& arg_filter_table();
 
 // templates/syscall-descriptions.json: for `sctrace explain`.
 struct SyscallInfo {

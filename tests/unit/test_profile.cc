@@ -5,6 +5,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "profile/recording.h"
 #include "profile/seccomp_profile.h"
 #include "profile/templates.h"
 

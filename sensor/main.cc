@@ -29,8 +29,8 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "profile/recording.h"
+#include "session/recording_sink.h"
 #include "tracer/interrupt.h"
-#include "tracer/recording_sink.h"
 #include "tracer/tracer.h"
 
 namespace {
