@@ -19,6 +19,7 @@
 
 #include "core/error.h"
 #include "core/exit_status.h"
+#include "core/text.h"
 #include "core/unique_fd.h"
 #include "tracer/container/engine.h"
 
@@ -349,12 +350,12 @@ ProbeResult run_http_probe(const ProbeSpec& spec, const ProbeTarget& target, mil
   if (status_line.starts_with("HTTP/") && status_line.size() >= 12 && status_line[8] == ' ')
     code = std::atoi(status_line.c_str() + 9);
   if (code < 100 || code > 599) {
-    r.detail = fmt::format("{}: malformed status line \"{}\"", what, status_line);
+    r.detail = fmt::format("{}: malformed status line \"{}\"", what, printable(status_line));
     return r;
   }
   r.code = code;
   r.ok = code >= 200 && code < 400;
-  r.detail = fmt::format("{}: {}", what, status_line);
+  r.detail = fmt::format("{}: {}", what, printable(status_line));
   return r;
 }
 
