@@ -361,7 +361,8 @@ ProbeResult run_http_probe(const ProbeSpec& spec, const ProbeTarget& target, mil
 
 // ---- host command -------------------------------------------------------------
 
-ProbeResult run_cmd_probe(const std::string& cmd, const ProbeTarget& target, milliseconds timeout) {
+ProbeResult run_cmd_probe(const std::string& cmd, const ProbeTarget& target, milliseconds timeout,
+                          const std::function<bool()>& cancelled) {
   // Everything is prepared before the spawn: nothing but exec runs in the child.
   std::vector<std::string> env;
   for (char** e = environ; *e; ++e) {
@@ -419,6 +420,15 @@ ProbeResult run_cmd_probe(const std::string& cmd, const ProbeTarget& target, mil
     if (w < 0 && errno != EINTR) {
       r.detail = fmt::format("probe command: waitpid: {}", std::strerror(errno));
       kill(-pid, SIGKILL);
+      return r;
+    }
+    if (cancelled && cancelled()) {
+      kill(-pid, SIGKILL);
+      while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+      }
+      r.code = -1;
+      r.cancelled = true;
+      r.detail = "probe command stopped: the run was interrupted";
       return r;
     }
     if (Clock::now() >= deadline) {
