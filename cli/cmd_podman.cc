@@ -335,7 +335,9 @@ class NotifyContainerRun {
       ProbeResult r;
       switch (p.kind) {
         case ProbeKind::http: r = run_http_probe(p, target); break;
-        case ProbeKind::cmd: r = run_cmd_probe(p.command, target); break;
+        case ProbeKind::cmd:
+          r = run_cmd_probe(p.command, target, std::chrono::seconds(60), [&] { return interrupt_count() > 0; });
+          break;
         case ProbeKind::exec: {
           // The exec'd process gets the container's filter: runc connects to
           // the agent again and it is recorded like the rest.
@@ -350,6 +352,7 @@ class NotifyContainerRun {
         }
         case ProbeKind::wait_port: r.ok = true; break;
       }
+      if (r.cancelled) return;
       say(fmt::format("probe {}: {}{}{}", p.text, r.ok ? "ok" : "FAILED", r.detail.empty() ? "" : " - ", r.detail));
       if (!r.ok) {
         fail_probe(fmt::format("probe {} failed: {}", p.text, r.detail));

@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include "core/arch.h"
+#include "core/text.h"
 #include "profile/emit/summary.h"
 
 namespace sctrace {
@@ -39,10 +40,11 @@ std::string example_args_text(const ViolationExample& e) {
 std::string stack_text(const CallStack& s, std::string_view indent) {
   std::string out;
   CallSite cs = call_site(s);
-  out += fmt::format("{}stack from {} (caller: {}, {}):\n", indent, s.exe.empty() ? "?" : s.exe,
-                     cs.frame.module.empty() && cs.frame.function.empty() ? "??" : frame_text(cs.frame),
+  out += fmt::format("{}stack from {} (caller: {}, {}):\n", indent, s.exe.empty() ? "?" : printable(s.exe),
+                     cs.frame.module.empty() && cs.frame.function.empty() ? "??" : printable(frame_text(cs.frame)),
                      group_title(cs.group));
-  for (size_t i = 0; i < s.frames.size(); ++i) out += fmt::format("{}  #{:<2} {}\n", indent, i, frame_text(s.frames[i]));
+  for (size_t i = 0; i < s.frames.size(); ++i)
+    out += fmt::format("{}  #{:<2} {}\n", indent, i, printable(frame_text(s.frames[i])));
   return out;
 }
 
@@ -93,8 +95,8 @@ std::string report_text(const CheckReport& r) {
     line(fmt::format("violation: {} {}: {} call{}{}", short_arch(v.arch), v.name, v.count, v.count == 1 ? "" : "s",
                      r.enforce ? fmt::format(", denied with {}", deny_errno) : ", allowed to run"));
     for (const auto& e : v.examples) {
-      std::string where = e.executable.empty() ? "" : " " + e.executable;
-      if (!e.call_site.empty()) where += " at " + e.call_site;
+      std::string where = e.executable.empty() ? "" : " " + printable(e.executable);
+      if (!e.call_site.empty()) where += " at " + printable(e.call_site);
       std::string args = example_args_text(e);
       line(fmt::format("  pid {}{}{}", e.pid, where, args.empty() ? "" : " " + args));
     }
@@ -134,38 +136,38 @@ std::string report_text(const HardeningReport& r, bool colour) {
     for (const auto& e : r.evidence)
       if (e.capability == c)
         line(fmt::format("    {}{}{}: {}", e.syscall.empty() ? "config" : e.syscall,
-                         e.args.empty() ? "" : " " + e.args, e.first_pid ? fmt::format(" (pid {})", e.first_pid) : "",
-                         e.rule));
+                         e.args.empty() ? "" : " " + printable(e.args),
+                         e.first_pid ? fmt::format(" (pid {})", e.first_pid) : "", printable(e.rule)));
   }
   if (!r.cap_drop.empty()) {
     std::string d;
     for (const auto& c : r.cap_drop) d += (d.empty() ? "" : ", ") + c;
     line("  drop " + d);
   }
-  for (const auto& n : r.notes) line("  note: " + n);
+  for (const auto& n : r.notes) line("  note: " + printable(n));
   if (r.findings.empty()) line("findings: none");
   else line(fmt::format("findings: {}", r.findings.size()));
   for (const auto& f : r.findings) {
-    line(fmt::format("  [{}] {}: {}", sev(f.severity), f.id, f.message));
-    line(fmt::format("      fix: {}{}", f.fix, f.fixed_in_command ? " (applied in the hardened command)" : ""));
+    line(fmt::format("  [{}] {}: {}", sev(f.severity), f.id, printable(f.message)));
+    line(fmt::format("      fix: {}{}", printable(f.fix), f.fixed_in_command ? " (applied in the hardened command)" : ""));
   }
   std::string cmd;
   for (const auto& a : r.hardened_command) cmd += (cmd.empty() ? "" : " ") + shell_word(a);
   line("hardened command:");
-  line("  " + paint("1", cmd));
+  line("  " + paint("1", printable(cmd)));
   return out;
 }
 
 std::string diff_text(const DiffResult& d, std::string_view old_name, std::string_view new_name) {
   std::string out = fmt::format("sctrace diff: {} -> {} ({})\n", old_name, new_name, d.kind);
-  for (const auto& note : d.notes) out += fmt::format("note: {}\n", note);
+  for (const auto& note : d.notes) out += fmt::format("note: {}\n", printable(note));
   if (!d.arches_added.empty()) out += fmt::format("arches added: {}\n", fmt::join(d.arches_added, ", "));
   if (!d.arches_removed.empty()) out += fmt::format("arches removed: {}\n", fmt::join(d.arches_removed, ", "));
   auto section = [&](const char* title, const std::vector<DiffEntry>& v, char mark) {
     if (v.empty()) return;
     out += fmt::format("{} ({}):\n", title, v.size());
     for (const auto& e : v) {
-      out += fmt::format("  {} {}{}{}: {}\n", mark, e.arch, e.arch.empty() ? "" : " ", e.syscall, e.detail);
+      out += fmt::format("  {} {}{}{}: {}\n", mark, e.arch, e.arch.empty() ? "" : " ", e.syscall, printable(e.detail));
       for (const auto& s : e.stacks) out += stack_text(s, "      ");
     }
   };
@@ -205,7 +207,11 @@ std::string explain_text(const SyscallExplanation& x) {
     }
     for (const auto& c : r.classes) {
       out += fmt::format("    {}: {}", class_args_text(c.args), plural(c.count, "call", "calls"));
-      if (!c.execs.empty()) out += fmt::format(" by {}", fmt::join(c.execs, ", "));
+      if (!c.execs.empty()) {
+        std::vector<std::string> execs;
+        for (const auto& e : c.execs) execs.push_back(printable(e));
+        out += fmt::format(" by {}", fmt::join(execs, ", "));
+      }
       out += "\n";
       if (c.stacks.empty()) out += "      no stack captured\n";
       for (const auto& s : c.stacks) out += stack_text(s, "      ");

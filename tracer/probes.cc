@@ -19,6 +19,7 @@
 
 #include "core/error.h"
 #include "core/exit_status.h"
+#include "core/text.h"
 #include "core/unique_fd.h"
 #include "tracer/container/engine.h"
 
@@ -349,18 +350,19 @@ ProbeResult run_http_probe(const ProbeSpec& spec, const ProbeTarget& target, mil
   if (status_line.starts_with("HTTP/") && status_line.size() >= 12 && status_line[8] == ' ')
     code = std::atoi(status_line.c_str() + 9);
   if (code < 100 || code > 599) {
-    r.detail = fmt::format("{}: malformed status line \"{}\"", what, status_line);
+    r.detail = fmt::format("{}: malformed status line \"{}\"", what, printable(status_line));
     return r;
   }
   r.code = code;
   r.ok = code >= 200 && code < 400;
-  r.detail = fmt::format("{}: {}", what, status_line);
+  r.detail = fmt::format("{}: {}", what, printable(status_line));
   return r;
 }
 
 // ---- host command -------------------------------------------------------------
 
-ProbeResult run_cmd_probe(const std::string& cmd, const ProbeTarget& target, milliseconds timeout) {
+ProbeResult run_cmd_probe(const std::string& cmd, const ProbeTarget& target, milliseconds timeout,
+                          const std::function<bool()>& cancelled) {
   // Everything is prepared before the spawn: nothing but exec runs in the child.
   std::vector<std::string> env;
   for (char** e = environ; *e; ++e) {
@@ -418,6 +420,15 @@ ProbeResult run_cmd_probe(const std::string& cmd, const ProbeTarget& target, mil
     if (w < 0 && errno != EINTR) {
       r.detail = fmt::format("probe command: waitpid: {}", std::strerror(errno));
       kill(-pid, SIGKILL);
+      return r;
+    }
+    if (cancelled && cancelled()) {
+      kill(-pid, SIGKILL);
+      while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+      }
+      r.code = -1;
+      r.cancelled = true;
+      r.detail = "probe command stopped: the run was interrupted";
       return r;
     }
     if (Clock::now() >= deadline) {

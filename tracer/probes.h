@@ -70,6 +70,7 @@ struct ProbeResult {
   bool ok = false;
   int code = 0;        // HTTP status, or the command's exit code
   std::string detail;  // status line, "exit status 3", or what went wrong
+  bool cancelled = false;  // stopped because cancelled() said so: not a verdict
 };
 
 // Polls (50 ms, doubling up to 1 s) until a TCP connection to the port is
@@ -85,10 +86,12 @@ bool wait_port(const ProbeTarget& target, int port, std::chrono::steady_clock::t
 ProbeResult run_http_probe(const ProbeSpec& spec, const ProbeTarget& target,
                            std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
-// /bin/sh -c cmd in its own process group (killed whole on timeout), stdin
-// from /dev/null, stdout/stderr shared with sctrace. ok = exit status 0.
+// /bin/sh -c cmd in its own process group (killed whole on timeout, or at
+// once when cancelled() returns true: it is polled while the command runs),
+// stdin from /dev/null, stdout/stderr shared with sctrace. ok = exit status 0.
 ProbeResult run_cmd_probe(const std::string& cmd, const ProbeTarget& target,
-                          std::chrono::milliseconds timeout = std::chrono::seconds(60));
+                          std::chrono::milliseconds timeout = std::chrono::seconds(60),
+                          const std::function<bool()>& cancelled = {});
 
 // argv inside the container (POST /containers/ID/exec), its output copied to
 // our stdout/stderr; ok = exit code 0. On timeout the command may go on

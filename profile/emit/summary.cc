@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include "core/arch.h"
+#include "core/text.h"
 
 namespace sctrace {
 namespace {
@@ -156,8 +157,8 @@ std::string attribution_text(const Recording& rec) {
       }
       any = true;
       CallSite cs = call_site(best->stacks.front());
-      groups[cs.group].push_back({label, cs.frame.module.empty() ? "??" : module_basename(cs.frame.module),
-                                  caller_text(cs.frame)});
+      groups[cs.group].push_back({label, cs.frame.module.empty() ? "??" : printable(module_basename(cs.frame.module)),
+                                  printable(caller_text(cs.frame))});
     }
   }
   if (!any) return {};

@@ -452,3 +452,30 @@ TEST_CASE("cmd probe: environment, exit status, timeout", "[probes]") {
   }
   CHECK(gone);
 }
+
+TEST_CASE("cmd probe: cancelled() stops the whole group at once", "[probes]") {
+  ProbeTarget t = local_target();
+  std::string pidfile = temp_path("cmdprobe-cancel");
+  auto start = Clock::now();
+  auto r = run_cmd_probe("sleep 30 & echo $! > " + pidfile + "; sleep 30", t, 60s,
+                         [&] { return Clock::now() - start > 300ms; });
+  auto took = Clock::now() - start;
+  CHECK(r.cancelled);
+  CHECK_FALSE(r.ok);
+  CHECK(took < 3s);
+  pid_t bg = std::atoi(slurp(pidfile).c_str());
+  unlink(pidfile.c_str());
+  REQUIRE(bg > 0);
+  bool gone = false;
+  for (int i = 0; i < 100 && !gone; ++i) {
+    std::ifstream stat("/proc/" + std::to_string(bg) + "/stat");
+    std::string s((std::istreambuf_iterator<char>(stat)), {});
+    gone = s.empty() || s.find(") Z ") != std::string::npos;
+    if (!gone) std::this_thread::sleep_for(20ms);
+  }
+  CHECK(gone);
+
+  r = run_cmd_probe("exit 0", t, 60s, [] { return false; });
+  CHECK(r.ok);
+  CHECK_FALSE(r.cancelled);
+}

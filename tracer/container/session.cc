@@ -435,7 +435,7 @@ SessionResult run_session_inner(const SessionOptions& opts, std::string& contain
       ProbeResult r;
       switch (p.kind) {
         case ProbeKind::http: r = run_http_probe(p, target); break;
-        case ProbeKind::cmd: r = run_cmd_probe(p.command, target); break;
+        case ProbeKind::cmd: r = run_cmd_probe(p.command, target, std::chrono::seconds(60), interrupted); break;
         case ProbeKind::exec: {
           std::vector<std::string> argv = p.argv;
           if (opts.with_sensor) {
@@ -451,6 +451,7 @@ SessionResult run_session_inner(const SessionOptions& opts, std::string& contain
         }
         case ProbeKind::wait_port: r.ok = true; break;
       }
+      if (r.cancelled) break;
       std::fprintf(stderr, "sctrace: probe %s: %s%s%s\n", p.text.c_str(), r.ok ? "ok" : "FAILED",
                    r.detail.empty() ? "" : " - ", r.detail.c_str());
       if (!r.ok) fail_probe(fmt::format("probe {} failed: {}", p.text, r.detail));

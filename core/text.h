@@ -1,0 +1,19 @@
+#pragma once
+// Text that came from the workload (executable paths, file names in an image,
+// command lines, strings read from /proc or the recording) is untrusted: a
+// name holding ESC sequences or a newline would colour the terminal or forge
+// a line of sctrace's own output. Everything of that kind goes through
+// printable() before it reaches a text report or stderr. JSON and SARIF
+// output keep the raw value (their encoders escape), as does the recording.
+#include <string>
+#include <string_view>
+
+namespace sctrace {
+
+// s with every C0 control character, DEL and byte that is not part of valid
+// UTF-8 escaped: \n \t \r \\ as C escapes, the rest as \xNN; a backslash
+// becomes \\ so an escape cannot be forged either. Valid UTF-8 (but for the
+// C1 controls U+0080..U+009F, which some terminals obey too) is kept.
+std::string printable(std::string_view s);
+
+}  // namespace sctrace
