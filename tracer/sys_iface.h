@@ -26,8 +26,9 @@ class SysIface {
   // PTRACE_SET_SYSCALL_INFO (Linux 6.16+; EIO before): `in.op` must be the
   // kind of stop the tracee is in.
   virtual int set_syscall_info(pid_t tid, const __ptrace_syscall_info& in) = 0;
-  // At a seccomp stop, without PTRACE_SET_SYSCALL_INFO: skip the syscall and
-  // make it return rval, through the registers. ENOSYS where sctrace has no
+  // At a seccomp or entry stop, without PTRACE_SET_SYSCALL_INFO: skip the
+  // syscall and make it return rval, through the registers (at an exit stop:
+  // only the return value counts). ENOSYS where sctrace has no
   // register layout for the arch (anything but x86_64).
   virtual int skip_syscall(pid_t tid, int64_t rval) = 0;
   // At an entry or seccomp stop, without PTRACE_SET_SYSCALL_INFO: set

@@ -1416,6 +1416,7 @@ TEST_CASE("ptrace engine: CLONE_UNTRACED is cleared from clone before the kernel
   }
   SECTION("clone3 with the flag in clone_args is answered ENOSYS; without it, left alone") {
     Harness h;
+    h.sys.set_info_errno = EIO;  // through the registers
     h.sys.memory[0x1000] = CLONE_UNTRACED;
     h.sys.memory[0x2000] = CLONE_PIDFD;
     h.syscall(100, SYS_clone3, 0x1000);
@@ -1423,6 +1424,47 @@ TEST_CASE("ptrace engine: CLONE_UNTRACED is cleared from clone before the kernel
     CHECK(h.sys.skips[0] == std::make_pair(pid_t(100), int64_t(-ENOSYS)));
     h.sysret(100, -ENOSYS);
     h.syscall(100, SYS_clone3, 0x2000);
-    CHECK(h.sys.skips.size() == 1);
+    CHECK(h.sys.skips.size() == 2);  // the first one's exit stop, none for the second
+    CHECK(!h.engine.untraced_failed());
+  }
+  SECTION("clone3: number -1 through PTRACE_SET_SYSCALL_INFO, like a watched denial") {
+    Harness h;
+    h.sys.memory[0x1000] = CLONE_UNTRACED;
+    h.syscall(100, SYS_clone3, 0x1000);
+    REQUIRE(h.sys.sets.size() == 1);
+    CHECK(h.sys.sets[0].second.op == PTRACE_SYSCALL_INFO_ENTRY);
+    CHECK(h.sys.sets[0].second.entry.nr == static_cast<uint64_t>(-1));
+    CHECK(h.sys.sets[0].second.entry.args[0] == 0x1000);
+    CHECK(h.sys.skips.empty());
+    h.sysret(100, -ENOSYS);
+    REQUIRE(h.sys.sets.size() == 2);
+    CHECK(h.sys.sets[1].second.op == PTRACE_SYSCALL_INFO_EXIT);
+    CHECK(h.sys.sets[1].second.exit.rval == -ENOSYS);
+  }
+}
+
+TEST_CASE("ptrace engine: two-stop sets clone3's ENOSYS again at the exit stop", "[ptrace]") {
+  // At an entry stop, number -1 does not keep the kernel from running the
+  // seccomp filters after the stop; a filter above sctrace that denies by
+  // default overwrites the return value with its own errno.
+  for (int set_info_errno : {0, EIO}) {
+    Harness h;
+    h.sys.set_info_errno = set_info_errno;
+    h.sys.memory[0x1000] = CLONE_UNTRACED;
+    h.syscall(100, SYS_clone3, 0x1000);
+    h.sysret(100, -EPERM);  // what the outer filter answered
+    if (set_info_errno == 0) {
+      REQUIRE(h.sys.sets.size() == 2);
+      CHECK(h.sys.sets[1].second.op == PTRACE_SYSCALL_INFO_EXIT);
+      CHECK(h.sys.sets[1].second.exit.rval == -ENOSYS);
+    } else {
+      REQUIRE(h.sys.skips.size() == 2);
+      CHECK(h.sys.skips[1] == std::make_pair(pid_t(100), int64_t(-ENOSYS)));
+    }
+    auto cl = h.sink.named(SYS_clone3);
+    REQUIRE(cl.size() == 1);
+    REQUIRE(cl[0].result.has_value());
+    CHECK(*cl[0].result == -ENOSYS);
+    CHECK(!h.engine.untraced_failed());
   }
 }
