@@ -578,8 +578,13 @@ void PtraceEngine::keep_child_traced(pid_t tid, Task& t, const __ptrace_syscall_
     if (c.nr == nr && c.audit_arch == info.arch) which = &c;
   if (which == nullptr) return;
   if (which->clone3) {
+    // Fail closed: a clone_args sctrace cannot read might carry the flag.
+    // EFAULT is the one read failure the kernel's own copy would share (it
+    // then fails the call itself).
     uint64_t flags = 0;
-    if (sys_.read_u64(tid, info.entry.args[0], flags) != 0 || (flags & CLONE_UNTRACED) == 0) return;
+    const int read_err = sys_.read_u64(tid, info.entry.args[0], flags);
+    if (read_err == EFAULT) return;
+    if (read_err == 0 && (flags & CLONE_UNTRACED) == 0) return;
     if (!skip(tid, t, info, ENOSYS)) {
       untraced_failed_ = true;
       kill_all();

@@ -881,7 +881,9 @@ struct FakeSys : sctrace::SysIface {
   }
   std::map<uint64_t, uint64_t> memory;  // the tracee's, 8 bytes at a time
   std::vector<std::tuple<pid_t, uint32_t, unsigned, uint64_t>> arg_sets;
+  int read_errno = 0;  // what process_vm_readv answers for every address (0: memory decides)
   int read_u64(pid_t, uint64_t addr, uint64_t& out) override {
+    if (read_errno != 0) return read_errno;
     if (!memory.count(addr)) return EFAULT;
     out = memory[addr];
     return 0;
@@ -1441,6 +1443,22 @@ TEST_CASE("ptrace engine: CLONE_UNTRACED is cleared from clone before the kernel
     CHECK(h.sys.sets[1].second.op == PTRACE_SYSCALL_INFO_EXIT);
     CHECK(h.sys.sets[1].second.exit.rval == -ENOSYS);
   }
+}
+
+TEST_CASE("ptrace engine: clone3 whose clone_args cannot be read is answered ENOSYS", "[ptrace]") {
+  for (int read_errno : {EPERM, ENOMEM, EIO}) {
+    Harness h;
+    h.sys.set_info_errno = EIO;
+    h.sys.read_errno = read_errno;
+    h.syscall(100, SYS_clone3, 0x1000);
+    REQUIRE(h.sys.skips.size() == 1);
+    CHECK(h.sys.skips[0] == std::make_pair(pid_t(100), int64_t(-ENOSYS)));
+  }
+  // EFAULT: the kernel's copy of clone_args fails the same way, and the call with it.
+  Harness h;
+  h.sys.set_info_errno = EIO;
+  h.syscall(100, SYS_clone3, 0x1000);
+  CHECK(h.sys.skips.empty());
 }
 
 TEST_CASE("ptrace engine: two-stop sets clone3's ENOSYS again at the exit stop", "[ptrace]") {
