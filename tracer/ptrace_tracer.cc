@@ -256,6 +256,7 @@ PtraceEngine::PtraceEngine(SysIface& sys, EventSink& sink, pid_t initial_pid, Mo
       deny_errno_(mode == Mode::watch ? deny_errno : std::nullopt),
       native_arch_(arch::native()),
       clone_syscalls_(clone_syscalls()) {
+  for (const auto& c : clone_syscalls_) clone_hint_[static_cast<uint32_t>(c.nr) % clone_hint_.size()] = true;
   add_task(initial_pid, initial_pid);
 }
 
@@ -573,9 +574,14 @@ bool PtraceEngine::answer_at_exit(pid_t tid, Task& t, const __ptrace_syscall_inf
 //    syscall fails; it gains nothing it could not have by not forking.)
 void PtraceEngine::keep_child_traced(pid_t tid, Task& t, const __ptrace_syscall_info& info) {
   const auto nr = static_cast<int32_t>(info.entry.nr);  // entry and seccomp share the layout
+  // Runs at every stop: one table lookup turns away every other syscall.
+  if (!clone_hint_[static_cast<uint32_t>(nr) % clone_hint_.size()]) return;
   const CloneSyscall* which = nullptr;
   for (const auto& c : clone_syscalls_)
-    if (c.nr == nr && c.audit_arch == info.arch) which = &c;
+    if (c.nr == nr && c.audit_arch == info.arch) {
+      which = &c;
+      break;
+    }
   if (which == nullptr) return;
   if (which->clone3) {
     // Fail closed: a clone_args sctrace cannot read might carry the flag.

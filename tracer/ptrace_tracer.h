@@ -4,6 +4,7 @@
 // results, exposed so tests can drive it with a fake SysIface.
 #include <sys/types.h>
 
+#include <bitset>
 #include <cstdint>
 #include <optional>
 #include <unordered_map>
@@ -148,6 +149,9 @@ class PtraceEngine {
   bool deny_failed_ = false;
   bool untraced_failed_ = false;
   std::vector<CloneSyscall> clone_syscalls_;
+  // The clone numbers of every arch, modulo its size (x32's carry a high
+  // bit): a syscall whose slot is false is none of them.
+  std::bitset<1024> clone_hint_;
   bool set_info_works_ = true;  // PTRACE_SET_SYSCALL_INFO did not say EIO yet
 };
 

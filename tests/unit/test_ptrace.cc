@@ -1445,6 +1445,30 @@ TEST_CASE("ptrace engine: CLONE_UNTRACED is cleared from clone before the kernel
   }
 }
 
+TEST_CASE("ptrace engine: clone of i386 and x32 is found past the per-stop early-out", "[ptrace]") {
+  const uint64_t flags = CLONE_UNTRACED | SIGCHLD;
+  auto stop = [](Harness& h, uint32_t audit, long nr) {
+    __ptrace_syscall_info i{};
+    i.op = PTRACE_SYSCALL_INFO_ENTRY;
+    i.arch = audit;
+    i.entry.nr = static_cast<uint64_t>(nr);
+    i.entry.args[0] = flags;
+    h.sys.infos[100].push_back(i);
+    h.engine.handle(100, kSyscallStop);
+    h.sysret(100, 0);
+  };
+  Harness h;
+  stop(h, AUDIT_ARCH_I386, 120);                  // i386 clone
+  stop(h, AUDIT_ARCH_X86_64, 0x40000000L | 56);  // x32 clone
+  stop(h, AUDIT_ARCH_X86_64, 120);                // i386 clone's number, not a clone on x86_64
+  stop(h, AUDIT_ARCH_I386, 56);                   // i386 open, not a clone
+  REQUIRE(h.sys.sets.size() == 2);
+  CHECK(h.sys.sets[0].second.arch == AUDIT_ARCH_I386);
+  CHECK(h.sys.sets[0].second.entry.args[0] == SIGCHLD);
+  CHECK(h.sys.sets[1].second.entry.nr == (0x40000000UL | 56));
+  CHECK(h.sys.sets[1].second.entry.args[0] == SIGCHLD);
+}
+
 TEST_CASE("ptrace engine: clone3 whose clone_args cannot be read is answered ENOSYS", "[ptrace]") {
   for (int read_errno : {EPERM, ENOMEM, EIO}) {
     Harness h;
