@@ -135,7 +135,7 @@ class PtraceEngine {
   std::unordered_set<pid_t> seen_early_;
   // one_stop: (arch, nr) seen succeeding at least once. From then on the
   // recording's decisions about that syscall (SyscallRecord::only_enosys,
-  // "did it work" in profile/hardening.cc) cannot change, so its exit stop is
+  // advice/evidence.h's succeeded()) cannot change, so its exit stop is
   // no longer asked for. Native numbers are a flat table, the rest a set.
   std::vector<bool> ok_native_;
   std::unordered_set<uint64_t> ok_other_;

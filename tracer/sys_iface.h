@@ -34,10 +34,7 @@ class SysIface {
   // At an entry or seccomp stop, without PTRACE_SET_SYSCALL_INFO: set
   // argument `index` of the syscall through the registers. ENOSYS where
   // sctrace has no register layout for the arch (anything but x86).
-  virtual int set_syscall_arg(pid_t tid, uint32_t audit_arch, unsigned index, uint64_t value) {
-    (void)tid, (void)audit_arch, (void)index, (void)value;
-    return ENOSYS;
-  }
+  virtual int set_syscall_arg(pid_t tid, uint32_t audit_arch, unsigned index, uint64_t value) = 0;
   virtual int event_msg(pid_t tid, unsigned long& out) = 0;
   // PTRACE_SETOPTIONS on a stopped tracee; tasks it creates later inherit them.
   virtual int set_options(pid_t tid, unsigned options) = 0;
