@@ -13,6 +13,7 @@
 
 #include "advice/container_config.h"
 #include "advice/hardening.h"
+#include "advice/inspect.h"
 #include "advice/verify.h"
 #include "cli/backend.h"
 #include "cli/commands.h"
@@ -90,12 +91,6 @@ bool daemon_allows_low_ports(const std::vector<std::string>& argv) {
   }
 }
 
-std::string joined(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& a : v) out += (out.empty() ? "" : " ") + a;
-  return out;
-}
-
 // --verify-hardening: the hardened command through the same probes, no
 // sensor; advice/verify.h decides which plans to try.
 void verify_hardening(const RunLine& line, const container::SessionResult& traced, HardeningReport& rep,
@@ -106,7 +101,7 @@ void verify_hardening(const RunLine& line, const container::SessionResult& trace
     s.write_cidfile = false;  // --cidfile names the traced container
     s.argv = hardened_argv(line, p, traced.config);
     s.with_sensor = false;
-    say(fmt::format("verify hardening ({}): {}", what, joined(s.argv)));
+    say(fmt::format("verify hardening ({}): {}", what, advice::join(s.argv, " ")));
     try {
       container::SessionResult r = container::run_session(s);
       bool ok = r.probes_ok && !r.interrupted && !r.timed_out && r.exit_code == traced.exit_code;

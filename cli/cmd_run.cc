@@ -97,6 +97,11 @@ int cmd_run(const Options& given) {
   // profile written to a device, a pipe or /dev/stdout has no "beside": the
   // name next to it (/dev/stdout.recording.json) would be a stray file in /dev.
   Options o = given;
+  // The same goes for k8s's second file, the localhost profile written
+  // beside the YAML (/dev/stdout.json in /dev).
+  if (profile_format_from_name(o.format) == ProfileFormat::k8s && written_in_place(o.output))
+    fail(ErrorKind::usage, "--format k8s writes two files (the YAML and the JSON beside it): -o {} is not a file",
+         o.output);
   if (o.recording.empty() && !written_in_place(o.output)) o.recording = default_recording_path(o.output);
   {
     std::vector<std::pair<std::string, std::string>> outs;

@@ -11,6 +11,7 @@
 
 #include "core/arch.h"
 #include "core/error.h"
+#include "core/text.h"
 #include "profile/explain.h"
 #include "profile/minimizer.h"
 #include "profile/profile_input.h"
@@ -28,10 +29,6 @@ std::set<std::string> recording_arches(const Recording& r) {
   for (const auto& [a, calls] : r.syscalls)
     if (!calls.empty()) out.insert(arch::short_name(a));
   return out;
-}
-
-std::string plural(uint64_t n, const char* one, const char* many) {
-  return fmt::format("{} {}", n, n == 1 ? one : many);
 }
 
 constexpr size_t kMaxDiffStacks = 8;

@@ -75,14 +75,18 @@ const std::set<std::string>& docker_default_arches() {
 }
 
 // An arch name runc can load: one libseccomp resolves (runc hands the names to
-// libseccomp; an unknown one fails the container's start), or one the bundled
-// Docker default lists.
-bool valid_arch_name(const std::string& name) {
+// libseccomp; an unknown one fails the container's start). `foreign` is an
+// archMap entry for another native arch: Docker hands runc only the native
+// entry (or the flat list), so there a name the bundled Docker default lists
+// is tolerated too.
+bool valid_arch_name(const std::string& name, bool foreign) {
   const bool shaped = name.size() > 10 && name.rfind("SCMP_ARCH_", 0) == 0 &&
                       std::all_of(name.begin() + 10, name.end(), [](char c) {
                         return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
                       });
-  return shaped && (arch::from_scmp_name(name).has_value() || docker_default_arches().count(name) != 0);
+  if (!shaped) return false;
+  if (arch::from_scmp_name(name).has_value()) return true;
+  return foreign && docker_default_arches().count(name) != 0;
 }
 
 // Walks a parsed document; every complaint names the source and the JSON path.
@@ -136,9 +140,9 @@ class Reader {
     return a;
   }
 
-  std::string arch_name(const json& v, const std::string& path) const {
+  std::string arch_name(const json& v, const std::string& path, bool foreign = false) const {
     std::string a = string(v, path);
-    if (!valid_arch_name(a)) bad(path, "unknown architecture '{}'", a);
+    if (!valid_arch_name(a, foreign)) bad(path, "unknown architecture '{}'", a);
     return a;
   }
 
@@ -232,13 +236,17 @@ class Reader {
         object(m[i], path);
         ArchMapEntry e;
         if (absent(m[i], "architecture")) bad(path, "missing 'architecture'");
-        e.architecture = arch_name(m[i]["architecture"], path + ".architecture");
+        // An entry for the native arch is what Docker hands runc: only names
+        // libseccomp knows. Another arch's entry never reaches runc here.
+        e.architecture = arch_name(m[i]["architecture"], path + ".architecture", /*foreign=*/true);
+        const bool foreign = e.architecture != arch::scmp_name(arch::native());
         if (!absent(m[i], "subArchitectures")) {
           const json& subs = m[i]["subArchitectures"];
           if (!subs.is_array())
             bad(path + ".subArchitectures", "expected an array of strings, got {}", subs.type_name());
           for (size_t j = 0; j < subs.size(); ++j)
-            e.sub_architectures.push_back(arch_name(subs[j], fmt::format("{}.subArchitectures[{}]", path, j)));
+            e.sub_architectures.push_back(
+                arch_name(subs[j], fmt::format("{}.subArchitectures[{}]", path, j), foreign));
         }
         p.arch_map.push_back(std::move(e));
       }

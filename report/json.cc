@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/arch.h"
+#include "core/text.h"
 #include "profile/emit/summary.h"
 
 namespace sctrace {
@@ -12,8 +13,6 @@ namespace {
 
 using nlohmann::json;
 using ojson = nlohmann::ordered_json;
-
-std::string hex(uint64_t v) { return fmt::format("{:#x}", v); }
 
 ojson example_json(const ViolationExample& e) {
   ojson j = ojson::object();

@@ -3,16 +3,12 @@
 #include <fmt/format.h>
 
 #include "core/arch.h"
+#include "core/text.h"
 #include "report/text.h"
 
 namespace sctrace {
 
 namespace {
-
-std::string short_arch(const std::string& scmp) {
-  auto t = arch::from_scmp_name(scmp);
-  return t ? arch::short_name(*t) : scmp;
-}
 
 std::string xml_escape(const std::string& s) {
   std::string out;

@@ -11,17 +11,6 @@ namespace sctrace {
 
 namespace {
 
-std::string hex(uint64_t v) { return fmt::format("{:#x}", v); }
-
-std::string plural(uint64_t n, const char* one, const char* many) {
-  return fmt::format("{} {}", n, n == 1 ? one : many);
-}
-
-std::string short_arch(const std::string& scmp) {
-  auto t = arch::from_scmp_name(scmp);
-  return t ? arch::short_name(*t) : scmp;
-}
-
 std::string example_args_text(const ViolationExample& e) {
   if (e.has_args) {
     std::string s;

@@ -256,6 +256,7 @@ PtraceEngine::PtraceEngine(SysIface& sys, EventSink& sink, pid_t initial_pid, Mo
       deny_errno_(mode == Mode::watch ? deny_errno : std::nullopt),
       native_arch_(arch::native()),
       clone_syscalls_(clone_syscalls()) {
+  for (const auto& c : clone_syscalls_) clone_hint_[static_cast<uint32_t>(c.nr) % clone_hint_.size()] = true;
   add_task(initial_pid, initial_pid);
 }
 
@@ -295,7 +296,7 @@ void PtraceEngine::resume(pid_t tid, int sig) {
     // stop in between (fork/exec events, the exec'd image's first stop):
     // PTRACE_CONT would clear the syscall-exit trap and lose the result.
     const Task* t = find(tid);
-    const bool wants_exit = t != nullptr && (t->pending || t->deny_at_exit);
+    const bool wants_exit = t != nullptr && (t->pending || t->errno_at_exit != 0);
     request = wants_exit ? PTRACE_SYSCALL : PTRACE_CONT;
   }
   // ESRCH: the task was SIGKILLed (its death will be reported) or silently
@@ -395,11 +396,18 @@ void PtraceEngine::two_stop_info(pid_t tid, Task& t, const __ptrace_syscall_info
       // pending entry. Two entries in a row mean the exit of the first was
       // lost (never expected): deliver it without a result.
       if (info.op == PTRACE_SYSCALL_INFO_ENTRY) emit_pending(t);
-      keep_child_traced(tid, info);
+      keep_child_traced(tid, t, info);
       take_entry(tid, t, info);
       t.pending = true;
       return;
     case PTRACE_SYSCALL_INFO_EXIT:
+      if (answer_at_exit(tid, t, info)) {
+        if (!t.pending) return;
+        t.pending = false;
+        t.ev.result = -ENOSYS;  // only clone3 with CLONE_UNTRACED is skipped here
+        if (started_) sink_.on_syscall(t.ev);
+        return;
+      }
       if (!t.pending) return;  // e.g. the barrier read we interrupted at attach
       t.pending = false;
       t.ev.result = info.exit.rval;
@@ -430,7 +438,7 @@ void PtraceEngine::one_stop_info(pid_t tid, Task& t, const __ptrace_syscall_info
   switch (info.op) {
     case PTRACE_SYSCALL_INFO_SECCOMP:
       emit_pending(t);  // its exit stop never came (not expected)
-      keep_child_traced(tid, info);
+      keep_child_traced(tid, t, info);
       take_entry(tid, t, info);
       t.ev_current = true;
       if (!started_) return;
@@ -440,14 +448,16 @@ void PtraceEngine::one_stop_info(pid_t tid, Task& t, const __ptrace_syscall_info
       }
       sink_.on_syscall(t.ev);
       return;
-    case PTRACE_SYSCALL_INFO_EXIT:
+    case PTRACE_SYSCALL_INFO_EXIT: {
+      const bool answered = answer_at_exit(tid, t, info);
       if (!t.pending) return;
       t.pending = false;
-      t.ev.result = info.exit.rval;
+      t.ev.result = answered ? -ENOSYS : info.exit.rval;  // only clone3 with CLONE_UNTRACED is skipped here
       // The kernel's error range is -4095..-1; anything else is a success.
-      if (info.exit.rval >= 0 || info.exit.rval < -4095) note_success(t.ev.audit_arch, t.ev.nr);
+      if (*t.ev.result >= 0 || *t.ev.result < -4095) note_success(t.ev.audit_arch, t.ev.nr);
       sink_.on_syscall(t.ev);
       return;
+    }
     case PTRACE_SYSCALL_INFO_ENTRY:
       // Only if a task asked for an exit stop never got it and went on to
       // its next syscall; the seccomp stop that follows reports that one.
@@ -463,63 +473,87 @@ void PtraceEngine::watch_info(pid_t tid, Task& t, const __ptrace_syscall_info& i
     case PTRACE_SYSCALL_INFO_SECCOMP:
       // A clone the profile allows, stopped only to keep its child traced.
       if ((info.seccomp.ret_data & SECCOMP_RET_DATA) == kCloneGuardData) {
-        keep_child_traced(tid, info);
+        keep_child_traced(tid, t, info);
         return;
       }
       take_entry(tid, t, info);
       if (!started_) return;
-      if (!deny_errno_) keep_child_traced(tid, info);
+      if (!deny_errno_) keep_child_traced(tid, t, info);
       if (deny_errno_) t.ev.result = -static_cast<int64_t>(*deny_errno_);
       sink_.on_syscall(t.ev);
       if (deny_errno_) deny(tid, t, info);
       return;
-    case PTRACE_SYSCALL_INFO_EXIT: {
-      if (!t.deny_at_exit) return;
-      t.deny_at_exit = false;
-      __ptrace_syscall_info set{};
-      set.op = PTRACE_SYSCALL_INFO_EXIT;
-      set.arch = info.arch;
-      set.instruction_pointer = info.instruction_pointer;
-      set.stack_pointer = info.stack_pointer;
-      set.exit.rval = -static_cast<int64_t>(*deny_errno_);
-      set.exit.is_error = 1;
-      if (int err = sys_.set_syscall_info(tid, set); err != 0 && err != ESRCH) {
-        // The syscall was skipped but its -ENOSYS would show: better dead.
-        deny_failed_ = true;
-        kill_all();
-      }
+    case PTRACE_SYSCALL_INFO_EXIT:
+      answer_at_exit(tid, t, info);
       return;
-    }
     default:
       return;
   }
 }
 
 void PtraceEngine::deny(pid_t tid, Task& t, const __ptrace_syscall_info& info) {
-  // Number -1 at the seccomp stop: the kernel skips the syscall (it also
-  // does not re-run the filters). Its return value is then whatever the
-  // return register holds, set at the exit stop where PTRACE_SET_SYSCALL_INFO
-  // can do it for every arch.
-  if (set_info_works_) {
-    __ptrace_syscall_info set{};
-    set.op = PTRACE_SYSCALL_INFO_SECCOMP;
-    set.arch = info.arch;
-    set.instruction_pointer = info.instruction_pointer;
-    set.stack_pointer = info.stack_pointer;
-    set.seccomp.nr = static_cast<uint64_t>(-1);  // sign-extended, as the kernel checks
-    for (size_t i = 0; i < 6; ++i) set.seccomp.args[i] = info.seccomp.args[i];
-    const int err = sys_.set_syscall_info(tid, set);
-    if (err == 0) {
-      t.deny_at_exit = true;
-      return;
-    }
-    if (err == ESRCH) return;
-    if (err == EIO) set_info_works_ = false;  // Linux < 6.16: unknown request
-  }
-  if (int err = sys_.skip_syscall(tid, -static_cast<int64_t>(*deny_errno_)); err != 0 && err != ESRCH) {
+  if (!skip(tid, t, info, *deny_errno_)) {
     deny_failed_ = true;
     kill_all();
   }
+}
+
+bool PtraceEngine::skip(pid_t tid, Task& t, const __ptrace_syscall_info& info, int err) {
+  // Number -1 at a seccomp stop: the kernel skips the syscall (it also does
+  // not re-run the filters). Its return value is then whatever the return
+  // register holds, set at the exit stop where PTRACE_SET_SYSCALL_INFO can do
+  // it for every arch. At an entry stop (two_stop) the kernel runs the
+  // seccomp filters after the stop, with number -1: a filter above sctrace
+  // (an outer `sctrace enforce`, a container's profile) then answers for the
+  // skipped syscall and overwrites the return register, so the answer is set
+  // again at the exit stop in every case.
+  if (set_info_works_) {
+    __ptrace_syscall_info set{};
+    set.op = info.op;
+    set.arch = info.arch;
+    set.instruction_pointer = info.instruction_pointer;
+    set.stack_pointer = info.stack_pointer;
+    set.entry.nr = static_cast<uint64_t>(-1);  // sign-extended, as the kernel checks
+    for (size_t i = 0; i < 6; ++i) set.entry.args[i] = info.entry.args[i];  // entry and seccomp share the layout
+    if (info.op == PTRACE_SYSCALL_INFO_SECCOMP) set.seccomp.ret_data = info.seccomp.ret_data;
+    const int e = sys_.set_syscall_info(tid, set);
+    if (e == 0) {
+      t.errno_at_exit = err;
+      return true;
+    }
+    if (e == ESRCH) return true;
+    if (e == EIO) set_info_works_ = false;  // Linux < 6.16: unknown request
+  }
+  const int e = sys_.skip_syscall(tid, -static_cast<int64_t>(err));
+  if (e == ESRCH) return true;
+  if (e != 0) return false;
+  if (info.op == PTRACE_SYSCALL_INFO_ENTRY) t.errno_at_exit = err;
+  return true;
+}
+
+bool PtraceEngine::answer_at_exit(pid_t tid, Task& t, const __ptrace_syscall_info& info) {
+  if (t.errno_at_exit == 0) return false;
+  const int err = t.errno_at_exit;
+  t.errno_at_exit = 0;
+  int e = 0;
+  if (set_info_works_) {
+    __ptrace_syscall_info set{};
+    set.op = PTRACE_SYSCALL_INFO_EXIT;
+    set.arch = info.arch;
+    set.instruction_pointer = info.instruction_pointer;
+    set.stack_pointer = info.stack_pointer;
+    set.exit.rval = -static_cast<int64_t>(err);
+    set.exit.is_error = 1;
+    e = sys_.set_syscall_info(tid, set);
+    if (e == EIO) set_info_works_ = false;
+  }
+  if (!set_info_works_) e = sys_.skip_syscall(tid, -static_cast<int64_t>(err));
+  if (e != 0 && e != ESRCH) {
+    // The syscall was skipped but another answer would show: better dead.
+    (deny_errno_ && err == *deny_errno_ ? deny_failed_ : untraced_failed_) = true;
+    kill_all();
+  }
+  return true;
 }
 
 // CLONE_UNTRACED tells the kernel not to hand the new task to the parent's
@@ -538,16 +572,26 @@ void PtraceEngine::deny(pid_t tid, Task& t, const __ptrace_syscall_info& info) {
 //    clone, whose flags we can rewrite without a race. (A thread racing to
 //    set the flag after our read gets, under one_stop, a child whose every
 //    syscall fails; it gains nothing it could not have by not forking.)
-void PtraceEngine::keep_child_traced(pid_t tid, const __ptrace_syscall_info& info) {
+void PtraceEngine::keep_child_traced(pid_t tid, Task& t, const __ptrace_syscall_info& info) {
   const auto nr = static_cast<int32_t>(info.entry.nr);  // entry and seccomp share the layout
+  // Runs at every stop: one table lookup turns away every other syscall.
+  if (!clone_hint_[static_cast<uint32_t>(nr) % clone_hint_.size()]) return;
   const CloneSyscall* which = nullptr;
   for (const auto& c : clone_syscalls_)
-    if (c.nr == nr && c.audit_arch == info.arch) which = &c;
+    if (c.nr == nr && c.audit_arch == info.arch) {
+      which = &c;
+      break;
+    }
   if (which == nullptr) return;
   if (which->clone3) {
+    // Fail closed: a clone_args sctrace cannot read might carry the flag.
+    // EFAULT is the one read failure the kernel's own copy would share (it
+    // then fails the call itself).
     uint64_t flags = 0;
-    if (sys_.read_u64(tid, info.entry.args[0], flags) != 0 || (flags & CLONE_UNTRACED) == 0) return;
-    if (int err = sys_.skip_syscall(tid, -ENOSYS); err != 0 && err != ESRCH) {
+    const int read_err = sys_.read_u64(tid, info.entry.args[0], flags);
+    if (read_err == EFAULT) return;
+    if (read_err == 0 && (flags & CLONE_UNTRACED) == 0) return;
+    if (!skip(tid, t, info, ENOSYS)) {
       untraced_failed_ = true;
       kill_all();
     }
@@ -946,7 +990,7 @@ ExitStatus PtraceTracer::run(const LaunchSpec& spec, EventSink& sink) {
 
   if (engine.untraced_failed())
     fail(ErrorKind::runtime,
-         "could not keep a CLONE_UNTRACED child traced (needs PTRACE_SET_SYSCALL_INFO, Linux 6.16+, or x86): "
+         "could not keep a CLONE_UNTRACED child traced (needs PTRACE_SET_SYSCALL_INFO, Linux 6.16+, or x86_64): "
          "the workload was killed");
 
   if (engine.initial_status()) child.mark_reaped();

@@ -4,6 +4,7 @@
 // results, exposed so tests can drive it with a fake SysIface.
 #include <sys/types.h>
 
+#include <bitset>
 #include <cstdint>
 #include <optional>
 #include <unordered_map>
@@ -91,9 +92,9 @@ class PtraceEngine {
     // one_stop: ev is the syscall the task is in now (every syscall stops,
     // so the last seccomp stop is the current syscall at a fork event).
     bool ev_current = false;
-    // watch: the syscall was skipped at its seccomp stop; the exit stop sets
-    // its return value.
-    bool deny_at_exit = false;
+    // The syscall was skipped (a watched denial, clone3 with CLONE_UNTRACED):
+    // the exit stop makes it fail with this errno (0: nothing to set).
+    int errno_at_exit = 0;
     SyscallEvent ev;
   };
 
@@ -109,12 +110,17 @@ class PtraceEngine {
   void watch_info(pid_t tid, Task& t, const __ptrace_syscall_info& info);
   void take_entry(pid_t tid, Task& t, const __ptrace_syscall_info& info);
   void deny(pid_t tid, Task& t, const __ptrace_syscall_info& info);
+  // At an entry or seccomp stop: skip the syscall and make it fail with err.
+  // False when neither PTRACE_SET_SYSCALL_INFO nor the registers could.
+  bool skip(pid_t tid, Task& t, const __ptrace_syscall_info& info, int err);
+  // At an exit stop: sets the answer skip() left, if any (true then).
+  bool answer_at_exit(pid_t tid, Task& t, const __ptrace_syscall_info& info);
   bool result_wanted(uint32_t audit_arch, int32_t nr) const;
   void note_success(uint32_t audit_arch, int32_t nr);
   void on_new_task(pid_t parent_tid, Task& parent, int event);
   void on_exec(pid_t tid);
   pid_t tgid_of_clone(pid_t parent_tid, Task& parent, pid_t new_tid);
-  void keep_child_traced(pid_t tid, const __ptrace_syscall_info& info);
+  void keep_child_traced(pid_t tid, Task& t, const __ptrace_syscall_info& info);
   void resume(pid_t tid, int sig = 0);
 
   SysIface& sys_;
@@ -129,7 +135,7 @@ class PtraceEngine {
   std::unordered_set<pid_t> seen_early_;
   // one_stop: (arch, nr) seen succeeding at least once. From then on the
   // recording's decisions about that syscall (SyscallRecord::only_enosys,
-  // "did it work" in profile/hardening.cc) cannot change, so its exit stop is
+  // advice/evidence.h's succeeded()) cannot change, so its exit stop is
   // no longer asked for. Native numbers are a flat table, the rest a set.
   std::vector<bool> ok_native_;
   std::unordered_set<uint64_t> ok_other_;
@@ -143,6 +149,9 @@ class PtraceEngine {
   bool deny_failed_ = false;
   bool untraced_failed_ = false;
   std::vector<CloneSyscall> clone_syscalls_;
+  // The clone numbers of every arch, modulo its size (x32's carry a high
+  // bit): a syscall whose slot is false is none of them.
+  std::bitset<1024> clone_hint_;
   bool set_info_works_ = true;  // PTRACE_SET_SYSCALL_INFO did not say EIO yet
 };
 

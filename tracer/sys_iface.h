@@ -26,17 +26,15 @@ class SysIface {
   // PTRACE_SET_SYSCALL_INFO (Linux 6.16+; EIO before): `in.op` must be the
   // kind of stop the tracee is in.
   virtual int set_syscall_info(pid_t tid, const __ptrace_syscall_info& in) = 0;
-  // At a seccomp stop, without PTRACE_SET_SYSCALL_INFO: skip the syscall and
-  // make it return rval, through the registers. ENOSYS where sctrace has no
+  // At a seccomp or entry stop, without PTRACE_SET_SYSCALL_INFO: skip the
+  // syscall and make it return rval, through the registers (at an exit stop:
+  // only the return value counts). ENOSYS where sctrace has no
   // register layout for the arch (anything but x86_64).
   virtual int skip_syscall(pid_t tid, int64_t rval) = 0;
   // At an entry or seccomp stop, without PTRACE_SET_SYSCALL_INFO: set
   // argument `index` of the syscall through the registers. ENOSYS where
   // sctrace has no register layout for the arch (anything but x86).
-  virtual int set_syscall_arg(pid_t tid, uint32_t audit_arch, unsigned index, uint64_t value) {
-    (void)tid, (void)audit_arch, (void)index, (void)value;
-    return ENOSYS;
-  }
+  virtual int set_syscall_arg(pid_t tid, uint32_t audit_arch, unsigned index, uint64_t value) = 0;
   virtual int event_msg(pid_t tid, unsigned long& out) = 0;
   // PTRACE_SETOPTIONS on a stopped tracee; tasks it creates later inherit them.
   virtual int set_options(pid_t tid, unsigned options) = 0;

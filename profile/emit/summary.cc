@@ -9,12 +9,6 @@
 namespace sctrace {
 namespace {
 
-// "SCMP_ARCH_X86_64" -> "x86_64"; names libseccomp does not know stay as written.
-std::string short_arch(const std::string& scmp) {
-  auto t = arch::from_scmp_name(scmp);
-  return t ? arch::short_name(*t) : scmp;
-}
-
 bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
 // musl's libc and its loader are one file, ld-musl-*.so.1: C library code.

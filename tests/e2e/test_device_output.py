@@ -57,6 +57,22 @@ for backend in ("ptrace", "notify"):
             c.check(p is not None and "defaultAction" in p and p.get("syscalls"),
                     f"{backend}: run -o {target}: the profile arrives on stdout", r.describe())
 
+# --format k8s writes a second file beside -o (its localhost JSON): refused
+# with a device before the workload runs, instead of /dev/stdout.json in /dev.
+for target in ("/dev/stdout", "/dev/null"):
+    before_files = regular_files("/dev")
+    r = e2e.sctrace("run", "--format", "k8s", "-o", target, "--", STATIC)
+    lines = r.stderr_lines()
+    c.check(r.returncode == 2 and len(lines) == 1 and lines[0].startswith("sctrace: error: ") and target in r.stderr,
+            f"run --format k8s -o {target}: one usage error line, exit 2", r.describe())
+    c.check("static_basic: ok" not in r.stdout, f"run --format k8s -o {target}: the workload did not run",
+            r.describe())
+    new_files = regular_files("/dev") - before_files
+    c.check(not new_files, f"run --format k8s -o {target}: no file in /dev", str(sorted(new_files)))
+    for stray in new_files:
+        if stray.endswith(".json"):
+            os.unlink(os.path.join("/dev", stray))
+
 with e2e.tempdir("device-output") as tmp:
     # --recording names one: written, the profile still on stdout.
     rec = os.path.join(tmp, "asked.recording.json")
@@ -78,6 +94,11 @@ with e2e.tempdir("device-output") as tmp:
             r.describe())
     c.check(sorted(os.listdir(tmp)) == ["asked.recording.json", "pipe.json"],
             "run -o FIFO: no recording beside the FIFO", str(sorted(os.listdir(tmp))))
+    r = e2e.sctrace("run", "--format", "k8s", "-o", fifo, "--", STATIC, timeout=30)
+    c.check(r.returncode == 2 and "static_basic: ok" not in r.stdout and fifo in r.stderr,
+            "run --format k8s -o FIFO: refused before the workload runs", r.describe())
+    c.check(sorted(os.listdir(tmp)) == ["asked.recording.json", "pipe.json"],
+            "run --format k8s -o FIFO: nothing beside the FIFO", str(sorted(os.listdir(tmp))))
 
     # A regular file keeps its companion.
     prof = os.path.join(tmp, "p.json")

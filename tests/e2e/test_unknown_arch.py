@@ -81,6 +81,38 @@ with e2e.tempdir("unknown-arch") as tmp:
                 r.describe())
         c.check(os.listdir(out_dir) == [], f"run --template, {label}: nothing written", str(os.listdir(out_dir)))
 
+    # An arch the bundled Docker default names but libseccomp may not know
+    # (SCMP_ARCH_LOONGARCH64) is tolerated only in another arch's archMap
+    # entry: the flat list and the native entry are what Docker hands runc.
+    loong = "SCMP_ARCH_LOONGARCH64"
+    loong_flat = copy.deepcopy(generated)
+    loong_flat.pop("archMap", None)
+    loong_flat["architectures"] = ["SCMP_ARCH_X86_64", loong]
+    loong_sub = copy.deepcopy(generated)
+    loong_sub.pop("architectures", None)
+    loong_sub["archMap"] = [{"architecture": "SCMP_ARCH_X86_64", "subArchitectures": ["SCMP_ARCH_X86", loong]}]
+    for label, doc in (("architectures", loong_flat), ("the native archMap entry's subArchitectures", loong_sub)):
+        path = os.path.join(tmp, f"loong-{len(label)}.json")
+        write(path, doc)
+        name = os.path.basename(path)
+        r = e2e.sctrace("verify", "--profile", path, "--", STATIC)
+        one_line_error(r, f"verify --profile, {loong} in {label}", [loong, name])
+        r = e2e.sctrace("diff", good, path)
+        one_line_error(r, f"diff OLD NEW, {loong} in NEW's {label}", [loong, name])
+        r = e2e.sctrace("run", "-o", prof, "--template", path, "--", STATIC)
+        one_line_error(r, f"run --template, {loong} in {label}", [loong, name])
+        c.check(os.listdir(out_dir) == [], f"run --template, {loong} in {label}: nothing written",
+                str(os.listdir(out_dir)))
+    foreign = copy.deepcopy(generated)
+    foreign.pop("architectures", None)
+    foreign["archMap"] = [{"architecture": "SCMP_ARCH_X86_64", "subArchitectures": ["SCMP_ARCH_X86"]},
+                          {"architecture": loong, "subArchitectures": []}]
+    path = os.path.join(tmp, "loong-foreign.json")
+    write(path, foreign)
+    r = e2e.sctrace("diff", good, path)
+    c.check(r.returncode in (0, 1) and "error" not in r.stderr,
+            f"control: {loong} in another arch's archMap entry loads", r.describe())
+
     # Lower-case or otherwise unshaped names were refused before and still are.
     odd = copy.deepcopy(generated)
     odd.pop("archMap", None)

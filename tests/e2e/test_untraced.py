@@ -99,4 +99,24 @@ with e2e.tempdir("untraced") as tmp:
                     f"{what}: the child's sync, which the profile lacks, is reported once",
                     r.describe() + f"\nviolations: {seen}")
 
+# Under a seccomp filter above sctrace (here `sctrace enforce`), the two-stop
+# mode's ENOSYS answer to clone3 must survive: at a syscall-entry stop a
+# skipped syscall (number -1) still goes through the filters after the stop,
+# and a filter that denies by default replaced the answer with its own
+# (the sample then died with "clone3: EPERM" instead of falling back).
+with e2e.tempdir("untraced-nested") as tmp:
+    tmpl = e2e.load_json(e2e.template_path()) or {}
+    names = sorted({n for rule in tmpl.get("syscalls") or [] for n in rule.get("names") or []})
+    outer = {"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1,
+             "syscalls": [{"names": names, "action": "SCMP_ACT_ALLOW"}]}
+    outer_path = os.path.join(tmp, "outer.json")
+    with open(outer_path, "w") as f:
+        json.dump(outer, f)
+    for opts, label in BACKENDS[:2]:
+        r = e2e.sctrace("enforce", "--profile", outer_path, "--", e2e.SCTRACE, "run", *opts, "-o",
+                        os.path.join(tmp, "inner.json"), "--", SAMPLE, "clone3", timeout=60)
+        c.check(r.returncode == 0 and "untraced: ok" in r.stdout and "EPERM" not in r.stderr,
+                f"clone3 [{label}] under an outer default-EPERM filter: answered ENOSYS, the sample falls back",
+                r.describe())
+
 c.finish()

@@ -881,7 +881,9 @@ struct FakeSys : sctrace::SysIface {
   }
   std::map<uint64_t, uint64_t> memory;  // the tracee's, 8 bytes at a time
   std::vector<std::tuple<pid_t, uint32_t, unsigned, uint64_t>> arg_sets;
+  int read_errno = 0;  // what process_vm_readv answers for every address (0: memory decides)
   int read_u64(pid_t, uint64_t addr, uint64_t& out) override {
+    if (read_errno != 0) return read_errno;
     if (!memory.count(addr)) return EFAULT;
     out = memory[addr];
     return 0;
@@ -1416,6 +1418,7 @@ TEST_CASE("ptrace engine: CLONE_UNTRACED is cleared from clone before the kernel
   }
   SECTION("clone3 with the flag in clone_args is answered ENOSYS; without it, left alone") {
     Harness h;
+    h.sys.set_info_errno = EIO;  // through the registers
     h.sys.memory[0x1000] = CLONE_UNTRACED;
     h.sys.memory[0x2000] = CLONE_PIDFD;
     h.syscall(100, SYS_clone3, 0x1000);
@@ -1423,6 +1426,87 @@ TEST_CASE("ptrace engine: CLONE_UNTRACED is cleared from clone before the kernel
     CHECK(h.sys.skips[0] == std::make_pair(pid_t(100), int64_t(-ENOSYS)));
     h.sysret(100, -ENOSYS);
     h.syscall(100, SYS_clone3, 0x2000);
-    CHECK(h.sys.skips.size() == 1);
+    CHECK(h.sys.skips.size() == 2);  // the first one's exit stop, none for the second
+    CHECK(!h.engine.untraced_failed());
+  }
+  SECTION("clone3: number -1 through PTRACE_SET_SYSCALL_INFO, like a watched denial") {
+    Harness h;
+    h.sys.memory[0x1000] = CLONE_UNTRACED;
+    h.syscall(100, SYS_clone3, 0x1000);
+    REQUIRE(h.sys.sets.size() == 1);
+    CHECK(h.sys.sets[0].second.op == PTRACE_SYSCALL_INFO_ENTRY);
+    CHECK(h.sys.sets[0].second.entry.nr == static_cast<uint64_t>(-1));
+    CHECK(h.sys.sets[0].second.entry.args[0] == 0x1000);
+    CHECK(h.sys.skips.empty());
+    h.sysret(100, -ENOSYS);
+    REQUIRE(h.sys.sets.size() == 2);
+    CHECK(h.sys.sets[1].second.op == PTRACE_SYSCALL_INFO_EXIT);
+    CHECK(h.sys.sets[1].second.exit.rval == -ENOSYS);
+  }
+}
+
+TEST_CASE("ptrace engine: clone of i386 and x32 is found past the per-stop early-out", "[ptrace]") {
+  const uint64_t flags = CLONE_UNTRACED | SIGCHLD;
+  auto stop = [](Harness& h, uint32_t audit, long nr) {
+    __ptrace_syscall_info i{};
+    i.op = PTRACE_SYSCALL_INFO_ENTRY;
+    i.arch = audit;
+    i.entry.nr = static_cast<uint64_t>(nr);
+    i.entry.args[0] = flags;
+    h.sys.infos[100].push_back(i);
+    h.engine.handle(100, kSyscallStop);
+    h.sysret(100, 0);
+  };
+  Harness h;
+  stop(h, AUDIT_ARCH_I386, 120);                  // i386 clone
+  stop(h, AUDIT_ARCH_X86_64, 0x40000000L | 56);  // x32 clone
+  stop(h, AUDIT_ARCH_X86_64, 120);                // i386 clone's number, not a clone on x86_64
+  stop(h, AUDIT_ARCH_I386, 56);                   // i386 open, not a clone
+  REQUIRE(h.sys.sets.size() == 2);
+  CHECK(h.sys.sets[0].second.arch == AUDIT_ARCH_I386);
+  CHECK(h.sys.sets[0].second.entry.args[0] == SIGCHLD);
+  CHECK(h.sys.sets[1].second.entry.nr == (0x40000000UL | 56));
+  CHECK(h.sys.sets[1].second.entry.args[0] == SIGCHLD);
+}
+
+TEST_CASE("ptrace engine: clone3 whose clone_args cannot be read is answered ENOSYS", "[ptrace]") {
+  for (int read_errno : {EPERM, ENOMEM, EIO}) {
+    Harness h;
+    h.sys.set_info_errno = EIO;
+    h.sys.read_errno = read_errno;
+    h.syscall(100, SYS_clone3, 0x1000);
+    REQUIRE(h.sys.skips.size() == 1);
+    CHECK(h.sys.skips[0] == std::make_pair(pid_t(100), int64_t(-ENOSYS)));
+  }
+  // EFAULT: the kernel's copy of clone_args fails the same way, and the call with it.
+  Harness h;
+  h.sys.set_info_errno = EIO;
+  h.syscall(100, SYS_clone3, 0x1000);
+  CHECK(h.sys.skips.empty());
+}
+
+TEST_CASE("ptrace engine: two-stop sets clone3's ENOSYS again at the exit stop", "[ptrace]") {
+  // At an entry stop, number -1 does not keep the kernel from running the
+  // seccomp filters after the stop; a filter above sctrace that denies by
+  // default overwrites the return value with its own errno.
+  for (int set_info_errno : {0, EIO}) {
+    Harness h;
+    h.sys.set_info_errno = set_info_errno;
+    h.sys.memory[0x1000] = CLONE_UNTRACED;
+    h.syscall(100, SYS_clone3, 0x1000);
+    h.sysret(100, -EPERM);  // what the outer filter answered
+    if (set_info_errno == 0) {
+      REQUIRE(h.sys.sets.size() == 2);
+      CHECK(h.sys.sets[1].second.op == PTRACE_SYSCALL_INFO_EXIT);
+      CHECK(h.sys.sets[1].second.exit.rval == -ENOSYS);
+    } else {
+      REQUIRE(h.sys.skips.size() == 2);
+      CHECK(h.sys.skips[1] == std::make_pair(pid_t(100), int64_t(-ENOSYS)));
+    }
+    auto cl = h.sink.named(SYS_clone3);
+    REQUIRE(cl.size() == 1);
+    REQUIRE(cl[0].result.has_value());
+    CHECK(*cl[0].result == -ENOSYS);
+    CHECK(!h.engine.untraced_failed());
   }
 }
