@@ -1,4 +1,5 @@
 #include "advice/container_config.h"
+#include "advice/inspect.h"
 
 #include <algorithm>
 #include <cctype>
@@ -11,14 +12,6 @@ namespace sctrace {
 using nlohmann::json;
 
 namespace {
-
-std::vector<std::string> strings_of(const json& j) {
-  std::vector<std::string> out;
-  if (j.is_array())
-    for (const auto& e : j)
-      if (e.is_string()) out.push_back(e.get<std::string>());
-  return out;
-}
 
 const json& member(const json& j, const char* key) {
   static const json null_json;
@@ -123,11 +116,11 @@ ContainerConfig container_config(const ContainerFlags& flags) {
 ContainerFlags container_flags_from_inspect(const json& inspect) {
   const json& hc = member(inspect, "HostConfig");
   ContainerFlags f;
-  f.cap_add = strings_of(member(hc, "CapAdd"));
-  f.cap_drop = strings_of(member(hc, "CapDrop"));
+  f.cap_add = advice::str_list(member(hc, "CapAdd"));
+  f.cap_drop = advice::str_list(member(hc, "CapDrop"));
   const json& priv = member(hc, "Privileged");
   f.privileged = priv.is_boolean() && priv.get<bool>();
-  f.security_opts = strings_of(member(hc, "SecurityOpt"));
+  f.security_opts = advice::str_list(member(hc, "SecurityOpt"));
   return f;
 }
 
@@ -139,7 +132,7 @@ ContainerConfig container_config_from_inspect(const json& inspect) {
 ContainerConfig container_config_from_oci(const json& config) {
   ContainerConfig cfg;
   const json& process = member(config, "process");
-  for (const auto& c : strings_of(member(member(process, "capabilities"), "bounding"))) cfg.caps.insert(canonical_cap(c));
+  for (const auto& c : advice::str_list(member(member(process, "capabilities"), "bounding"))) cfg.caps.insert(canonical_cap(c));
   const json& nnp = member(process, "noNewPrivileges");
   cfg.no_new_privileges = nnp.is_boolean() && nnp.get<bool>();
   return cfg;

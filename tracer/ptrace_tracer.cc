@@ -498,6 +498,21 @@ void PtraceEngine::deny(pid_t tid, Task& t, const __ptrace_syscall_info& info) {
   }
 }
 
+// What PTRACE_SET_SYSCALL_INFO needs to change a syscall at an entry or
+// seccomp stop: the stop's own fields (entry and seccomp share the layout of
+// nr and args), to be edited by the caller.
+static __ptrace_syscall_info entry_info_like(const __ptrace_syscall_info& info) {
+  __ptrace_syscall_info set{};
+  set.op = info.op;
+  set.arch = info.arch;
+  set.instruction_pointer = info.instruction_pointer;
+  set.stack_pointer = info.stack_pointer;
+  set.entry.nr = info.entry.nr;
+  for (size_t i = 0; i < 6; ++i) set.entry.args[i] = info.entry.args[i];
+  if (info.op == PTRACE_SYSCALL_INFO_SECCOMP) set.seccomp.ret_data = info.seccomp.ret_data;
+  return set;
+}
+
 bool PtraceEngine::skip(pid_t tid, Task& t, const __ptrace_syscall_info& info, int err) {
   // Number -1 at a seccomp stop: the kernel skips the syscall (it also does
   // not re-run the filters). Its return value is then whatever the return
@@ -508,14 +523,8 @@ bool PtraceEngine::skip(pid_t tid, Task& t, const __ptrace_syscall_info& info, i
   // skipped syscall and overwrites the return register, so the answer is set
   // again at the exit stop in every case.
   if (set_info_works_) {
-    __ptrace_syscall_info set{};
-    set.op = info.op;
-    set.arch = info.arch;
-    set.instruction_pointer = info.instruction_pointer;
-    set.stack_pointer = info.stack_pointer;
+    __ptrace_syscall_info set = entry_info_like(info);
     set.entry.nr = static_cast<uint64_t>(-1);  // sign-extended, as the kernel checks
-    for (size_t i = 0; i < 6; ++i) set.entry.args[i] = info.entry.args[i];  // entry and seccomp share the layout
-    if (info.op == PTRACE_SYSCALL_INFO_SECCOMP) set.seccomp.ret_data = info.seccomp.ret_data;
     const int e = sys_.set_syscall_info(tid, set);
     if (e == 0) {
       t.errno_at_exit = err;
@@ -601,15 +610,8 @@ void PtraceEngine::keep_child_traced(pid_t tid, Task& t, const __ptrace_syscall_
   if ((flags & CLONE_UNTRACED) == 0) return;
   const uint64_t cleared = flags & ~static_cast<uint64_t>(CLONE_UNTRACED);
   if (set_info_works_) {
-    __ptrace_syscall_info set{};
-    set.op = info.op;
-    set.arch = info.arch;
-    set.instruction_pointer = info.instruction_pointer;
-    set.stack_pointer = info.stack_pointer;
-    set.entry.nr = info.entry.nr;
-    for (size_t i = 0; i < 6; ++i) set.entry.args[i] = info.entry.args[i];
+    __ptrace_syscall_info set = entry_info_like(info);
     set.entry.args[which->flags_arg] = cleared;
-    if (info.op == PTRACE_SYSCALL_INFO_SECCOMP) set.seccomp.ret_data = info.seccomp.ret_data;
     const int err = sys_.set_syscall_info(tid, set);
     if (err == 0 || err == ESRCH) return;
     if (err == EIO) set_info_works_ = false;  // Linux < 6.16: unknown request
