@@ -5,6 +5,7 @@
 #include <cctype>
 #include <optional>
 
+#include "core/text.h"
 #include "profile/templates.h"
 
 namespace sctrace {
@@ -26,15 +27,6 @@ std::vector<std::string> canonical(const std::vector<std::string>& names) {
   std::vector<std::string> out;
   for (const auto& n : names) out.push_back(canonical_cap(n));
   return out;
-}
-
-// strconv.ParseBool, which Docker and podman read the option's value with.
-std::optional<bool> go_bool(std::string_view v) {
-  for (std::string_view t : {"1", "t", "T", "TRUE", "true", "True"})
-    if (v == t) return true;
-  for (std::string_view f : {"0", "f", "F", "FALSE", "false", "False"})
-    if (v == f) return false;
-  return std::nullopt;
 }
 
 }  // namespace
@@ -83,7 +75,7 @@ bool sets_no_new_privileges(const std::vector<std::string>& security_opts) {
                (s[key.size()] == '=' || s[key.size()] == ':')) {
       // A value the engine cannot read makes it refuse the container; taken
       // as unset here.
-      on = go_bool(std::string_view(s).substr(key.size() + 1)).value_or(false);
+      on = parse_go_bool(std::string_view(s).substr(key.size() + 1)).value_or(false);
     }
   }
   return on;

@@ -6,6 +6,7 @@
 // printable() before it reaches a text report or stderr. JSON and SARIF
 // output keep the raw value (their encoders escape), as does the recording.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -33,6 +34,15 @@ inline std::string hex(uint64_t v) { return fmt::format("{:#x}", v); }
 // "1 call", "3 calls".
 inline std::string plural(uint64_t n, const char* one, const char* many) {
   return fmt::format("{} {}", n, n == 1 ? one : many);
+}
+
+// strconv.ParseBool: how Docker, podman and pflag read a boolean option value.
+inline std::optional<bool> parse_go_bool(std::string_view v) {
+  for (std::string_view t : {"1", "t", "T", "TRUE", "true", "True"})
+    if (v == t) return true;
+  for (std::string_view f : {"0", "f", "F", "FALSE", "false", "False"})
+    if (v == f) return false;
+  return std::nullopt;
 }
 
 }  // namespace sctrace

@@ -400,6 +400,17 @@ TEST_CASE("wait_port through a published port ignores a proxy that drops connect
 
 // ---- command probe --------------------------------------------------------------------
 
+// Whether pid has exited (gone or a zombie) within about two seconds.
+static bool gone_within_2s(pid_t pid) {
+  for (int i = 0; i < 100; ++i) {
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string s((std::istreambuf_iterator<char>(stat)), {});
+    if (s.empty() || s.find(") Z ") != std::string::npos) return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return false;
+}
+
 TEST_CASE("cmd probe: environment, exit status, timeout", "[probes]") {
   ProbeTarget t = local_target();
   t.ports = {{80, 49153}, {443, 49154}};
@@ -443,14 +454,7 @@ TEST_CASE("cmd probe: environment, exit status, timeout", "[probes]") {
   pid_t bg = std::atoi(slurp(pidfile).c_str());
   unlink(pidfile.c_str());
   REQUIRE(bg > 0);
-  bool gone = false;
-  for (int i = 0; i < 100 && !gone; ++i) {
-    std::ifstream stat("/proc/" + std::to_string(bg) + "/stat");
-    std::string s((std::istreambuf_iterator<char>(stat)), {});
-    gone = s.empty() || s.find(") Z ") != std::string::npos;
-    if (!gone) std::this_thread::sleep_for(20ms);
-  }
-  CHECK(gone);
+  CHECK(gone_within_2s(bg));
 }
 
 TEST_CASE("cmd probe: cancelled() stops the whole group at once", "[probes]") {
@@ -466,14 +470,7 @@ TEST_CASE("cmd probe: cancelled() stops the whole group at once", "[probes]") {
   pid_t bg = std::atoi(slurp(pidfile).c_str());
   unlink(pidfile.c_str());
   REQUIRE(bg > 0);
-  bool gone = false;
-  for (int i = 0; i < 100 && !gone; ++i) {
-    std::ifstream stat("/proc/" + std::to_string(bg) + "/stat");
-    std::string s((std::istreambuf_iterator<char>(stat)), {});
-    gone = s.empty() || s.find(") Z ") != std::string::npos;
-    if (!gone) std::this_thread::sleep_for(20ms);
-  }
-  CHECK(gone);
+  CHECK(gone_within_2s(bg));
 
   r = run_cmd_probe("exit 0", t, 60s, [] { return false; });
   CHECK(r.ok);

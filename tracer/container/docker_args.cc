@@ -12,6 +12,7 @@
 #include <mutex>
 
 #include "core/error.h"
+#include "core/text.h"
 #include "core/unique_fd.h"
 
 extern char** environ;
@@ -59,15 +60,6 @@ std::optional<FlagInfo> parse_help_line(std::string_view line) {
     return std::nullopt;  // "--name," or similar prose, not a flag line
   }
   return f;
-}
-
-std::optional<bool> parse_bool(std::string_view v) {
-  // strconv.ParseBool, which pflag uses.
-  for (std::string_view t : {"1", "t", "T", "TRUE", "true", "True"})
-    if (v == t) return true;
-  for (std::string_view f : {"0", "f", "F", "FALSE", "false", "False"})
-    if (v == f) return false;
-  return std::nullopt;
 }
 
 std::string basename_of(std::string_view p) {
@@ -289,7 +281,7 @@ DockerRun parse_docker_run(const std::vector<std::string>& argv, std::string_vie
           pf.value = next_value("--" + name);
           pf.value_in_next = true;
         }
-      } else if (pf.value && !parse_bool(*pf.value)) {
+      } else if (pf.value && !parse_go_bool(*pf.value)) {
         fail(ErrorKind::usage, "{} run: invalid boolean value \"{}\" for --{}", tool, *pf.value, name);
       }
       r.flags.push_back(std::move(pf));
@@ -308,7 +300,7 @@ DockerRun parse_docker_run(const std::vector<std::string>& argv, std::string_vie
       if (j + 1 < s.size() && s[j + 1] == '=') {
         pf.value = s.substr(j + 2);
         pf.part = s.substr(j);
-        if (!info->takes_value && !parse_bool(*pf.value))
+        if (!info->takes_value && !parse_go_bool(*pf.value))
           fail(ErrorKind::usage, "{} run: invalid boolean value \"{}\" for -{}", tool, *pf.value, std::string(1, c));
         j = s.size();
       } else if (info->takes_value) {
@@ -334,7 +326,7 @@ DockerRun parse_docker_run(const std::vector<std::string>& argv, std::string_vie
   for (const auto& f : r.flags) {
     const FlagInfo* info = table.find(f.name);
     bool is_bool = info && !info->takes_value;
-    bool on = is_bool && (!f.value || parse_bool(*f.value).value_or(false));
+    bool on = is_bool && (!f.value || parse_go_bool(*f.value).value_or(false));
     const std::string& n = f.name;
     if (is_bool) {
       if (n == "detach") r.detach = on;
