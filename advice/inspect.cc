@@ -37,6 +37,17 @@ std::vector<std::string> str_list(const json& j) {
   return out;
 }
 
+std::vector<std::string> split_colons(const std::string& v) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  for (size_t i = 0; i <= v.size(); ++i)
+    if (i == v.size() || v[i] == ':') {
+      parts.push_back(v.substr(start, i - start));
+      start = i + 1;
+    }
+  return parts;
+}
+
 std::string join(const std::vector<std::string>& v, std::string_view sep) {
   std::string out;
   for (size_t i = 0; i < v.size(); ++i) {
@@ -131,13 +142,7 @@ std::vector<Mount> mounts(const json& inspect) {
     return out;
   }
   for (const auto& b : str_list(field(field(inspect, "HostConfig"), "Binds"))) {
-    std::vector<std::string> parts;
-    size_t start = 0;
-    for (size_t i = 0; i <= b.size(); ++i)
-      if (i == b.size() || b[i] == ':') {
-        parts.push_back(b.substr(start, i - start));
-        start = i + 1;
-      }
+    const std::vector<std::string> parts = split_colons(b);
     if (parts.size() < 2) continue;
     bool ro = parts.size() > 2 && parts[2].find("ro") != std::string::npos;
     out.push_back({parts[0].rfind('/', 0) == 0 ? "bind" : "volume", parts[0], parts[1], !ro});

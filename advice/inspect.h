@@ -20,6 +20,7 @@ bool bool_field(const nlohmann::json& j, const char* key);              // false
 std::vector<std::string> str_list(const nlohmann::json& j);             // the strings of an array
 
 std::string join(const std::vector<std::string>& v, std::string_view sep);
+std::vector<std::string> split_colons(const std::string& v);  // "a:b:c" -> {"a", "b", "c"}, as a volume spec is read
 
 // The uid and gid the container starts as: Config.User "", "root", "0",
 // "uid:gid"; -1 when it is a name only /etc/passwd of the image could resolve.

@@ -35,13 +35,7 @@ std::optional<std::string> loopback_publish(const std::string& v) {
 }
 
 std::string ro_volume(const std::string& v) {
-  std::vector<std::string> parts;
-  size_t start = 0;
-  for (size_t i = 0; i <= v.size(); ++i)
-    if (i == v.size() || v[i] == ':') {
-      parts.push_back(v.substr(start, i - start));
-      start = i + 1;
-    }
+  const std::vector<std::string> parts = split_colons(v);
   if (parts.size() < 2 || parts[0].rfind('/', 0) != 0 || !sensitive_path(parts[0])) return v;
   if (parts.size() == 2) return v + ":ro";
   std::vector<std::string> opts;
