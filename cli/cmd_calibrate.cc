@@ -33,7 +33,7 @@
 #include <set>
 
 #include "advice/container_config.h"
-#include "cli/backend.h"
+#include "session/backend.h"
 #include "cli/commands.h"
 #include "core/arch.h"
 #include "core/atomic_file.h"

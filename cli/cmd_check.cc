@@ -17,8 +17,8 @@
 // The reports (stderr, --report-json, --sarif, --junit) say which case it was;
 // they are written from report/check_report.h's model by report/.
 //
-// Container lines are checked the way `run` records them (cli/backend.h
-// choose_container_backend):
+// Container lines are checked the way `run` records them (session/backend.h
+// select_backend):
 // - `docker run ...` on an engine that drops listenerPath (Docker 20.10), or
 //   --backend ptrace: the in-container sensor, which gets the compiled
 //   program with --watch-filter and records only violations (no executable
@@ -51,7 +51,6 @@
 #include <string>
 #include <vector>
 
-#include "cli/backend.h"
 #include "cli/commands.h"
 #include "cli/podman.h"
 #include "core/arch.h"
@@ -65,6 +64,8 @@
 #include "report/junit.h"
 #include "report/sarif.h"
 #include "report/text.h"
+#include "session/backend.h"
+#include "session/workload.h"
 #include "tracer/container/session.h"
 #include "tracer/child_process.h"
 #include "tracer/interrupt.h"
@@ -285,27 +286,35 @@ int cmd_check(const Options& o) {
   std::optional<int> deny;
   if (o.enforce) deny = enforce_errno(profile);
 
-  if (is_container_line(o.workload)) {
-    const ContainerChoice cc = choose_container_backend(o);
-    if (cc.backend == ContainerBackend::notify_agent) return check_with_agent(o, profile, deny, cc.why);
-    say(fmt::format("backend ptrace-sensor ({})", cc.why));
-    return check_container(o, profile, deny);
+  const Workload w = parse_workload(o.workload);
+  auto decide = [&] { return select_backend(w, o.backend, o.ptrace_stops, machine_probes()); };
+  // A container line or a bundle is decided here, a local command once the
+  // probe options are refused.
+  if (w.kind != WorkloadKind::local) {
+    const BackendChoice choice = decide();
+    switch (choice.kind) {
+      case BackendKind::oci_agent: return check_with_agent(o, profile, deny, choice.why);
+      case BackendKind::docker_sensor:
+        say(fmt::format("backend ptrace-sensor ({})", choice.why));
+        return check_container(o, profile, deny);
+      case BackendKind::local_ptrace:
+      case BackendKind::local_notify:
+        break;  // runc run with --backend ptrace (or no notify here): checked like any local command
+    }
   }
-  if (is_runc_line(o.workload) && backend_name(o.backend) == "notify")
-    return check_with_agent(o, profile, deny, "runc run on a copy of the bundle's config.json");
   if (!o.probes.empty() || !o.wait_ports.empty() || o.duration_sec > 0)
     fail(ErrorKind::usage, "probe options need a container line (sctrace check [probes] -- docker run ...)");
 
-  const BackendChoice choice = choose_local_backend(o);
-  std::string why;
-  auto tracer = choose_backend(choice.name, why, ptrace_stops_from_name(o.ptrace_stops));
-  say(fmt::format("backend {} ({})", choice.name, choice.why));
+  const BackendChoice choice = decide();
+  const std::unique_ptr<Backend> backend = make_backend(choice.kind, o.ptrace_stops);
+  const std::string name(backend_kind_name(choice.kind));
+  say(fmt::format("backend {} ({})", name, choice.why));
 
   // --enforce with a profile that refuses execve: the workload's own execve
   // is the violation, and it cannot start (exit 126, like a shell).
   if (deny) resolve_command(o.workload.at(0));  // a missing command is the usual one-line error first
   if (deny && refused_natively(compile_filter(profile, ctx, FilterMode::enforce), "execve")) {
-    CheckReport r = new_report(o, deny, choice.name);
+    CheckReport r = new_report(o, deny, name);
     r.violations.push_back(refused_execve());
     r.exit_code = 126;
     say(fmt::format("{} cannot start: its execve is what {} refuses", o.workload[0], o.profile));
@@ -313,17 +322,16 @@ int cmd_check(const Options& o) {
   }
 
   ViolationSink sink;
-  LaunchSpec spec;
-  spec.argv = o.workload;
-  spec.timeout = std::chrono::milliseconds(static_cast<int64_t>(o.timeout_sec * 1000));
-  spec.watch_filter = [profile, ctx](uint32_t action) { return compile_watch_filter(profile, ctx, action); };
-  spec.deny_errno = deny;
+  RunRequest request;
+  request.timeout = std::chrono::milliseconds(static_cast<int64_t>(o.timeout_sec * 1000));
+  request.watch_filter = [profile, ctx](uint32_t action) { return compile_watch_filter(profile, ctx, action); };
+  request.deny_errno = deny;
 
-  install_interrupt_handlers();
   const auto start = std::chrono::steady_clock::now();
-  ExitStatus st = tracer->run(spec, sink);
+  const BackendOutcome outcome = backend->run(w, request, sink);
+  const ExitStatus& st = outcome.status;
 
-  CheckReport r = new_report(o, deny, choice.name);
+  CheckReport r = new_report(o, deny, name);
   r.violations = sink.take();
   if (st.signaled) {
     r.signal = st.signal;
@@ -332,9 +340,8 @@ int cmd_check(const Options& o) {
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   r.timed_out = st.timed_out;
   // A service that shut down cleanly on the forwarded signal was checked to its end.
-  r.interrupted = interrupt_count() > 0 && !ended_gracefully(st);
-  r.exit_code = exit_code_of({.workload_code = st.shell_code(), .timed_out = r.timed_out, .interrupted = r.interrupted,
-                              .interrupt_signal = last_interrupt_signal()});
+  r.interrupted = outcome.interrupted;
+  r.exit_code = exit_code_of(outcome.exit_outcome());
   return finish(r, o);
 }
 

@@ -15,7 +15,7 @@
 #include "advice/hardening.h"
 #include "advice/inspect.h"
 #include "advice/verify.h"
-#include "cli/backend.h"
+#include "session/workload.h"
 #include "cli/commands.h"
 #include "core/atomic_file.h"
 #include "core/error.h"

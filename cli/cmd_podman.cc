@@ -67,7 +67,7 @@
 #include <thread>
 
 #include "advice/container_config.h"
-#include "cli/backend.h"
+#include "session/workload.h"
 #include "cli/commands.h"
 #include "cli/podman.h"
 #include "core/arch.h"

@@ -4,7 +4,6 @@
 #include <map>
 #include <optional>
 
-#include "cli/backend.h"
 #include "cli/commands.h"
 #include "core/error.h"
 #include "core/atomic_file.h"
@@ -15,7 +14,9 @@
 #include "profile/profile_input.h"
 #include "profile/recorder.h"
 #include "profile/templates.h"
+#include "session/backend.h"
 #include "session/recording_sink.h"
+#include "session/workload.h"
 #include "tracer/child_process.h"
 #include "tracer/interrupt.h"
 #include "tracer/tracer.h"
@@ -63,8 +64,6 @@ void check_distinct_outputs(const std::vector<std::pair<std::string, std::string
                      option, path);
   }
 }
-
-bool ended_gracefully(const ExitStatus& st) { return interrupt_count() == 1 && !st.signaled && !st.timed_out; }
 
 RunOutputs run_outputs(const Options& o, bool complete) {
   RunOutputs out{o.output, o.recording};
@@ -120,20 +119,27 @@ int cmd_run(const Options& given) {
   std::optional<RuntimeBaseline> runtime_baseline_override;
   if (!o.runtime_baseline.empty())
     runtime_baseline_override = parse_runtime_baseline(read_file(o.runtime_baseline), o.runtime_baseline);
-  if (!o.baseline.empty() && (is_container_line(o.workload) || is_runc_line(o.workload)))
+  const Workload w = parse_workload(o.workload);
+  if (!o.baseline.empty() && w.kind != WorkloadKind::local)
     fail(ErrorKind::usage, "--baseline: local workloads only (not container lines yet)");
-  if (is_container_line(o.workload)) {
-    ContainerChoice cc = choose_container_backend(o);
-    if (cc.backend == ContainerBackend::notify_agent) return cmd_run_notify_container(o, tmpl, cc.why);
-    int code = cmd_run_container(o, tmpl);
-    // Said after the run, so that a line the engine refuses stays one error line.
-    if (o.backend == "auto") say(fmt::format("backend ptrace-sensor ({})", cc.why));
-    return code;
-  }
-  // runc run on a bundle: through listenerPath (with --backend ptrace it is
-  // traced like any local command, runc included).
-  if (is_runc_line(o.workload) && backend_name(o.backend) == "notify") {
-    return cmd_run_runc(o, tmpl);
+  auto decide = [&] { return select_backend(w, o.backend, o.ptrace_stops, machine_probes()); };
+  // A container line or a bundle is decided here, a local command once the
+  // checks below have passed (they come first, as they always did).
+  if (w.kind != WorkloadKind::local) {
+    const BackendChoice choice = decide();
+    switch (choice.kind) {
+      case BackendKind::oci_agent:
+        return w.kind == WorkloadKind::runc_bundle ? cmd_run_runc(o, tmpl) : cmd_run_notify_container(o, tmpl, choice.why);
+      case BackendKind::docker_sensor: {
+        const int code = cmd_run_container(o, tmpl);
+        // Said after the run, so that a line the engine refuses stays one error line.
+        if (o.backend == RequestedBackend::automatic) say(fmt::format("backend ptrace-sensor ({})", choice.why));
+        return code;
+      }
+      case BackendKind::local_ptrace:
+      case BackendKind::local_notify:
+        break;  // runc run with --backend ptrace (or no notify here): traced like any local command, runc included
+    }
   }
   if (!o.probes.empty() || !o.wait_ports.empty() || o.duration_sec > 0)
     fail(ErrorKind::usage, "probe options need a container line (sctrace run [probes] -- docker run ...)");
@@ -146,28 +152,26 @@ int cmd_run(const Options& given) {
 
   // A command that cannot run is one error line, before any other output.
   resolve_command(o.workload.at(0));
-  const BackendChoice choice = choose_local_backend(o);
-  std::string why;
-  auto tracer = choose_backend(choice.name, why, ptrace_stops_from_name(o.ptrace_stops));
-  const std::string backend = choice.name;
-  say(fmt::format("backend {} ({})", backend, choice.why));
+  const BackendChoice choice = decide();
+  const std::unique_ptr<Backend> backend = make_backend(choice.kind, o.ptrace_stops);
+  const std::string name(backend_kind_name(choice.kind));
+  say(fmt::format("backend {} ({})", name, choice.why));
 
   Recording rec;
-  rec.backend = backend;
+  rec.backend = name;
   rec.commands.push_back(o.workload);
-  RecordingSink sink(rec, AttributionOptions{o.stack_depth, tracer->caps().stopped_in_sink});
+  RecordingSink sink(rec, AttributionOptions{o.stack_depth, backend->caps().stopped_in_sink});
 
-  LaunchSpec spec;
-  spec.argv = o.workload;
-  spec.timeout = std::chrono::milliseconds(static_cast<int64_t>(o.timeout_sec * 1000));
+  RunRequest request;
+  request.timeout = std::chrono::milliseconds(static_cast<int64_t>(o.timeout_sec * 1000));
   if (baseline) {
     SeccompProfile known = baseline_profile(*baseline);
     compile_watch_filter(known, EvalContext::docker_default(), SECCOMP_RET_TRACE);  // refuse before starting
-    spec.watch_filter = [known](uint32_t a) { return compile_watch_filter(known, EvalContext::docker_default(), a); };
+    request.watch_filter = [known](uint32_t a) { return compile_watch_filter(known, EvalContext::docker_default(), a); };
   }
 
-  install_interrupt_handlers();
-  ExitStatus st = tracer->run(spec, sink);
+  const BackendOutcome outcome = backend->run(w, request, sink);
+  const ExitStatus& st = outcome.status;
   if (baseline) {
     Recording merged = *baseline;
     const size_t known_names = merged.total_names();
@@ -177,13 +181,12 @@ int cmd_run(const Options& given) {
     rec = std::move(merged);
   }
 
-  const bool graceful = ended_gracefully(st);
-  rec.complete = (interrupt_count() == 0 || graceful) && !st.timed_out;
+  rec.complete = !outcome.interrupted && !st.timed_out;
   if (st.timed_out) say(fmt::format("workload killed after the --timeout of {} s", o.timeout_sec));
-  if (graceful)
+  if (outcome.ended_gracefully)
     say(fmt::format("the workload exited {} after the forwarded SIG{}: its shutdown is in the recording", st.code,
                     sigabbrev_np(last_interrupt_signal()) ? sigabbrev_np(last_interrupt_signal()) : "?"));
-  else if (interrupt_count() > 0)
+  else if (outcome.interrupted)
     say("interrupted: writing what was recorded so far (marked incomplete)");
 
   const RunOutputs out = run_outputs(o, rec.complete);
@@ -195,7 +198,7 @@ int cmd_run(const Options& given) {
   for (const auto& note : write_profile(res.profile, mopts.ctx, o.format, out.output)) say(note);
 
   say(fmt::format("traced {} syscall{} in {} process{}; backend {}", sink.events(), sink.events() == 1 ? "" : "s",
-                  sink.processes(), sink.processes() == 1 ? "" : "es", backend));
+                  sink.processes(), sink.processes() == 1 ? "" : "es", name));
   std::fputs(summary_text(res).c_str(), stderr);
   std::fputs(attribution_text(rec).c_str(), stderr);
   say(fmt::format("wrote {}{}{}", out.output, out.recording.empty() ? "" : " and " + out.recording,

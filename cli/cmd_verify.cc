@@ -11,6 +11,8 @@
 #include "core/error.h"
 #include "profile/filter.h"
 #include "profile/recording.h"
+#include "session/backend.h"
+#include "session/workload.h"
 #include "tracer/child_process.h"
 #include "tracer/container/session.h"
 #include "tracer/interrupt.h"
@@ -66,8 +68,6 @@ class DenialRecorder : public NotifyHandler {
 
 }  // namespace
 
-bool is_container_line(const std::vector<std::string>& argv) { return container::is_container_run(argv); }
-
 std::optional<uint32_t> refused_natively(const std::vector<sock_filter>& prog, std::string_view name) {
   const auto nr = arch::syscall_nr(arch::native(), name);
   if (!nr) return std::nullopt;
@@ -91,10 +91,10 @@ std::string refusal_text(uint32_t ret) {
 }  // namespace
 
 int cmd_verify(const Options& o) {
-  if (is_container_line(o.workload)) return cmd_verify_container(o);
+  if (parse_workload(o.workload).container_line()) return cmd_verify_container(o);
   // Each denial is named through a seccomp listener; ptrace has no part here
   // (check --enforce --backend ptrace is the ptrace way to the same answer).
-  if (o.backend == "ptrace")
+  if (o.backend == RequestedBackend::ptrace)
     fail(ErrorKind::usage, "verify --backend ptrace: a local verify names denials through seccomp user notification "
                            "(--backend applies to container lines; `check --enforce --backend ptrace` enforces "
                            "through ptrace)");

@@ -11,9 +11,6 @@
 #include "profile/profile_input.h"
 #include "profile/seccomp_profile.h"
 
-namespace sctrace {
-struct ExitStatus;  // tracer/tracer.h
-}
 namespace sctrace::container {
 struct SessionOptions;  // tracer/container/session.h
 }
@@ -31,11 +28,20 @@ int cmd_diff(const Options& o);       // cli/cmd_explain.cc
 int cmd_calibrate(const Options& o);  // cli/cmd_calibrate.cc
 int cmd_run_container(const Options& o, const SeccompProfile& tmpl);
 int cmd_verify_container(const Options& o);
+// `sctrace run -- podman|docker run ...` through the runtime's seccomp agent
+// (listenerPath), no sensor; batch containers and services (probes) alike.
+// why: select_backend's, for the backend line (cli/cmd_podman.cc).
+int cmd_run_notify_container(const Options& o, const SeccompProfile& tmpl, const std::string& why);
+// `sctrace run -- runc run [-b BUNDLE] ID` the same way (cli/cmd_podman.cc).
+int cmd_run_runc(const Options& o, const SeccompProfile& tmpl);
+// The template with every allow turned into SCMP_ACT_NOTIFY (except write,
+// which runc refuses to notify, and the signal-return paths) and
+// listenerPath set (cli/cmd_podman.cc; calibrate records with it too).
+SeccompProfile recording_profile(const SeccompProfile& tmpl, const std::string& listener_path);
 // The container session for o.workload with o's probes, --duration and
 // --timeout (cli/cmd_container.cc); callers add what they need (sensor,
 // profile, watch filter).
 container::SessionOptions session_options(const Options& o);
-bool is_container_line(const std::vector<std::string>& argv);
 
 // The bundled Docker default, or the file given with --template.
 SeccompProfile load_template(const std::string& path);
@@ -68,12 +74,6 @@ void check_distinct_outputs(const std::vector<std::pair<std::string, std::string
 // it runs. verify, check --enforce and enforce ask it about execve first: a
 // workload that cannot even start is a verdict, not an error (cli/cmd_verify.cc).
 std::optional<uint32_t> refused_natively(const std::vector<sock_filter>& prog, std::string_view name);
-
-// A local workload stopped by the one signal sctrace forwarded, which it
-// handled and then exited normally (a server's SIGTERM shutdown): its whole
-// life is recorded/checked, so that run is complete and its status is the
-// workload's own. Killed by the signal, or by a second one, it was cut short.
-bool ended_gracefully(const ExitStatus& st);
 
 // One "sctrace: ..." line on stderr.
 void say(const std::string& line);

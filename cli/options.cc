@@ -130,8 +130,10 @@ std::vector<Options::Probe> probes_in_order(int argc, const char* const* argv) {
   return out;
 }
 
-void add_backend(CLI::App* sub, Options& o) {
-  sub->add_option("--backend", o.backend,
+// Checked as text, so that a bad value is CLI11's usual one-line message;
+// turned into the enum once parsing is done.
+void add_backend(CLI::App* sub, std::string& backend) {
+  sub->add_option("--backend", backend,
                   "Recording backend: auto (notify where the kernel and the runtime support it, else ptrace; "
                   "says which), ptrace, notify (seccomp user notification)")
       ->check(CLI::IsMember({"auto", "ptrace", "notify"}))
@@ -155,6 +157,8 @@ Options parse_args(int argc, const char* const* argv) {
   app.allow_extras();
   bool version = false;
   app.add_flag("--version", version, "Print the version");
+  std::string backend = "auto";       // o.backend, once checked
+  std::string ptrace_stops = "auto";  // o.ptrace_stops, once checked
 
   CLI::App* run = app.add_subcommand("run", "Trace COMMAND and write a minimized seccomp profile");
   run->add_option("-o,--output", o.output, "Profile to write (Docker JSON)")->capture_default_str();
@@ -163,7 +167,7 @@ Options parse_args(int argc, const char* const* argv) {
   run->add_flag("--no-new-privileges", o.no_new_privileges,
                 "The container will run with no-new-privileges (smaller runtime baseline)");
   add_timeout(run, o);
-  add_backend(run, o);
+  add_backend(run, backend);
   run->add_option("--report-json", o.report_json, "Container mode: write the hardening report (JSON) here");
   run->add_option("--sarif", o.sarif, "Container mode: write the hardening findings (SARIF 2.1.0) here");
   run->add_option("--fail-on", o.fail_on, "Container mode: exit 1 when a finding of this severity or worse is found")
@@ -177,7 +181,7 @@ Options parse_args(int argc, const char* const* argv) {
   run->add_option("--baseline", o.baseline,
                   "Incremental: a previous recording; only what it does not cover stops the workload, and the "
                   "output is the old recording plus what was new");
-  run->add_option("--ptrace-stops", o.ptrace_stops,
+  run->add_option("--ptrace-stops", ptrace_stops,
                   "ptrace backend: one (seccomp-driven, one stop per syscall), two (syscall entry and exit), "
                   "auto (the faster)")
       ->check(CLI::IsMember({"auto", "one", "two"}))
@@ -201,7 +205,7 @@ Options parse_args(int argc, const char* const* argv) {
   CLI::App* verify = app.add_subcommand("verify", "Run COMMAND with the profile enforced and report denials");
   verify->add_option("--profile", o.profile, "Profile to enforce")->required();
   add_timeout(verify, o);
-  add_backend(verify, o);
+  add_backend(verify, backend);
   add_probe_options(verify, o, http, cmd, exec);
   verify->prefix_command();
 
@@ -213,7 +217,7 @@ Options parse_args(int argc, const char* const* argv) {
   check->add_option("--junit", o.junit, "Write the result as a JUnit XML report here");
   check->add_option("--report-json", o.report_json, "Write the violations (JSON) here");
   add_timeout(check, o);
-  add_backend(check, o);
+  add_backend(check, backend);
   add_probe_options(check, o, http, cmd, exec);
   check->prefix_command();
 
@@ -258,6 +262,8 @@ Options parse_args(int argc, const char* const* argv) {
     fail(ErrorKind::usage, "{}", msg.empty() ? e.get_name() : msg);
   }
 
+  o.backend = requested_backend_from_name(backend);
+  o.ptrace_stops = ptrace_stops_from_name(ptrace_stops);
   // The workload's own arguments come after sctrace's, so the first
   // occurrences in argv are the ones CLI11 took.
   o.probes = probes_in_order(argc, argv);

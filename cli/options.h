@@ -3,6 +3,8 @@
 #include <string>
 #include <vector>
 
+#include "session/backend.h"
+
 namespace sctrace::cli {
 
 enum class Command { help, version, run, merge, verify, enforce, check, explain, diff, calibrate };
@@ -17,7 +19,7 @@ struct Options {
   std::string template_path;
   bool no_new_privileges = false;
   double timeout_sec = 0;
-  std::string backend = "auto";  // run/verify: auto|ptrace|notify (cli/backend.h)
+  RequestedBackend backend = RequestedBackend::automatic;  // run/verify/check --backend (session/backend.h)
   std::vector<std::string> workload;  // after "--"
 
   // container mode (run and verify on a `docker run` / `podman run` line)
@@ -40,7 +42,7 @@ struct Options {
   // run: output shape and speed
   std::string format = "docker";     // --format docker|oci|k8s|podman (cli/cmd_format.cc)
   std::string baseline;              // --baseline OLD.json: stop only on what OLD does not cover
-  std::string ptrace_stops = "auto"; // --ptrace-stops auto|one|two (one: SECCOMP_RET_TRACE stops only)
+  PtraceStops ptrace_stops = PtraceStops::automatic;  // --ptrace-stops (one: SECCOMP_RET_TRACE stops only)
   int stack_depth = 16;              // --stack-depth N: frames per captured call stack, 0 = no stacks
   std::string runtime_baseline;      // --runtime-baseline FILE (from `sctrace calibrate`)
 

@@ -5,7 +5,7 @@
 #include <set>
 #include <string>
 
-#include "cli/backend.h"
+#include "cli/commands.h"
 #include "profile/emit/formats.h"
 #include "profile/seccomp_profile.h"
 #include "profile/templates.h"

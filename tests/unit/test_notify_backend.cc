@@ -8,8 +8,6 @@
 
 #include <catch2/catch.hpp>
 
-#include "cli/backend.h"
-#include "cli/options.h"
 #include "core/error.h"
 #include "profile/filter.h"
 #include "tracer/container/listener.h"
@@ -67,17 +65,4 @@ TEST_CASE("notify backend: the filter notifies native, x86 and x32 syscalls and 
   CHECK(verdict(AUDIT_ARCH_I386, 20) == SECCOMP_RET_USER_NOTIF);
   CHECK(verdict(AUDIT_ARCH_X86_64, 0x40000000 | 39) == SECCOMP_RET_USER_NOTIF);
   CHECK(verdict(AUDIT_ARCH_AARCH64, 172) == SECCOMP_RET_USER_NOTIF);
-}
-
-TEST_CASE("the backend option: auto by default, checked, on run and verify") {
-  const char* a[] = {"sctrace", "run", "--", "true"};
-  CHECK(cli::parse_args(4, a).backend == "auto");
-  const char* b[] = {"sctrace", "run", "--backend", "notify", "--", "true"};
-  CHECK(cli::parse_args(6, b).backend == "notify");
-  const char* c[] = {"sctrace", "verify", "--profile", "p.json", "--backend", "ptrace", "--", "true"};
-  CHECK(cli::parse_args(8, c).backend == "ptrace");
-  const char* d[] = {"sctrace", "run", "--backend", "seccomp", "--", "true"};
-  CHECK_THROWS_AS(cli::parse_args(6, d), Error);
-  CHECK(cli::backend_name("auto") == (probe_notify_caps().flag_continue ? "notify" : "ptrace"));
-  CHECK(cli::backend_name("notify") == "notify");
 }

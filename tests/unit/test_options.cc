@@ -167,3 +167,28 @@ TEST_CASE("two outputs naming the same file are refused", "[options][outputs]") 
   CHECK_NOTHROW(cli::check_distinct_outputs(Outs{{"-o", "p.json"}, {"--recording", "p.recording.json"}, {"--sarif", ""},
                                                  {"--report-json", ""}}));
 }
+
+TEST_CASE("--backend and --ptrace-stops are parsed once into enums, bad values refused as before", "[options]") {
+  auto o = parse({"run", "--", "ls"});
+  CHECK(o.backend == RequestedBackend::automatic);
+  CHECK(o.ptrace_stops == PtraceStops::automatic);
+  o = parse({"run", "--backend", "ptrace", "--ptrace-stops", "one", "--", "ls"});
+  CHECK(o.backend == RequestedBackend::ptrace);
+  CHECK(o.ptrace_stops == PtraceStops::one);
+  CHECK(parse({"run", "--ptrace-stops=two", "--", "ls"}).ptrace_stops == PtraceStops::two);
+  CHECK(parse({"check", "--profile", "p.json", "--backend", "notify", "--", "ls"}).backend == RequestedBackend::notify);
+  CHECK(parse({"verify", "--profile", "p.json", "--backend=ptrace", "--", "ls"}).backend == RequestedBackend::ptrace);
+  // The workload's own --backend is the workload's.
+  CHECK(parse({"run", "--", "tool", "--backend", "notify"}).backend == RequestedBackend::automatic);
+  std::string msg;
+  CHECK(sctrace::test::kind_of([] { parse({"run", "--backend", "seccomp", "--", "ls"}); }, &msg) == ErrorKind::usage);
+  CHECK(msg == "--backend: seccomp not in {auto,ptrace,notify}");
+  CHECK(sctrace::test::kind_of([] { parse({"check", "--profile", "p", "--backend", "x", "--", "ls"}); }, &msg) ==
+        ErrorKind::usage);
+  CHECK(msg == "--backend: x not in {auto,ptrace,notify}");
+  CHECK(sctrace::test::kind_of([] { parse({"run", "--ptrace-stops", "three", "--", "ls"}); }, &msg) ==
+        ErrorKind::usage);
+  CHECK(msg == "--ptrace-stops: three not in {auto,one,two}");
+  // check and verify have no --ptrace-stops.
+  CHECK(kind_of({"check", "--profile", "p.json", "--ptrace-stops", "one", "--", "ls"}) == ErrorKind::usage);
+}
