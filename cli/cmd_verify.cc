@@ -14,7 +14,6 @@
 #include "session/backend.h"
 #include "session/workload.h"
 #include "tracer/child_process.h"
-#include "tracer/container/session.h"
 #include "tracer/interrupt.h"
 #include "tracer/notify.h"
 
