@@ -511,6 +511,10 @@ SessionResult run_session_inner(const SessionOptions& opts, std::string& contain
             argv = wrapped;
             // Replaces the entrypoint sensor's key in the exec's environment.
             env.push_back(fmt::format("{}={}", kSensorKeyEnv, channel->key_hex(fmt::format("exec-{}", exec_n++))));
+            // Not the healthcheck's key either: a workload racing this
+            // sensor's first microseconds for its environment gets a one-shot
+            // key only, whose second use fails the run.
+            env.push_back(fmt::format("{}=", kHealthKeyEnv));
           }
           r = run_exec_probe(engine, argv, target, std::chrono::seconds(60), env);
           break;
