@@ -92,7 +92,10 @@ FrameReader::Verdict FrameReader::feed(std::string_view data) {
     const auto* mac = reinterpret_cast<const uint8_t*>(buf_.data() + kFrameHeaderBytes + body_len_);
     if (!digest_equal(hmac_sha256((*keys_)[key_], {header, body}).data(), mac))
       return refuse(Verdict::tampered, fmt::format("frame {} has a bad MAC", next_seq_));
-    latest_.assign(body);
+    if (!body.empty()) {
+      latest_.assign(body);
+      ++bodies_;
+    }
     final_ = (flags_ & kFrameFinal) != 0;
     ++next_seq_;
     have_header_ = false;

@@ -42,8 +42,11 @@ class FrameReader {
   int key_index() const { return key_; }  // -1 until a header was authenticated
   uint64_t frames() const { return next_seq_; }
   bool final_seen() const { return final_; }
-  // The newest whole body (a full recording snapshot).
+  // The newest non-empty body (a full recording snapshot), and how many came.
+  // An empty body is the sensor's hello: it authenticates the connection at
+  // once, before the first snapshot is due.
   const std::string& latest() const { return latest_; }
+  uint64_t bodies() const { return bodies_; }
   // Bytes of an unfinished frame (a stream that ends with some is cut short).
   size_t pending() const { return buf_.size(); }
 
@@ -55,6 +58,7 @@ class FrameReader {
   Verdict verdict_ = Verdict::reading;
   int key_ = -1;
   uint64_t next_seq_ = 0;
+  uint64_t bodies_ = 0;
   bool final_ = false;
   bool have_header_ = false;
   uint32_t body_len_ = 0;

@@ -210,7 +210,13 @@ int main(int argc, char** argv) {
     if (::prctl(PR_SET_DUMPABLE, 0) != 0) fail_errno(ErrorKind::runtime, errno, "prctl(PR_SET_DUMPABLE)");
     // Connected before the workload starts: a workload cannot be first.
     std::optional<Channel> channel;
-    if (!args.channel.empty()) channel.emplace(args.channel, key);
+    if (!args.channel.empty()) {
+      channel.emplace(args.channel, key);
+      // The hello (an empty frame) authenticates the connection now: the host
+      // cuts off a peer that has not within 2 s, and the first snapshot may
+      // take longer (a healthcheck's sensor sends only at its end).
+      channel->send("", false);
+    }
     // Before the flusher thread starts: a bad filter file is a plain error.
     LaunchSpec spec;
     spec.argv = args.command;

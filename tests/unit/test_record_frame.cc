@@ -71,13 +71,16 @@ TEST_CASE("frames: a sensor's stream is read, whoever splits it", "[frame]") {
       REQUIRE(r.feed(std::string_view(stream).substr(i, step)) == FrameReader::Verdict::reading);
     CHECK(r.key_index() == 1);
     CHECK(r.frames() == 3);
+    CHECK(r.bodies() == 2);
     CHECK(r.final_seen());
     CHECK(r.latest() == "last");
     CHECK(r.pending() == 0);
   }
   FrameReader cut(&keys, 1024);
   cut.feed(std::string_view(stream).substr(0, stream.size() - 3));
-  CHECK(cut.latest() == "");
+  // The last frame cut short: the snapshot before it is what remains.
+  CHECK(cut.latest() == "first");
+  CHECK(cut.bodies() == 1);
   CHECK(!cut.final_seen());
   CHECK(cut.pending() > 0);
 }

@@ -57,6 +57,9 @@ struct RecordingChannel::State {
     peers.erase(peers.begin() + static_cast<std::ptrdiff_t>(i));
     p->fd.reset();
     if (p->reader.verdict() == FrameReader::Verdict::unauthenticated || p->reader.key_index() < 0) {
+      // Silent peers are not worth a line: a healthcheck's sensor killed by
+      // the stop before its hello, say.
+      if (p->bytes == 0) return;
       if (refused.size() < 20)
         refused.push_back(p->reader.verdict() == FrameReader::Verdict::unauthenticated
                               ? fmt::format("a peer sent {} bytes that no sensor's key opens", p->bytes)
@@ -193,7 +196,7 @@ ChannelReport RecordingChannel::finish() {
         break;
       default: break;
     }
-    if (r.frames() > 0) st.recordings.push_back(r.latest());
+    if (r.bodies() > 0) st.recordings.push_back(r.latest());
     if (!r.final_seen()) st.final_seen = false;
   }
   return rep;
