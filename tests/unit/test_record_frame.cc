@@ -1,8 +1,14 @@
 // SHA-256 and HMAC-SHA256 against the published vectors, and the recording
-// channel's frames: what a peer without the key, a reordered or cut stream
-// and an oversized frame come to.
-#include <catch2/catch.hpp>
+// channel's frames and its host end: what a peer without the key, a reordered
+// or cut stream and an oversized frame come to.
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -10,6 +16,8 @@
 
 #include "core/hmac.h"
 #include "core/record_frame.h"
+#include "core/unique_fd.h"
+#include "tracer/container/channel.h"
 
 using namespace sctrace;
 
@@ -121,4 +129,87 @@ TEST_CASE("keys: 64 hex digits, nothing else", "[frame]") {
   CHECK(key_from_hex(k.substr(1)).empty());
   CHECK(key_from_hex(std::string(64, 'g')).empty());
   CHECK(key_from_hex(std::string(64, 'A')).empty());
+}
+
+// ---- the host's end: RecordingChannel over a real unix socket ----------------------
+
+namespace {
+
+struct ChannelDir {
+  std::string dir;
+  ChannelDir() {
+    std::string t = (std::filesystem::temp_directory_path() / "sctrace-unit-XXXXXX").string();
+    REQUIRE(::mkdtemp(t.data()) != nullptr);
+    dir = t;
+  }
+  ~ChannelDir() { std::filesystem::remove_all(dir); }
+  std::string sock() const { return dir + "/channel"; }
+};
+
+UniqueFd connect_to(const std::string& path) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  REQUIRE(fd);
+  REQUIRE(::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  return fd;
+}
+
+void send_all(const UniqueFd& fd, const std::string& bytes) {
+  std::string_view left = bytes;
+  while (!left.empty()) {
+    const ssize_t n = ::send(fd.get(), left.data(), left.size(), MSG_NOSIGNAL);
+    if (n <= 0) return;  // the host hung up: what it read is what counts
+    left.remove_prefix(static_cast<size_t>(n));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("recording channel: the sensors' recordings arrive, forgeries are named and ignored", "[frame]") {
+  using container::RecordingChannel;
+  ChannelDir d;
+  RecordingChannel ch(d.sock(), {"main", "health", "exec-0"}, 1024);
+  const std::string main_key = key_from_hex(ch.key_hex("main"));
+  const std::string exec_key = key_from_hex(ch.key_hex("exec-0"));
+  {
+    UniqueFd forger = connect_to(d.sock());
+    send_all(forger, R"({"sctrace_recording": 1, "syscalls": {"SCMP_ARCH_X86_64": {"ptrace": {}}}})");
+    UniqueFd forger2 = connect_to(d.sock());
+    send_all(forger2, encode_frame(key_from_hex(random_key_hex()), 0, true, "{}"));
+    UniqueFd sensor = connect_to(d.sock());
+    send_all(sensor, encode_frame(main_key, 0, false, "") + encode_frame(main_key, 1, false, "snap") +
+                         encode_frame(main_key, 2, true, "final"));
+    UniqueFd exec = connect_to(d.sock());  // killed before its final frame
+    send_all(exec, encode_frame(exec_key, 0, false, "") + encode_frame(exec_key, 1, false, "partial"));
+  }
+  const container::ChannelReport rep = ch.finish();
+  CHECK(rep.tampered.empty());
+  CHECK(rep.refused.size() == 2);
+  REQUIRE(rep.streams.size() == 3);
+  CHECK(rep.streams[0].recordings == std::vector<std::string>{"final"});
+  CHECK(rep.streams[0].final_seen);
+  CHECK(rep.streams[1].recordings.empty());
+  CHECK(rep.streams[2].recordings == std::vector<std::string>{"partial"});
+  CHECK(!rep.streams[2].final_seen);
+}
+
+TEST_CASE("recording channel: a broken or oversized sensor stream is tampering", "[frame]") {
+  using container::RecordingChannel;
+  ChannelDir d;
+  RecordingChannel ch(d.sock(), {"main", "exec-0"}, 16);
+  const std::string main_key = key_from_hex(ch.key_hex("main"));
+  const std::string exec_key = key_from_hex(ch.key_hex("exec-0"));
+  {
+    UniqueFd a = connect_to(d.sock());
+    send_all(a, encode_frame(main_key, 0, false, "") + encode_frame(main_key, 2, true, "skipped one"));
+    UniqueFd b = connect_to(d.sock());
+    send_all(b, encode_frame(exec_key, 0, true, std::string(17, 'x')));
+  }
+  const container::ChannelReport rep = ch.finish();
+  REQUIRE(rep.tampered.size() == 2);
+  const std::string all = rep.tampered[0] + "\n" + rep.tampered[1];
+  CHECK(all.find("main sensor") != std::string::npos);
+  CHECK(all.find("over the channel's bound") != std::string::npos);
 }
