@@ -91,6 +91,15 @@ ChildProcess ChildProcess::spawn(const std::vector<std::string>& argv, const Chi
     trace_prog.filter = const_cast<sock_filter*>(opts.trace_filter->data());
   }
 
+  // A non-dumpable parent (the in-container sensor) waits until its child
+  // has made itself dumpable again (below): PTRACE_SEIZE needs that.
+  UniqueFd dump_r, dump_w;
+  if (::prctl(PR_GET_DUMPABLE) == 0) {
+    int dp[2];
+    if (::pipe2(dp, O_CLOEXEC) != 0) fail_errno(ErrorKind::runtime, errno, "pipe");
+    dump_r.reset(dp[0]);
+    dump_w.reset(dp[1]);
+  }
   const pid_t parent_pid = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) fail_errno(ErrorKind::runtime, errno, "fork");
@@ -106,6 +115,16 @@ ChildProcess ChildProcess::spawn(const std::vector<std::string>& argv, const Chi
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     // sctrace may have died before the prctl took effect.
     if (::getppid() != parent_pid) ::_exit(127);
+    // The in-container sensor makes itself non-dumpable, and a fork inherits
+    // that: PTRACE_SEIZE of this child would then need CAP_SYS_PTRACE. The
+    // child holds none of the sensor's secrets (its key lives in
+    // MADV_WIPEONFORK memory), and execve decides dumpability afresh anyway.
+    if (dump_w) {
+      ::prctl(PR_SET_DUMPABLE, 1);
+      char c = 1;
+      (void)!::write(dump_w.get(), &c, 1);
+      ::close(dump_w.get());
+    }
     if (opts.wait_for_release) {
       // Only sctrace may hold the write end: if it dies before release() the
       // read sees EOF (with our copy open it would block forever), and then
@@ -152,6 +171,12 @@ ChildProcess ChildProcess::spawn(const std::vector<std::string>& argv, const Chi
     child_fail(err_w.get(), errno, errno == ENOENT ? 127 : 126);
   }
 
+  if (dump_r) {
+    dump_w.reset();
+    char c;
+    while (::read(dump_r.get(), &c, 1) < 0 && errno == EINTR) {
+    }
+  }
   ChildProcess cp;
   cp.pid_ = pid;
   cp.pidfd_ = UniqueFd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));

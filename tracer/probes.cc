@@ -457,7 +457,7 @@ ProbeResult run_cmd_probe(const std::string& cmd, const ProbeTarget& target, mil
 // ---- exec in the container ----------------------------------------------------------
 
 ProbeResult run_exec_probe(container::Engine& engine, const std::vector<std::string>& argv, const ProbeTarget& target,
-                           milliseconds timeout) {
+                           milliseconds timeout, const std::vector<std::string>& env) {
   ProbeResult r;
   if (argv.empty()) {
     r.detail = "exec probe: empty command";
@@ -465,9 +465,11 @@ ProbeResult run_exec_probe(container::Engine& engine, const std::vector<std::str
   }
   std::string exec_id;
   try {
-    nlohmann::json created = engine.post(
-        fmt::format("/containers/{}/exec", container::url_query_escape(target.container_id)),
-        {{"AttachStdin", false}, {"AttachStdout", true}, {"AttachStderr", true}, {"Tty", false}, {"Cmd", argv}});
+    nlohmann::json req = {{"AttachStdin", false}, {"AttachStdout", true}, {"AttachStderr", true}, {"Tty", false},
+                          {"Cmd", argv}};
+    if (!env.empty()) req["Env"] = env;
+    nlohmann::json created =
+        engine.post(fmt::format("/containers/{}/exec", container::url_query_escape(target.container_id)), req);
     exec_id = created.at("Id").get<std::string>();
 
     // Without a TTY the answer is a raw stream of frames: 1 byte stream

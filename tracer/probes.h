@@ -96,8 +96,10 @@ ProbeResult run_cmd_probe(const std::string& cmd, const ProbeTarget& target,
 // argv inside the container (POST /containers/ID/exec), its output copied to
 // our stdout/stderr; ok = exit code 0. On timeout the command may go on
 // running inside the container (the API cannot kill an exec).
+// env: NAME=VALUE entries added to the exec's environment.
 ProbeResult run_exec_probe(container::Engine& engine, const std::vector<std::string>& argv,
-                           const ProbeTarget& target, std::chrono::milliseconds timeout = std::chrono::seconds(60));
+                           const ProbeTarget& target, std::chrono::milliseconds timeout = std::chrono::seconds(60),
+                           const std::vector<std::string>& env = {});
 
 // Shell-like word splitting without a shell: blanks separate words; '...'
 // is literal; "..." is literal except \" \\ \$ \` and backslash-newline;

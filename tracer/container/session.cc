@@ -19,6 +19,7 @@
 #include "core/error.h"
 #include "core/unique_fd.h"
 #include "tracer/child_process.h"
+#include "tracer/container/channel.h"
 #include "tracer/container/docker_args.h"
 #include "tracer/container/engine.h"
 #include "tracer/container/setid_scan.h"
@@ -35,12 +36,23 @@ namespace {
 constexpr const char* kSensorInContainer = "/.sctrace/sctrace-sensor";
 constexpr const char* kDockerInitInContainer = "/sbin/docker-init";  // where the engine mounts its init for --init
 constexpr const char* kOutInContainer = "/.sctrace-out";
-// The watch filter in the out dir (not *.json: not taken for a recording).
+// The watch filter in the out dir.
 constexpr const char* kWatchFilterFile = "watch-filter.bpf";
+// The recording channel's socket in the out dir.
+constexpr const char* kChannelFile = "channel";
+// The most one sensor's recording may be (a frame's body): what read_file
+// takes, for the same reason (the JSON parser's memory).
+constexpr size_t kMaxRecordingBytes = kMaxInputBytes;
+// The healthcheck's sensor gets its key from the container's environment,
+// beside the entrypoint sensor's kSensorKeyEnv (each sensor removes both).
+constexpr const char* kHealthKeyEnv = "SCTRACE_SENSOR_KEY_HEALTH";
 
-// A private 0700 directory with a world-writable out/ inside, bind-mounted
-// into the container (the workload may run as any uid). Only the container
-// and root can reach out/ through the 0700 parent.
+// A private 0700 directory with out/ inside, bind-mounted read-only into the
+// container: out/ holds the recording channel's socket (world-connectable,
+// which a read-only mount leaves so) and the watch filter. Nothing in it is
+// writable by the container: the sensors send their recordings over the
+// socket (tracer/container/channel.h), so the workload can neither forge a
+// file there nor fill the host's disk.
 class SessionDir {
  public:
   SessionDir() {
@@ -48,7 +60,7 @@ class SessionDir {
     if (::mkdtemp(tmpl.data()) == nullptr) fail_errno(ErrorKind::io, errno, "cannot create a temp directory");
     path_ = tmpl;
     out_ = path_ + "/out";
-    if (::mkdir(out_.c_str(), 0700) != 0 || ::chmod(out_.c_str(), 01777) != 0)
+    if (::mkdir(out_.c_str(), 0700) != 0 || ::chmod(out_.c_str(), 0755) != 0)
       fail_errno(ErrorKind::io, errno, "cannot create " + out_);
   }
   SessionDir(const SessionDir&) = delete;
@@ -216,8 +228,8 @@ void wrap_healthcheck(json& config, const std::vector<std::string>& sensor_flags
   } else {
     return;
   }
-  json wrapped = json::array({"CMD", kSensorInContainer, "--out", std::string(kOutInContainer) + "/health-%p.json",
-                              "--flush-ms", "100000"});
+  json wrapped = json::array({"CMD", kSensorInContainer, "--channel", std::string(kOutInContainer) + "/" + kChannelFile,
+                              "--key-env", kHealthKeyEnv, "--flush-ms", "100000"});
   for (const auto& f : sensor_flags) wrapped.push_back(f);
   wrapped.push_back("--");
   for (auto& c : cmd) wrapped.push_back(c);
@@ -242,6 +254,43 @@ std::string default_sensor_path() {
 
 namespace {
 
+// What arrived over the recording channel, into result.recordings. A peer
+// without a key (the workload) is named and ignored: it changes nothing. A
+// sensor's broken stream fails the run. A sensor whose last frame is missing
+// (killed at the end of the stop's grace period, or an exec probe that never
+// reported) is said, and makes the recording incomplete.
+void collect_recordings(const ChannelReport& rep, int exec_started, SessionResult& result) {
+  for (const auto& r : rep.refused)
+    std::fprintf(stderr, "sctrace: recording channel: refused a peer without a sensor's key: %s\n", r.c_str());
+  std::vector<std::string> broken = rep.tampered;
+  for (const auto& st : rep.streams)
+    if (st.label != "health" && st.connections > 1)
+      broken.push_back(fmt::format("the {} sensor's key was used by {} connections", st.label, st.connections));
+  if (!broken.empty()) {
+    std::string all;
+    for (const auto& b : broken) all += (all.empty() ? "" : "; ") + b;
+    fail(ErrorKind::runtime, "the recording channel was tampered with ({}); nothing was written", all);
+  }
+  for (const auto& st : rep.streams) {
+    const bool exec = st.label.rfind("exec-", 0) == 0;
+    if (exec && std::stoi(st.label.substr(5)) >= exec_started) continue;
+    if (st.label == "main" || exec) {
+      if (st.recordings.empty() && exec) {
+        result.probes_ok = false;
+        result.probe_failures.push_back(fmt::format("the recording of exec probe {} did not arrive", st.label.substr(5)));
+      } else if (!st.recordings.empty() && !st.final_seen) {
+        std::fprintf(stderr, "sctrace: the %s sensor's final recording did not arrive: its last snapshot is used, "
+                     "and the profile is incomplete\n", st.label.c_str());
+        if (exec) {
+          result.probes_ok = false;
+          result.probe_failures.push_back(fmt::format("the recording of exec probe {} is incomplete", st.label.substr(5)));
+        }
+      }
+    }
+    for (const auto& r : st.recordings) result.recordings.push_back(r);
+  }
+}
+
 // run_session without the daemon-loss message; container_id is set once the
 // traced container exists.
 SessionResult run_session_inner(const SessionOptions& opts, std::string& container_id) {
@@ -261,6 +310,14 @@ SessionResult run_session_inner(const SessionOptions& opts, std::string& contain
                  left.substr(0, 12).c_str());
   SessionDir dir;
   SessionResult result;
+  // One key per sensor: the entrypoint's, each exec probe's, the healthcheck's.
+  std::optional<RecordingChannel> channel;
+  if (opts.with_sensor) {
+    std::vector<std::string> labels = {"main", "health"};
+    for (size_t i = 0; i < opts.probes.size(); ++i)
+      if (opts.probes[i].kind == ProbeKind::exec) labels.push_back(fmt::format("exec-{}", labels.size() - 2));
+    channel.emplace(dir.out() + "/" + kChannelFile, labels, kMaxRecordingBytes);
+  }
 
   // 1. The user's line creates the container, so every flag keeps its meaning
   //    whatever the client version. It carries the owner label from the
@@ -341,7 +398,8 @@ SessionResult run_session_inner(const SessionOptions& opts, std::string& contain
       if (body.contains(key) && body[key].is_array())
         for (const auto& a : body[key]) cmd.push_back(a.get<std::string>());
     if (cmd.empty()) fail(ErrorKind::usage, "the image {} has no ENTRYPOINT or CMD and none was given", run.image);
-    json ep = json::array({kSensorInContainer, "--out", std::string(kOutInContainer) + "/main.json"});
+    json ep = json::array({kSensorInContainer, "--channel", std::string(kOutInContainer) + "/" + kChannelFile,
+                           "--key-env", kSensorKeyEnv});
     for (const auto& f : sensor_flags) ep.push_back(f);
     ep.push_back("--");
     // --init: the engine runs its init (tini) as PID 1 and the sensor under
@@ -357,7 +415,11 @@ SessionResult run_session_inner(const SessionOptions& opts, std::string& contain
     body["Cmd"] = nullptr;
     if (!hc.contains("Binds") || !hc["Binds"].is_array()) hc["Binds"] = json::array();
     hc["Binds"].push_back(sensor + ":" + kSensorInContainer + ":ro");
-    hc["Binds"].push_back(dir.out() + ":" + kOutInContainer);
+    hc["Binds"].push_back(dir.out() + ":" + kOutInContainer + ":ro");
+    if (!body.contains("Env") || !body["Env"].is_array()) body["Env"] = json::array();
+    body["Env"].push_back(fmt::format("{}={}", kSensorKeyEnv, channel->key_hex("main")));
+    if (body.contains("Healthcheck") && body["Healthcheck"].is_object())
+      body["Env"].push_back(fmt::format("{}={}", kHealthKeyEnv, channel->key_hex("health")));
     wrap_healthcheck(body, sensor_flags);
   } else if (!body.contains("Entrypoint") || body["Entrypoint"].is_null()) {
     // No entrypoint (--entrypoint ""): said as the client says it, or the
@@ -405,6 +467,7 @@ SessionResult run_session_inner(const SessionOptions& opts, std::string& contain
     std::printf("%s\n", id.c_str());
   }
 
+  int exec_n = 0;  // exec probes started
   bool service = !opts.probes.empty() || !opts.wait_ports.empty() || opts.duration_sec > 0;
   if (service) {
     ProbeTarget target = probe_target_from_inspect(inspect_container(engine, id));
@@ -425,7 +488,6 @@ SessionResult run_session_inner(const SessionOptions& opts, std::string& contain
         break;
       }
     }
-    int exec_n = 0;
     for (const auto& p : opts.probes) {
       if (!result.probes_ok || interrupted() || timed_out()) break;
       if (!running(engine, id)) {
@@ -438,15 +500,23 @@ SessionResult run_session_inner(const SessionOptions& opts, std::string& contain
         case ProbeKind::cmd: r = run_cmd_probe(p.command, target, std::chrono::seconds(60), interrupted); break;
         case ProbeKind::exec: {
           std::vector<std::string> argv = p.argv;
+          std::vector<std::string> env;
           if (opts.with_sensor) {
-            std::vector<std::string> wrapped = {kSensorInContainer, "--out",
-                                                fmt::format("{}/exec-{}.json", kOutInContainer, exec_n++)};
+            std::vector<std::string> wrapped = {kSensorInContainer, "--channel",
+                                                std::string(kOutInContainer) + "/" + kChannelFile, "--key-env",
+                                                kSensorKeyEnv};
             wrapped.insert(wrapped.end(), sensor_flags.begin(), sensor_flags.end());
             wrapped.push_back("--");
             wrapped.insert(wrapped.end(), argv.begin(), argv.end());
             argv = wrapped;
+            // Replaces the entrypoint sensor's key in the exec's environment.
+            env.push_back(fmt::format("{}={}", kSensorKeyEnv, channel->key_hex(fmt::format("exec-{}", exec_n++))));
+            // Not the healthcheck's key either: a workload racing this
+            // sensor's first microseconds for its environment gets a one-shot
+            // key only, whose second use fails the run.
+            env.push_back(fmt::format("{}=", kHealthKeyEnv));
           }
-          r = run_exec_probe(engine, argv, target);
+          r = run_exec_probe(engine, argv, target, std::chrono::seconds(60), env);
           break;
         }
         case ProbeKind::wait_port: r.ok = true; break;
@@ -495,14 +565,8 @@ SessionResult run_session_inner(const SessionOptions& opts, std::string& contain
     }
   }
 
-  // 4. Collect what the sensors wrote; the container goes with `owned`.
-  std::error_code ec;
-  std::vector<std::string> files;
-  for (const auto& e : fs::directory_iterator(dir.out(), ec))
-    if (e.path().extension() == ".json" && e.path().filename().string()[0] != '.') files.push_back(e.path());
-  std::sort(files.begin(), files.end());
-  // The workload can write out/ too: never follow what it may have planted there.
-  for (const auto& f : files) result.recordings.push_back(read_regular_file(f));
+  // 4. Collect what the sensors sent; the container goes with `owned`.
+  if (channel) collect_recordings(channel->finish(), exec_n, result);
   if (opts.with_sensor && result.recordings.empty()) {
     // The container's command did not start (the sensor reports an exec
     // failure like a shell): 127/126 as `docker run` would exit.

@@ -1,0 +1,205 @@
+#include "tracer/container/channel.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "core/error.h"
+#include "core/record_frame.h"
+#include "core/unique_fd.h"
+
+namespace sctrace::container {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Peers that have not authenticated yet; more wait for a free place (the
+// kernel's backlog), so a workload that opens connections and sends nothing
+// only delays the next sensor by the time limit below.
+constexpr size_t kMaxUnauthenticated = 32;
+// A peer has this long to send its first header.
+constexpr auto kHeaderTime = std::chrono::seconds(2);
+
+struct Peer {
+  UniqueFd fd;
+  FrameReader reader;
+  Clock::time_point since;
+  uint64_t bytes = 0;
+};
+
+}  // namespace
+
+// Only the thread touches this until finish() has joined it.
+struct RecordingChannel::State {
+  std::vector<std::string> labels, keys, keys_hex;
+  size_t max_frame = 0;
+  UniqueFd listener;
+  UniqueFd wake_r, wake_w;
+  std::thread thread;
+  std::vector<std::unique_ptr<Peer>> peers;  // open
+  std::vector<std::unique_ptr<Peer>> closed;
+  std::vector<std::string> refused;
+  bool finished = false;
+
+  void close_peer(size_t i) {
+    std::unique_ptr<Peer> p = std::move(peers[i]);
+    peers.erase(peers.begin() + static_cast<std::ptrdiff_t>(i));
+    p->fd.reset();
+    if (p->reader.verdict() == FrameReader::Verdict::unauthenticated || p->reader.key_index() < 0) {
+      // Silent peers are not worth a line: a healthcheck's sensor killed by
+      // the stop before its hello, say.
+      if (p->bytes == 0) return;
+      if (refused.size() < 20)
+        refused.push_back(p->reader.verdict() == FrameReader::Verdict::unauthenticated
+                              ? fmt::format("a peer sent {} bytes that no sensor's key opens", p->bytes)
+                              : fmt::format("a peer sent {} bytes and no authenticated frame", p->bytes));
+      else if (refused.size() == 20)
+        refused.push_back("more peers without a key: not counted");
+      return;
+    }
+    closed.push_back(std::move(p));
+  }
+
+  void loop() {
+    std::vector<pollfd> fds;
+    char buf[65536];
+    for (;;) {
+      const auto now = Clock::now();
+      for (size_t i = peers.size(); i-- > 0;)
+        if (peers[i]->reader.key_index() < 0 && now - peers[i]->since > kHeaderTime) close_peer(i);
+      size_t waiting = 0;
+      for (const auto& p : peers) waiting += p->reader.key_index() < 0;
+      fds.clear();
+      fds.push_back({wake_r.get(), POLLIN, 0});
+      fds.push_back({waiting < kMaxUnauthenticated ? listener.get() : -1, POLLIN, 0});
+      for (const auto& p : peers) fds.push_back({p->fd.get(), POLLIN, 0});
+      const int n = ::poll(fds.data(), fds.size(), 200);
+      if (n < 0 && errno != EINTR) return;
+      if (n <= 0) continue;
+      if (fds[0].revents != 0) return;
+      if (fds[1].revents & POLLIN) {
+        const int c = ::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (c >= 0) {
+          auto p = std::make_unique<Peer>(Peer{UniqueFd(c), FrameReader(&keys, max_frame), Clock::now(), 0});
+          peers.push_back(std::move(p));
+        }
+      }
+      // Peers in fds[2..] are peers[0..] as they were before the accept above.
+      for (size_t k = fds.size(); k-- > 2;) {
+        if (fds[k].revents == 0) continue;
+        const size_t i = k - 2;
+        const ssize_t got = ::read(peers[i]->fd.get(), buf, sizeof buf);
+        if (got < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+        if (got <= 0) {
+          close_peer(i);
+          continue;
+        }
+        peers[i]->bytes += static_cast<uint64_t>(got);
+        if (peers[i]->reader.feed(std::string_view(buf, static_cast<size_t>(got))) != FrameReader::Verdict::reading)
+          close_peer(i);
+      }
+    }
+  }
+};
+
+RecordingChannel::RecordingChannel(const std::string& socket_path, std::vector<std::string> labels,
+                                   size_t max_frame_bytes)
+    : state_(std::make_unique<State>()) {
+  State& s = *state_;
+  s.labels = std::move(labels);
+  s.max_frame = max_frame_bytes;
+  for (size_t i = 0; i < s.labels.size(); ++i) {
+    s.keys_hex.push_back(random_key_hex());
+    s.keys.push_back(key_from_hex(s.keys_hex.back()));
+  }
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (socket_path.size() >= sizeof addr.sun_path)
+    fail(ErrorKind::runtime, "the recording channel's path is too long: {}", socket_path);
+  std::memcpy(addr.sun_path, socket_path.c_str(), socket_path.size() + 1);
+  s.listener = UniqueFd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!s.listener) fail_errno(ErrorKind::runtime, errno, "socket");
+  if (::bind(s.listener.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+    fail_errno(ErrorKind::runtime, errno, "cannot bind " + socket_path);
+  // Any uid in the container may be the sensor's; connecting needs write
+  // permission on the socket inode, which a read-only mount does not take away.
+  if (::chmod(socket_path.c_str(), 0666) != 0) fail_errno(ErrorKind::runtime, errno, "chmod " + socket_path);
+  if (::listen(s.listener.get(), 64) != 0) fail_errno(ErrorKind::runtime, errno, "listen");
+  int p[2];
+  if (::pipe2(p, O_CLOEXEC) != 0) fail_errno(ErrorKind::runtime, errno, "pipe");
+  s.wake_r = UniqueFd(p[0]);
+  s.wake_w = UniqueFd(p[1]);
+  s.thread = std::thread([&s] { s.loop(); });
+}
+
+RecordingChannel::~RecordingChannel() {
+  if (!state_->finished) finish();
+}
+
+std::string RecordingChannel::key_hex(const std::string& label) const {
+  for (size_t i = 0; i < state_->labels.size(); ++i)
+    if (state_->labels[i] == label) return state_->keys_hex[i];
+  fail(ErrorKind::runtime, "no recording channel key for '{}'", label);
+}
+
+ChannelReport RecordingChannel::finish() {
+  State& s = *state_;
+  ChannelReport rep;
+  if (s.finished) return rep;
+  s.finished = true;
+  if (::write(s.wake_w.get(), "x", 1) < 0) {
+  }
+  s.thread.join();
+  // The sensors have exited by now: what they sent is in the sockets, or in
+  // the backlog not yet accepted. Read it all; a peer that is still open
+  // (the workload's, a healthcheck killed at the stop) sent all it will.
+  for (;;) {
+    const int c = ::accept4(s.listener.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (c < 0) break;
+    s.peers.push_back(std::make_unique<Peer>(Peer{UniqueFd(c), FrameReader(&s.keys, s.max_frame), Clock::now(), 0}));
+  }
+  char buf[65536];
+  while (!s.peers.empty()) {
+    Peer& p = *s.peers.back();
+    for (;;) {
+      const ssize_t got = ::read(p.fd.get(), buf, sizeof buf);
+      if (got < 0 && errno == EINTR) continue;
+      if (got <= 0) break;
+      p.bytes += static_cast<uint64_t>(got);
+      if (p.reader.feed(std::string_view(buf, static_cast<size_t>(got))) != FrameReader::Verdict::reading) break;
+    }
+    s.close_peer(s.peers.size() - 1);
+  }
+  rep.refused = s.refused;
+  for (const auto& label : s.labels) rep.streams.push_back(ChannelStream{label, {}, true, 0});
+  for (const auto& p : s.closed) {
+    const FrameReader& r = p->reader;
+    ChannelStream& st = rep.streams[static_cast<size_t>(r.key_index())];
+    ++st.connections;
+    switch (r.verdict()) {
+      case FrameReader::Verdict::tampered:
+        rep.tampered.push_back(fmt::format("the {} sensor's stream: {}", st.label, r.why()));
+        break;
+      case FrameReader::Verdict::too_large:
+        rep.tampered.push_back(fmt::format("the {} sensor's stream: {}", st.label, r.why()));
+        break;
+      default: break;
+    }
+    if (r.bodies() > 0) st.recordings.push_back(r.latest());
+    if (!r.final_seen()) st.final_seen = false;
+  }
+  return rep;
+}
+
+}  // namespace sctrace::container

@@ -1,0 +1,51 @@
+#pragma once
+// The recording channel between the in-container sensors and the host.
+//
+// A unix socket in a root-owned directory that the container gets read-only:
+// the workload can connect to it (a socket on a read-only mount still accepts
+// connections) but cannot create, fill or replace anything in that
+// directory, so no host disk is writable by the container. Every sensor gets
+// its own random key (in its environment; it scrubs it before its workload
+// starts) and sends its recording as authenticated frames
+// (core/record_frame.h). A peer without a key is cut off after 56 bytes and
+// named; a sensor's stream that is tampered with or over the bound fails the
+// run.
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace sctrace::container {
+
+struct ChannelStream {
+  std::string label;       // "main", "exec-0", "health"
+  std::vector<std::string> recordings;  // each connection's newest snapshot, in arrival order
+  bool final_seen = false;  // every connection of it ended with a final frame
+  int connections = 0;
+};
+
+struct ChannelReport {
+  std::vector<ChannelStream> streams;  // in the order the labels were given
+  std::vector<std::string> refused;    // peers without a key, one line each
+  std::vector<std::string> tampered;   // a sensor's stream broken: the run must fail
+};
+
+class RecordingChannel {
+ public:
+  // Listens on `socket_path` (made world-connectable); one key per label.
+  RecordingChannel(const std::string& socket_path, std::vector<std::string> labels, size_t max_frame_bytes);
+  RecordingChannel(const RecordingChannel&) = delete;
+  ~RecordingChannel();
+  // The key for `label`, as 64 hex digits for the sensor's environment.
+  std::string key_hex(const std::string& label) const;
+  // Stops listening, reads what the connections still hold and says what came.
+  ChannelReport finish();
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+// The environment variable a sensor reads its key from.
+inline constexpr const char* kSensorKeyEnv = "SCTRACE_SENSOR_KEY";
+
+}  // namespace sctrace::container
