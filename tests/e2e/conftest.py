@@ -19,6 +19,7 @@ Two kinds of test file live here:
     where that is a failure (as sctrace_e2e.docker_usable has it).
     `checks` is sctrace_e2e.Checks for a pytest item: every check is printed
     and made, and the item fails at the end naming the checks that failed.
+    `tmp` is a private temp dir, removed after the item.
 """
 import os
 import re
@@ -52,7 +53,9 @@ class ScriptFailed(Exception):
 class ScriptItem(pytest.Item):
     def runtest(self):
         # Output goes to this process's stdout line by line (ctest shows it
-        # live with -V and on failure), and is kept to tell a skip.
+        # live with -V and on failure), and is kept to tell a skip. A line of
+        # its own: pytest -v has just written the item's name.
+        sys.stdout.write("\n")
         proc = subprocess.Popen([sys.executable, str(self.path)], stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         lines = []
@@ -231,6 +234,16 @@ class _Checks:
         self.finished = True
         print(f"=== {c.name}: {c.passed} of {c.passed + len(c.failed)} checks ok, {len(c.failed)} failed")
         assert not c.failed, "failed checks:\n" + "\n".join(f"  {f}" for f in c.failed)
+
+
+@pytest.fixture
+def tmp(request):
+    """A private temp dir (sctrace-e2e-*), removed after the item; not
+    pytest's tmp_path, which keeps the last runs' dirs."""
+    import sctrace_e2e
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name)
+    with sctrace_e2e.tempdir(name) as path:
+        yield path
 
 
 @pytest.fixture

@@ -10,7 +10,8 @@ snapshot:
     test's: named or tagged sctrace-* (containers.py's unique names), or
     labelled sctrace.owner (every container sctrace creates) or sctrace-test;
   - a directory sctrace-* (sctrace-agent-*, sctrace-e2e-*, sctrace-unit-*) in
-    $TMPDIR or /tmp;
+    $TMPDIR or /tmp; a sctrace-e2e-* one only when a test of this run made
+    it (sctrace_e2e logs them to $SCTRACE_TEMP_LOG);
   - a process whose executable is this build's sctrace or sctrace-sensor
     (a sensor inside a container lives and dies with a container above).
 Other users of the same engine and /tmp (another checkout's suite, a
@@ -224,7 +225,16 @@ def compare(before, now):
             if iid in old["images"] or not any(t.startswith(TEMP_PREFIX) for t in tags):
                 continue
             found.append(f"{engine} image {iid} ({', '.join(sorted(tags))})")
-    new_dirs = [d for d in now["temp_dirs"] if d not in before["temp_dirs"]]
+    made = set()
+    log = os.environ.get("SCTRACE_TEMP_LOG")
+    if log:
+        try:
+            with open(log) as f:
+                made = {line.strip() for line in f if line.strip()}
+        except OSError:
+            pass
+    new_dirs = [d for d in now["temp_dirs"] if d not in before["temp_dirs"]
+                and (not os.path.basename(d).startswith("sctrace-e2e-") or d in made)]
     used = _dirs_in_use(new_dirs)
     found += [f"temp dir {d}" for d in sorted(new_dirs) if d not in used]
     for pid, exe in sorted(now["processes"].items()):
@@ -241,10 +251,12 @@ def main(argv):
     if argv[1] == "snapshot":
         # Never fails: every test requires this one, and a failed setup would
         # fail them all. A snapshot that could not be taken is said by check.
-        try:
-            os.remove(path)
-        except OSError:
-            pass
+        for stale in (path, os.environ.get("SCTRACE_TEMP_LOG")):
+            try:
+                if stale:
+                    os.remove(stale)
+            except OSError:
+                pass
         try:
             state = take()
         except Exception as e:  # noqa: BLE001 (anything: the check names it)

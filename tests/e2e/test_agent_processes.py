@@ -73,8 +73,8 @@ def execs_of(rec):
     return set(rec.get("execs", [])) if isinstance(rec, dict) else set()
 
 
-def test_processes_and_execs(engine, backend, checks, tmp_path):
-    c, tmp = checks, str(tmp_path)
+def test_processes_and_execs(engine, backend, checks, tmp):
+    c = checks
     if backend == "notify":
         r, rec = record_with_agent(engine, tmp)
         c.check(r.returncode == 0 and "forkexec: ok" in r.stdout,

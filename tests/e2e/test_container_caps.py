@@ -67,8 +67,8 @@ def check_path(c, what, r, profile, rec, want_allowed):
                 f"{what}: control: without the capability the profile does not allow {GATED}", r.describe())
 
 
-def test_cap_add_all(engine, backend, checks, tmp_path):
-    c, tmp, exe = checks, str(tmp_path), e2e.sample("capgated")
+def test_cap_add_all(engine, backend, checks, tmp):
+    c, exe = checks, e2e.sample("capgated")
     img = ct.build_scratch_image({"/capgated": exe}, name="caps", cmd=["/capgated"], docker=engine.client)
     try:
         if engine.name == "podman":
