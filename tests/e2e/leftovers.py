@@ -7,8 +7,9 @@ A leftover is something of sctrace's tests that exists now and did not at the
 snapshot:
   - a container or image, on every engine that answers (docker, the Docker 26
     engine at SCTRACE_DOCKER26_HOST when set, podman), that is sctrace's or a
-    test's: named or tagged sctrace-* (containers.py's unique names), or
-    labelled sctrace.owner (every container sctrace creates) or sctrace-test;
+    test's: named or tagged sctrace-* (containers.py's unique names), made
+    from such an image, or labelled sctrace.owner (every container sctrace
+    creates) or sctrace-test;
   - a directory sctrace-* (sctrace-agent-*, sctrace-e2e-*, sctrace-unit-*) in
     $TMPDIR or /tmp; a sctrace-e2e-* one only when a test of this run made
     it (sctrace_e2e logs them to $SCTRACE_TEMP_LOG);
@@ -16,14 +17,15 @@ snapshot:
     (a sensor inside a container lives and dies with a container above).
 Other users of the same engine and /tmp (another checkout's suite, a
 developer's own run) are not blamed for what is still in use: a container
-whose creator (the pid in its sctrace-e2e-PID-* name, or its sctrace.owner
-process) still runs, a temp dir a running process has open, as its cwd or
-in its mounts. Everything the tests of this run made is gone by the time
+or image whose creator (the test's pid in its sctrace-e2e-*-PID-HEX name
+or tag, or its sctrace.owner process) still runs, a temp dir a running
+process has open, as its cwd or in its mounts. Everything the tests of this run made is gone by the time
 this runs, so nothing of theirs is excused that way.
 Prints each leftover with what to remove it by; exits 1 when there is one.
 """
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -154,12 +156,23 @@ def _pid_alive(pid):
     return True
 
 
+# containers.py's unique names and tags: PREFIX-PID-HEX8, PID the test's.
+_UNIQUE = re.compile(r"sctrace-[^/:,]*-(\d+)-[0-9a-f]{8}(?::[^,]*)?$")
+
+
+def _test_alive(names):
+    """Whether the test process named in one of these unique names still runs."""
+    for n in names:
+        m = _UNIQUE.search(n.strip().strip("/"))
+        if m and _pid_alive(m.group(1)):
+            return True
+    return False
+
+
 def _creator_alive(info):
     """Whether the process that made this container (as far as it says) still runs."""
-    for name in info["names"].split(","):
-        parts = name.strip("/").split("-")
-        if name.strip("/").startswith("sctrace-e2e-") and len(parts) > 2 and _pid_alive(parts[2]):
-            return True
+    if _test_alive(info["names"].split(",") + [info["image"]]):
+        return True
     owner = info["labels"].get(OWNER_LABEL, "").split("/")
     if len(owner) == 4 and _pid_alive(owner[2]):
         try:
@@ -171,10 +184,15 @@ def _creator_alive(info):
     return False
 
 
-def _ours(info):
+def _ours(info, new_images):
+    """sctrace's or a test's: by label, by a sctrace-* name, or made from an
+    image of the tests (podman's agent-path containers carry no label)."""
     labels = info["labels"]
+    image = info["image"]
     return (OWNER_LABEL in labels or TEST_LABEL in labels
-            or any(n.strip("/").startswith(TEMP_PREFIX) for n in info["names"].split(",")))
+            or any(n.strip("/").startswith(TEMP_PREFIX) for n in info["names"].split(","))
+            or "/" + TEMP_PREFIX in "/" + image.split("/")[-1] or image in new_images
+            or image.replace("sha256:", "") in new_images)
 
 
 def _dirs_in_use(candidates):
@@ -216,13 +234,18 @@ def compare(before, now):
         old = before["engines"].get(engine)
         if old is None:
             continue  # an engine that was not up at the snapshot: nothing to compare with
+        new_images = set()
+        for iid, tags in state["images"].items():
+            if iid not in old["images"]:
+                new_images |= {iid, iid.replace("sha256:", "")}
         for cid, info in state["containers"].items():
-            if cid in old["containers"] or not _ours(info) or _creator_alive(info):
+            if cid in old["containers"] or not _ours(info, new_images) or _creator_alive(info):
                 continue
             found.append(f"{engine} container {cid} (name {info['names']}, image {info['image']}, "
                          f"labels {json.dumps(info['labels'], sort_keys=True)})")
         for iid, tags in state["images"].items():
-            if iid in old["images"] or not any(t.startswith(TEMP_PREFIX) for t in tags):
+            if iid in old["images"] or not any(t.split("/")[-1].startswith(TEMP_PREFIX) for t in tags) \
+                    or _test_alive(tags):
                 continue
             found.append(f"{engine} image {iid} ({', '.join(sorted(tags))})")
     made = set()
