@@ -110,7 +110,7 @@ class Engine:
     @property
     def line(self):
         """The client as a workload line starts: ["docker"] or ["podman"];
-        sctrace finds a second engine through DOCKER_HOST (sctrace_env)."""
+        sctrace finds a second engine through DOCKER_HOST (env)."""
         return [self.client[0] if isinstance(self.client, list) else self.client]
 
     def __repr__(self):
@@ -217,10 +217,9 @@ class _Checks:
 
     def __init__(self, name):
         import sctrace_e2e
-        self._checks = sctrace_e2e.Checks.__new__(sctrace_e2e.Checks)
-        self._checks.name, self._checks.passed, self._checks.failed = name, 0, []
+        print()  # pytest -v has just written the item's name
+        self._checks = sctrace_e2e.Checks(name)
         self.finished = False
-        print(f"\n=== {name}")
 
     def check(self, cond, what, detail=None):
         return self._checks.check(cond, what, detail)
