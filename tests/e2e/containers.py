@@ -39,8 +39,11 @@ class DockerError(RuntimeError):
 
 
 def run_docker(*args, docker=None, input_bytes=None, timeout=120, check=True):
-    """Runs `docker ARGS...`; returns the CompletedProcess (text stdout/stderr)."""
-    argv = [docker or DOCKER, *[str(a) for a in args]]
+    """Runs `docker ARGS...`; returns the CompletedProcess (text stdout/stderr).
+    docker: the client, a path or a list with its global options
+    (["docker", "-H", "unix:///run/docker26.sock"])."""
+    client = docker or DOCKER
+    argv = [*(client if isinstance(client, (list, tuple)) else [client]), *[str(a) for a in args]]
     p = subprocess.run(argv, input=input_bytes, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        stdin=None if input_bytes is not None else subprocess.DEVNULL, timeout=timeout)
     p.stdout = p.stdout.decode("utf-8", "replace")

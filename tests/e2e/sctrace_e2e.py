@@ -31,6 +31,29 @@ def _env_path(name):
 
 
 SCTRACE = _env_path("SCTRACE")
+
+
+def _log_temp_dirs(log):
+    """Every temp dir a test makes (tempfile.mkdtemp, and TemporaryDirectory
+    through it) is appended to the file log: leftovers.py blames a
+    sctrace-e2e-* dir on this run only when it is listed there, never on
+    another checkout's suite sharing /tmp."""
+    made = tempfile.mkdtemp
+
+    def mkdtemp(*args, **kw):
+        path = made(*args, **kw)
+        try:
+            with open(log, "a") as f:
+                f.write(os.path.realpath(path) + "\n")
+        except OSError:
+            pass
+        return path
+
+    tempfile.mkdtemp = mkdtemp
+
+
+if os.environ.get("SCTRACE_TEMP_LOG"):
+    _log_temp_dirs(os.environ["SCTRACE_TEMP_LOG"])
 SAMPLES = _env_path("SCTRACE_SAMPLES")
 SOURCE = _env_path("SCTRACE_SOURCE")
 

@@ -5,7 +5,7 @@ handed to the program that reads that format here:
   docker  docker run --security-opt seccomp=FILE (FROM-scratch image)
   podman  podman run --security-opt seccomp=FILE (same rootfs, podman import)
   oci     runc run on a bundle whose config.json has it as linux.seccomp
-  k8s     the CRD's shape is a unit test (tests/unit/test_formats.cc); the
+  k8s     the CRD's shape is a unit test (tests/unit/profile/test_formats.cc); the
           plain JSON beside it (kubelet's localhostProfile) goes to docker.
 Each consumer must run the sample to "static_basic: ok" under the profile,
 and --danger=ptrace must get EPERM (proof the profile was loaded, not

@@ -9,83 +9,11 @@
 
 #include "advice/hardening.h"
 #include "profile/templates.h"
-#include "report/json.h"
-#include "report/sarif.h"
-#include "report/text.h"
+#include "tests/unit/advice/hardening_fixtures.h"
 
 using namespace sctrace;
+using namespace sctrace::test;
 using nlohmann::json;
-
-namespace {
-
-constexpr arch::Token kX86_64 = SCMP_ARCH_X86_64;
-
-SyscallRecord& call(Recording& rec, const std::string& name, uint64_t ok = 1, int err = 0) {
-  SyscallRecord& r = rec.syscalls[kX86_64][name];
-  r.nr = arch::syscall_nr(kX86_64, name).value_or(-1);
-  r.count += ok + (err ? 1 : 0);
-  r.first_pid = 7;
-  r.ok += ok;
-  if (err) r.errors[err] += 1;
-  return r;
-}
-
-void args(Recording& rec, const std::string& name, unsigned idx, std::initializer_list<uint64_t> vals) {
-  SyscallRecord& r = call(rec, name, 0);
-  for (uint64_t v : vals) r.args[idx].add(v);
-}
-
-// What prefork_server does: bind (port 80 from the config), setgroups,
-// setgid/setuid to 65534, kill(SIGTERM) its workers at shutdown.
-Recording prefork_recording() {
-  Recording rec;
-  for (const char* n : {"read", "write", "close", "accept4", "listen", "bind", "setgroups", "wait4", "clone"})
-    call(rec, n);
-  args(rec, "socket", 0, {AF_INET});
-  args(rec, "socket", 1, {SOCK_STREAM | SOCK_CLOEXEC});
-  args(rec, "socket", 2, {0});
-  call(rec, "socket");
-  args(rec, "setgid", 0, {65534});
-  call(rec, "setgid");
-  args(rec, "setuid", 0, {65534});
-  call(rec, "setuid");
-  args(rec, "kill", 1, {15});
-  call(rec, "kill");
-  return rec;
-}
-
-json server_inspect() {
-  return json::parse(R"({
-    "Config": {"Image": "app:1", "User": "", "Env": ["PATH=/usr/bin:/bin"], "ExposedPorts": {"80/tcp": {}}},
-    "HostConfig": {"PortBindings": {"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": "8080"}]},
-                   "NetworkMode": "default", "CapAdd": null, "CapDrop": null, "SecurityOpt": null,
-                   "Memory": 0, "NanoCpus": 0, "PidsLimit": null, "ReadonlyRootfs": false},
-    "Mounts": []
-  })");
-}
-
-HardeningReport analyze(const Recording& rec, const json& inspect, bool low_ports = false,
-                        json changes = nullptr, std::optional<RunLine> line = std::nullopt) {
-  HardeningInput in;
-  in.recording = &rec;
-  in.inspect = &inspect;
-  in.tmpl = &docker_default_template();
-  in.seccomp_profile_path = "/p/profile.json";
-  in.unprivileged_low_ports = low_ports;
-  in.changes = std::move(changes);
-  in.line = std::move(line);
-  return analyze_hardening(in);
-}
-
-bool has(const std::vector<std::string>& v, const std::string& s) { return std::find(v.begin(), v.end(), s) != v.end(); }
-
-const Finding* finding(const HardeningReport& r, const std::string& id) {
-  for (const auto& f : r.findings)
-    if (f.id == id) return &f;
-  return nullptr;
-}
-
-}  // namespace
 
 TEST_CASE("prefork-like recording needs NET_BIND_SERVICE, SETUID, SETGID and KILL", "[hardening]") {
   auto r = analyze(prefork_recording(), server_inspect());
@@ -419,49 +347,6 @@ TEST_CASE("hardened_argv rewrites published ports and keeps what it does not und
                                          "10.0.0.1:80:80", "--detach", "--name=web", "--user=1000",
                                          "--security-opt=label=type:x", "--cap-drop=ALL", "--cap-add=CHOWN",
                                          "--security-opt=no-new-privileges", "img"});
-}
-
-TEST_CASE("report text, JSON and SARIF", "[hardening]") {
-  json in = server_inspect();
-  in["HostConfig"]["Privileged"] = true;
-  auto r = analyze(prefork_recording(), in);
-  std::string plain = report_text(r, false);
-  CHECK(plain.find('\x1b') == std::string::npos);
-  CHECK(plain.find("sctrace: ") == 0);
-  CHECK(plain.find("add SETUID") != std::string::npos);
-  CHECK(plain.find("privileged") != std::string::npos);
-  CHECK(report_text(r, true).find("\x1b[") != std::string::npos);
-
-  json j = json::parse(report_json(r));
-  CHECK(j["capabilities"]["add"] == json({"KILL", "NET_BIND_SERVICE", "SETGID", "SETUID"}));
-  CHECK(j["capabilities"]["drop"].size() > 10);
-  CHECK(j["capabilities"]["evidence"].size() >= 4);
-  CHECK(j["hardened_command"][0] == "docker");
-  REQUIRE(j["findings"].size() == r.findings.size());
-  CHECK(j["findings"][0]["id"] == "privileged");
-  CHECK(j["findings"][0]["severity"] == "high");
-  CHECK(j["findings"][0]["fix"].get<std::string>().find("--cap-drop=ALL") != std::string::npos);
-
-  json s = json::parse(report_sarif(r));
-  CHECK(s["version"] == "2.1.0");
-  CHECK(s["$schema"].get<std::string>().find("sarif") != std::string::npos);
-  const json& run = s["runs"][0];
-  CHECK(run["tool"]["driver"]["name"] == "sctrace");
-  CHECK(run["tool"]["driver"]["rules"].size() == r.findings.size());
-  REQUIRE(run["results"].size() == r.findings.size());
-  for (size_t i = 0; i < r.findings.size(); ++i) {
-    const json& res = run["results"][i];
-    CHECK(res["ruleId"] == r.findings[i].id);
-    CHECK(run["tool"]["driver"]["rules"][i]["id"] == r.findings[i].id);
-    CHECK(run["tool"]["driver"]["rules"][i]["shortDescription"]["text"].is_string());
-    std::string want = r.findings[i].severity == Severity::high ? "error"
-                       : r.findings[i].severity == Severity::medium ? "warning" : "note";
-    CHECK(res["level"] == want);
-    CHECK(res["message"]["text"].get<std::string>().find(r.findings[i].fix) != std::string::npos);
-    CHECK(res["locations"][0]["logicalLocations"][0]["name"] == "app:1");
-  }
-  CHECK(severity_from_name("medium") == Severity::medium);
-  CHECK_FALSE(severity_from_name("urgent"));
 }
 
 TEST_CASE("host networking stays in the hardened command when no port is known to publish", "[hardening]") {

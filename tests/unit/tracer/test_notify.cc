@@ -25,58 +25,15 @@
 
 #include "core/arch.h"
 #include "core/error.h"
-#include "profile/filter.h"
-#include "profile/minimizer.h"
-#include "profile/templates.h"
-#include "profile/seccomp_profile.h"
 #include "core/unique_fd.h"
 #include "tracer/child_process.h"
 #include "tracer/interrupt.h"
 #include "tracer/notify.h"
+#include "tests/unit/tracer/notify_fixtures.h"
 #include "tests/unit/unit_helpers.h"
 
 using namespace sctrace;
-using sctrace::test::slurp;
-using sctrace::test::TempDir;
-
-namespace {
-
-// default ALLOW, SCMP_ACT_NOTIFY for `names`, straight from libseccomp.
-std::vector<sock_filter> notify_on(std::vector<std::string> names) {
-  std::unique_ptr<void, void (*)(void*)> ctx(seccomp_init(SCMP_ACT_ALLOW), seccomp_release);
-  REQUIRE(ctx);
-  for (const auto& n : names) REQUIRE(seccomp_rule_add(ctx.get(), SCMP_ACT_NOTIFY, seccomp_syscall_resolve_name(n.c_str()), 0) == 0);
-  int fd = ::memfd_create("test-bpf", MFD_CLOEXEC);
-  REQUIRE(fd >= 0);
-  REQUIRE(seccomp_export_bpf(ctx.get(), fd) == 0);
-  off_t size = ::lseek(fd, 0, SEEK_END);
-  std::vector<sock_filter> prog(static_cast<size_t>(size) / sizeof(sock_filter));
-  REQUIRE(::pread(fd, prog.data(), static_cast<size_t>(size), 0) == size);
-  ::close(fd);
-  return prog;
-}
-
-struct Counter : NotifyHandler {
-  NotifyDecision answer;
-  std::vector<SyscallEvent> events;
-  NotifyDecision on_notify(const SyscallEvent& ev) override {
-    events.push_back(ev);
-    return answer;
-  }
-};
-
-LaunchSpec spec_for(std::vector<std::string> argv, std::vector<sock_filter> filter) {
-  LaunchSpec s;
-  s.argv = std::move(argv);
-  s.seccomp_filter = std::move(filter);
-  s.no_new_privs = true;
-  return s;
-}
-
-
-int uname_nr() { return *arch::syscall_nr(arch::native(), "uname"); }
-
-}  // namespace
+using namespace sctrace::test;
 
 TEST_CASE("probe_notify_caps sees what this kernel offers", "[notify]") {
   NotifyCaps caps = probe_notify_caps();
@@ -246,50 +203,6 @@ TEST_CASE("the first interrupt is forwarded, the second kills", "[notify]") {
   CHECK(in_child(2, "trap '' INT; sleep 30 & wait; sleep 30 & wait") == 100 + SIGKILL);
 }
 
-TEST_CASE("a notify_denials filter from a profile, answered with the enforce verdict", "[notify]") {
-  if (!probe_notify_caps().flag_continue) {
-    WARN("skipped: no seccomp user notification with CONTINUE");
-    return;
-  }
-  SeccompProfile p;
-  p.default_action = "SCMP_ACT_ALLOW";
-  SyscallRule r;
-  r.names = {"uname"};
-  r.action = "SCMP_ACT_ERRNO";
-  r.errno_ret = EACCES;
-  p.syscalls = {r};
-  const EvalContext ctx = EvalContext::docker_default();
-  const auto enforce = compile_filter(p, ctx, FilterMode::enforce);
-
-  // What `verify` does: the kernel notifies denials, the enforce program says
-  // which errno runc's filter would have returned.
-  struct Verifier : NotifyHandler {
-    const std::vector<sock_filter>* prog = nullptr;
-    int denials = 0;
-    NotifyDecision on_notify(const SyscallEvent& ev) override {
-      seccomp_data d{};
-      d.nr = ev.nr;
-      d.arch = ev.audit_arch;
-      d.instruction_pointer = ev.ip;
-      for (size_t i = 0; i < 6; ++i) d.args[i] = ev.args[i];
-      uint32_t v = run_filter(*prog, d);
-      if ((v & SECCOMP_RET_ACTION_FULL) == SECCOMP_RET_ERRNO) {
-        ++denials;
-        return {false, static_cast<int>(v & SECCOMP_RET_DATA)};
-      }
-      return {true, 0};
-    }
-  } h;
-  h.prog = &enforce;
-  TempDir tmp;
-  auto spec = spec_for({"/bin/sh", "-c", "uname 2>" + tmp.str() + "/err; exit 4"},
-                       compile_filter(p, ctx, FilterMode::notify_denials));
-  ExitStatus st = run_with_notify(spec, h);
-  CHECK(st.code == 4);
-  CHECK(h.denials == 1);
-  CHECK_THAT(slurp(tmp.path / "err"), Catch::Contains("Permission denied"));
-}
-
 TEST_CASE("a task killed while its notification is being decided: the answer is dropped, not an error", "[notify]") {
   if (!probe_notify_caps().flag_continue) {
     WARN("skipped: no seccomp user notification with CONTINUE");
@@ -352,47 +265,4 @@ TEST_CASE("several supervisor threads serve one listener; the handler is never e
   CHECK(st.shell_code() == 0);
   CHECK(h.events == 20);
   CHECK_FALSE(h.overlapped);
-}
-
-TEST_CASE("a calibrated runtime baseline replaces the bundled one in the minimizer", "[notify][baseline]") {
-  const std::string text = R"({"runtime": "runc test", "with_new_privs": ["uname", "capset"],
-                               "with_no_new_privs": ["getpid"], "go_runtime": ["futex"]})";
-  RuntimeBaseline b = parse_runtime_baseline(text, "test.json");
-  CHECK(b.runtime == "runc test");
-  CHECK(b.with_new_privs == std::set<std::string>{"capset", "futex", "uname"});
-  CHECK(b.with_no_new_privs == std::set<std::string>{"futex", "getpid"});
-  CHECK_THROWS_AS(parse_runtime_baseline(R"({"runtime": "x"})", "bad.json"), Error);
-  // Each refusal names the file and the field, never nlohmann's exception text.
-  auto message = [](const std::string& t) {
-    try {
-      parse_runtime_baseline(t, "b.json");
-    } catch (const Error& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
-  };
-  CHECK(message(R"({"defaultAction": "SCMP_ACT_ERRNO", "syscalls": []})") ==
-        "b.json: not a runtime baseline (no \"runtime\" field; `sctrace calibrate` writes one)");
-  CHECK(message(R"({"runtime": 5, "with_new_privs": [], "with_no_new_privs": []})") ==
-        "b.json: \"runtime\": expected a string");
-  CHECK(message(R"({"runtime": "r", "with_new_privs": [1], "with_no_new_privs": []})") ==
-        "b.json: \"with_new_privs\"[0]: expected a syscall name");
-  CHECK(message(R"({"runtime": "r",)").rfind("b.json: invalid JSON: parse error at line 1", 0) == 0);
-
-  Recording rec;
-  auto allowed = [](const SeccompProfile& p) {
-    std::set<std::string> out;
-    for (const auto& r : p.syscalls)
-      if (r.action == "SCMP_ACT_ALLOW") out.insert(r.names.begin(), r.names.end());
-    return out;
-  };
-  MinimizeOptions opts;
-  auto bundled = allowed(minimize(rec, docker_default_template(), opts).profile);
-  CHECK(bundled.count("setgroups") == 1);  // in the bundled runc baseline
-  CHECK(bundled.count("uname") == 0);
-  opts.runtime_baseline = &b;
-  auto calibrated = allowed(minimize(rec, docker_default_template(), opts).profile);
-  CHECK(calibrated.count("uname") == 1);
-  CHECK(calibrated.count("setgroups") == 0);
-  CHECK(calibrated.count("capset") == 1);
 }

@@ -5,7 +5,7 @@
 
 #include "core/error.h"
 #include "tracer/container/curl_api.h"
-#include "unit_helpers.h"
+#include "tests/unit/unit_helpers.h"
 
 using namespace sctrace;
 using namespace sctrace::container;

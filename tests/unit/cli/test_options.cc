@@ -5,7 +5,7 @@
 
 #include "cli/commands.h"
 #include "cli/options.h"
-#include "unit_helpers.h"
+#include "tests/unit/unit_helpers.h"
 #include "core/error.h"
 
 using namespace sctrace;
