@@ -596,6 +596,7 @@ ExitStatus run_with_notify(const LaunchSpec& spec, NotifyHandler& handler) {
     fail(e == ENOENT ? ErrorKind::not_found : ErrorKind::not_exec, "{}: {}", spec.argv.at(0), std::strerror(e));
   ExitStatus es = exit_status_from_wait(*wait_status);
   es.timed_out = supervisor.outcome().timed_out;
+  es.killed_on_interrupt = supervisor.outcome().killed && !es.timed_out;
   return es;
 }
 

@@ -1006,6 +1006,7 @@ ExitStatus PtraceTracer::run(const LaunchSpec& spec, EventSink& sink) {
     result.signal = SIGKILL;
   }
   result.timed_out = supervisor.outcome().timed_out;
+  result.killed_on_interrupt = supervisor.outcome().killed && !result.timed_out;
   return result;
 }
 
