@@ -210,7 +210,9 @@ int cmd_run(const Options& given) {
                     st.core_dumped ? ", core dumped" : ""));
   else if (!st.signaled && st.code != 0)
     say(fmt::format("the workload exited {}: the profile covers what it did until then", st.code));
-  return st.shell_code();
+  // Killed on a second signal: 128 + the signal sctrace received, not the SIGKILL it sent.
+  return exit_code_of({.workload_code = st.shell_code(), .interrupted = st.killed_on_interrupt,
+                       .interrupt_signal = last_interrupt_signal()});
 }
 
 int cmd_merge(const Options& o) {

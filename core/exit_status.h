@@ -14,6 +14,10 @@ struct ExitStatus {
   int signal = 0;  // terminating signal when signaled
   bool core_dumped = false;
   bool timed_out = false;  // the tracer killed the workload at LaunchSpec::timeout
+  // The tracer killed the workload because sctrace was signalled again (the
+  // forwarded first signal did not end it): signal is SIGKILL, but what a
+  // shell should hear is 128 + the signal sctrace received.
+  bool killed_on_interrupt = false;
   // What a shell would report: code, or 128+signal.
   int shell_code() const { return signaled ? 128 + signal : code; }
 };

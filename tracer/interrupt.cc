@@ -9,7 +9,6 @@ namespace sctrace {
 namespace {
 std::atomic<int> g_count{0};
 std::atomic<int> g_last{0};
-std::atomic<int> g_taken{0};
 InterruptPolicy g_policy = InterruptPolicy::escalate;
 void handler(int sig) { note_interrupt(sig); }
 }  // namespace
@@ -30,13 +29,11 @@ int interrupted_exit_code() {
 
 void set_interrupt_policy(InterruptPolicy p) { g_policy = p; }
 
-InterruptAction take_interrupt(int& sig) {
-  int count = g_count.load(std::memory_order_relaxed);
-  int taken = g_taken.exchange(count, std::memory_order_relaxed);
-  if (count == taken) return InterruptAction::none;
-  sig = g_last.load(std::memory_order_relaxed);
-  if (g_policy == InterruptPolicy::escalate && count >= 2) return InterruptAction::kill_all;
-  return InterruptAction::forward;
+SupervisorActions InterruptFeed::poll(Supervisor& s, std::chrono::steady_clock::time_point now) {
+  SupervisorActions a;
+  const int count = interrupt_count();
+  for (; seen_ < count; ++seen_) a |= s.on_signal(last_interrupt_signal(), now);
+  return a;
 }
 
 void install_interrupt_handlers() {

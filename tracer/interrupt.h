@@ -1,24 +1,20 @@
 #pragma once
 // Signals sent to sctrace itself (Ctrl-C, SIGTERM) while a workload runs.
 // cli/ installs handlers (without SA_RESTART) that call note_interrupt(); the
-// tracers' wait loops see EINTR, forward the first signal to the workload and
-// kill every tracee on the second, then return what was recorded so far.
+// wait loops see EINTR and feed what arrived to their Supervisor
+// (tracer/supervisor.h), which decides what becomes of the workload.
+#include <chrono>
 #include <csignal>
 
 #include "core/exit_status.h"
+#include "tracer/supervisor.h"
 
 namespace sctrace {
 
-// escalate: forward the first signal, kill everything on the second (sctrace
-// in a terminal). forward_always: forward every signal (the in-container
-// sensor as PID 1, where docker stop's SIGKILL is the escalation).
-enum class InterruptPolicy { escalate, forward_always };
+// The policy install_interrupt_handlers() installs handlers for (see
+// SignalPolicy). The wait loops of the tracers escalate whatever is set here.
+using InterruptPolicy = SignalPolicy;
 void set_interrupt_policy(InterruptPolicy p);
-
-enum class InterruptAction { none, forward, kill_all };
-// For the tracers' wait loops after EINTR: what to do about signals received
-// since the last call. `sig` is set to the signal to forward.
-InterruptAction take_interrupt(int& sig);
 
 void note_interrupt(int sig);  // async-signal-safe
 int interrupt_count();         // how many were received
@@ -30,5 +26,17 @@ int interrupted_exit_code();
 // Installs note_interrupt for SIGINT, SIGTERM, SIGHUP, SIGQUIT (and SIGUSR1,
 // SIGUSR2, SIGWINCH under forward_always) without SA_RESTART.
 void install_interrupt_handlers();
+
+// The signals received since it was made, fed to a Supervisor. Two that
+// arrive between polls both read as the last one (the handler keeps a count
+// and the last signal only).
+class InterruptFeed {
+ public:
+  InterruptFeed() : seen_(interrupt_count()) {}
+  SupervisorActions poll(Supervisor& s, std::chrono::steady_clock::time_point now);
+
+ private:
+  int seen_;
+};
 
 }  // namespace sctrace

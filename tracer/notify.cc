@@ -484,7 +484,8 @@ size_t signal_descendants(int sig, const std::unordered_set<pid_t>& skip = {}) {
 // timeout SIGKILL every one.
 //
 // Notifications are served by supervisor threads (SupervisorPool); this
-// thread only watches the child, the deadline and interrupts.
+// thread only watches the child and carries out what the Supervisor
+// (tracer/supervisor.h: interrupts, the deadline) decides.
 ExitStatus run_with_notify(const LaunchSpec& spec, NotifyHandler& handler) {
   if (spec.seccomp_filter.empty()) fail(ErrorKind::runtime, "run_with_notify: no seccomp filter to install");
   const NotifyCaps caps = probe_notify_caps();
@@ -492,7 +493,7 @@ ExitStatus run_with_notify(const LaunchSpec& spec, NotifyHandler& handler) {
     fail(ErrorKind::runtime, "seccomp user notification is not available (needs Linux 5.0+ and seccomp allowed)");
   if (!caps.flag_continue)
     fail(ErrorKind::runtime, "seccomp user notification cannot let syscalls continue (needs Linux 5.5+)");
-  const int base_interrupts = interrupt_count();
+  InterruptFeed interrupts;
   ChildOptions opts;
   opts.filter = &spec.seccomp_filter;
   opts.new_listener = true;
@@ -516,12 +517,10 @@ ExitStatus run_with_notify(const LaunchSpec& spec, NotifyHandler& handler) {
   SupervisorPool pool(listener.get(), threads > 1 ? static_cast<NotifyHandler&>(*locked) : handler, threads,
                       tracker);
 
-  const auto start = Clock::now();
-  std::optional<Clock::time_point> deadline;
-  if (spec.timeout.count() > 0) deadline = start + spec.timeout;
-  bool timed_out = false;
+  SupervisorConfig config;
+  if (spec.timeout.count() > 0) config.deadline = Clock::now() + spec.timeout;
+  Supervisor supervisor(config);
   bool failed = false;
-  int interrupts_acted = 0;
   std::optional<int> wait_status;
   // Every process of the workload: those the notifications named, and with
   // adopt_orphans every descendant.
@@ -534,25 +533,17 @@ ExitStatus run_with_notify(const LaunchSpec& spec, NotifyHandler& handler) {
     if (!wait_status) pidfd_signal(child.pidfd(), SIGKILL);
     signal_rest(SIGKILL);
   };
-  bool rest_signalled = false;
 
   for (;;) {
     const auto now = Clock::now();
-    const int interrupts = interrupt_count() - base_interrupts;
-    if (interrupts >= 1 && interrupts_acted < 1) {
-      if (!wait_status) pidfd_signal(child.pidfd(), last_interrupt_signal());
-      interrupts_acted = 1;
-    }
-    // Once the first process is gone, the forwarded signal goes to what is
-    // left, once: one SIGTERM ends `sh -c 'sleep 9 & sleep 9'` too.
-    if (interrupts_acted == 1 && wait_status && !rest_signalled) {
-      rest_signalled = true;
-      signal_rest(last_interrupt_signal());
-    }
-    if (interrupts >= 2 && interrupts_acted < 2) interrupts_acted = 2;
-    if (deadline && now >= *deadline && !timed_out) timed_out = true;
+    SupervisorActions a;
+    if (wait_status) a |= supervisor.on_leader_exit(*wait_status);
+    a |= interrupts.poll(supervisor, now);
+    a |= supervisor.on_time(now);
+    if (a.signal_leader != 0 && !wait_status) pidfd_signal(child.pidfd(), a.signal_leader);
+    if (a.signal_rest != 0) signal_rest(a.signal_rest);
     // Again on every round: what a dying fork loop started since is killed too.
-    if (timed_out || interrupts_acted == 2) kill_everything();
+    if (supervisor.killing()) kill_everything();
     // Adopted orphans are reaped here (only after the first process, which
     // child.wait() reaps): a zombie still holds the filter, and the listener
     // hangs up only once none does.
@@ -561,8 +552,8 @@ ExitStatus run_with_notify(const LaunchSpec& spec, NotifyHandler& handler) {
       }
 
     int timeout_ms = kMaxPollMs;
-    if (deadline && !timed_out) {
-      auto ms = std::chrono::ceil<std::chrono::milliseconds>(*deadline - now).count();
+    if (auto wake = supervisor.next_wakeup()) {
+      auto ms = std::chrono::ceil<std::chrono::milliseconds>(*wake - now).count();
       timeout_ms = static_cast<int>(std::clamp<long long>(ms, 0, timeout_ms));
     }
 
@@ -585,6 +576,7 @@ ExitStatus run_with_notify(const LaunchSpec& spec, NotifyHandler& handler) {
     // No task holds the filter any more.
     if (wait_status && (fds[1].revents & (POLLHUP | POLLERR))) break;
   }
+  supervisor.on_workload_exit();
   pool.stop();
   if (failed) {
     // A supervisor could not answer: nothing would let the workload on.
@@ -603,7 +595,8 @@ ExitStatus run_with_notify(const LaunchSpec& spec, NotifyHandler& handler) {
   if (int e = child.setup_errno(); e != 0)
     fail(e == ENOENT ? ErrorKind::not_found : ErrorKind::not_exec, "{}: {}", spec.argv.at(0), std::strerror(e));
   ExitStatus es = exit_status_from_wait(*wait_status);
-  es.timed_out = timed_out;
+  es.timed_out = supervisor.outcome().timed_out;
+  es.killed_on_interrupt = supervisor.outcome().killed && !es.timed_out;
   return es;
 }
 

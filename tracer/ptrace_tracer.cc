@@ -873,7 +873,7 @@ ExitStatus PtraceTracer::run(const LaunchSpec& spec, EventSink& sink) {
     fail(ErrorKind::usage, "deny_errno without a watch_filter would fail every syscall");
   if (spec.deny_errno && (*spec.deny_errno <= 0 || *spec.deny_errno > 4095))
     fail(ErrorKind::usage, "deny_errno {} is not an errno value", *spec.deny_errno);
-  const int interrupts_before = interrupt_count();
+  InterruptFeed interrupts;
   const PtraceEngine::Mode mode = resolve_mode(stops_, spec);
   ChildOptions opts;
   opts.wait_for_release = true;
@@ -923,32 +923,26 @@ ExitStatus PtraceTracer::run(const LaunchSpec& spec, EventSink& sink) {
   PtraceEngine engine(real_sys(), sink, pid, mode, spec.deny_errno);
   KillOnUnwind guard{engine};
   const bool has_deadline = spec.timeout.count() > 0;
-  const auto deadline = std::chrono::steady_clock::now() + spec.timeout;
-  bool forwarded = false, forwarded_rest = false;
-  bool killed = false;
-  bool timed_out = false;
+  SupervisorConfig config;
+  if (has_deadline) config.deadline = std::chrono::steady_clock::now() + spec.timeout;
+  Supervisor supervisor(config);
+  // signal_workload reaches the first process while it lives, else every
+  // process left: the supervisor learns of the first one's end from the
+  // same engine, so the two agree.
+  auto act = [&](const SupervisorActions& a) {
+    if (a.signal_leader != 0) engine.signal_workload(a.signal_leader);
+    if (a.signal_rest != 0) engine.signal_workload(a.signal_rest);
+    if (a.kill_all) engine.kill_all();
+  };
   auto check = [&] {
-    const int n = interrupt_count() - interrupts_before;
-    if (n >= 1 && !forwarded) {
-      forwarded = true;
-      // With the first process already gone this reached the rest too.
-      forwarded_rest = engine.initial_status().has_value();
-      engine.signal_workload(last_interrupt_signal());
-    }
-    // Once the first process is gone, the signal goes to what is left, once:
-    // one SIGTERM ends `sh -c 'sleep 9 & sleep 9'` too.
-    if (forwarded && !forwarded_rest && engine.initial_status()) {
-      forwarded_rest = true;
-      engine.signal_workload(last_interrupt_signal());
-    }
-    if (killed) return;
-    if (n >= 2) {
-      killed = true;
-      engine.kill_all();
-    } else if (has_deadline && std::chrono::steady_clock::now() >= deadline) {
-      killed = timed_out = true;
-      engine.kill_all();
-    }
+    const auto now = std::chrono::steady_clock::now();
+    // The first process's end first: a signal arriving after it goes
+    // straight to the rest, and only once.
+    SupervisorActions a;
+    if (engine.initial_status()) a |= supervisor.on_leader_exit(*engine.initial_status());
+    a |= interrupts.poll(supervisor, now);
+    a |= supervisor.on_time(now);
+    act(a);
   };
 
   {
@@ -982,6 +976,7 @@ ExitStatus PtraceTracer::run(const LaunchSpec& spec, EventSink& sink) {
       for (pid_t more; (more = ::waitpid(-1, &st, __WALL | WNOHANG)) > 0;) batch.emplace_back(more, st);
       for (const auto& [t, s] : batch) engine.handle(t, s);
     }
+    supervisor.on_workload_exit();
   }
   guard.armed = false;
   engine.finish();
@@ -1010,7 +1005,8 @@ ExitStatus PtraceTracer::run(const LaunchSpec& spec, EventSink& sink) {
     result.signaled = true;
     result.signal = SIGKILL;
   }
-  result.timed_out = timed_out;
+  result.timed_out = supervisor.outcome().timed_out;
+  result.killed_on_interrupt = supervisor.outcome().killed && !result.timed_out;
   return result;
 }
 

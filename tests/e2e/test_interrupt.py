@@ -15,10 +15,11 @@ c = e2e.Checks("interrupt")
 
 
 
-def interrupted_run(tmp, label, workload, signals, expect_code, marker):
+def interrupted_run(tmp, label, workload, signals, expect_code, marker, backend=None):
     prof = os.path.join(tmp, f"{label}.json")
     rec = os.path.join(tmp, f"{label}.rec.json")
-    argv = [e2e.SCTRACE, "run", "-o", prof, "--recording", rec, "--", *workload]
+    argv = [e2e.SCTRACE, "run", *(["--backend", backend] if backend else []), "-o", prof, "--recording", rec,
+            "--", *workload]
     p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
     time.sleep(0.5)
     sent = time.monotonic()
@@ -61,10 +62,17 @@ with e2e.tempdir("interrupt") as tmp:
     interrupted_run(tmp, "SIGINT", ["sleep", "31.4159"], [signal.SIGINT], 128 + signal.SIGINT, "31.4159")
     interrupted_run(tmp, "SIGTERM", ["sleep", "31.4160"], [signal.SIGTERM], 128 + signal.SIGTERM, "31.4160")
     # The shell ignores SIGINT and so does the sleep it starts: the first
-    # SIGINT is forwarded and ignored, the second kills every process.
+    # SIGINT is forwarded and ignored, the second kills every process. The
+    # exit code is 128 + the signal sctrace received (README), not the
+    # SIGKILL it sent (it was 137 before: issue 16, defect 12).
     interrupted_run(tmp, "SIGINT twice, ignored",
                     ["sh", "-c", "trap '' INT; sleep 31.4161; echo survived"],
-                    [signal.SIGINT, signal.SIGINT], 128 + signal.SIGKILL, "31.4161")
+                    [signal.SIGINT, signal.SIGINT], 128 + signal.SIGINT, "31.4161")
+    for n, backend in enumerate(("ptrace", "notify")):
+        marker = f"31.4{n}63"
+        interrupted_run(tmp, f"SIGTERM twice, ignored, {backend}",
+                        ["sh", "-c", f"trap '' TERM; sleep {marker}; echo survived"],
+                        [signal.SIGTERM, signal.SIGTERM], 128 + signal.SIGTERM, marker, backend)
 
     prof = os.path.join(tmp, "timeout.json")
     rec = os.path.join(tmp, "timeout.rec.json")

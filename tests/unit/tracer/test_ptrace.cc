@@ -535,6 +535,7 @@ int run_interrupted(const std::vector<std::string>& argv, int signals_to_send) {
       if (std::chrono::steady_clock::now() - t0 > 5s) code = 50;  // took the safety timeout
       else if (sctrace::interrupt_count() != signals_to_send) code = 51;
       else if (st.timed_out) code = 53;
+      else if (st.killed_on_interrupt != (signals_to_send >= 2)) code = 54;  // the exit code reads 128+SIGTERM
       else code = st.signaled ? st.signal : 100 + st.code;
     } catch (...) {
       code = 52;
