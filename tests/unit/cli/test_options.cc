@@ -168,7 +168,7 @@ TEST_CASE("two outputs naming the same file are refused", "[options][outputs]") 
                                                  {"--report-json", ""}}));
 }
 
-TEST_CASE("--backend and --ptrace-stops are parsed once into enums, bad values refused as before", "[options]") {
+TEST_CASE("the --backend and --ptrace-stops options are parsed once into enums, bad values refused as before", "[options]") {
   auto o = parse({"run", "--", "ls"});
   CHECK(o.backend == RequestedBackend::automatic);
   CHECK(o.ptrace_stops == PtraceStops::automatic);
