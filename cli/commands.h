@@ -12,6 +12,8 @@
 #include "profile/seccomp_profile.h"
 
 namespace sctrace {
+
+struct Recording;
 struct ExitStatus;  // tracer/tracer.h
 }
 namespace sctrace::container {
@@ -77,5 +79,7 @@ bool ended_gracefully(const ExitStatus& st);
 
 // One "sctrace: ..." line on stderr.
 void say(const std::string& line);
+// One line per call the tracer refused because it aimed at the tracer itself.
+void say_refusals(const Recording& rec);
 
 }  // namespace sctrace::cli
