@@ -43,6 +43,10 @@ ATTEMPTS = ("ptrace_attach", "ptrace_seize", "process_vm_readv", "pidfd_open", "
 RUN_TIMEOUT = 60
 LABEL_KEY = "sctrace-test"
 LABEL_VALUE = f"self-defence-{uuid.uuid4().hex}"
+# Docker's default profile answers process_vm_readv and pidfd_getfd EPERM
+# itself (they need CAP_SYS_PTRACE): its ERRNO wins over the sensor's TRACE,
+# so the sensor never sees those two.
+DOCKER_REFUSED = len(ATTEMPTS) - 2
 BACKENDS = ((["--backend", "ptrace", "--ptrace-stops", "one"], "ptrace one-stop"),
             (["--backend", "ptrace", "--ptrace-stops", "two"], "ptrace two-stop"),
             (["--backend", "notify"], "notify"))
@@ -81,7 +85,7 @@ def describe(argv, rc, out, err):
     return f"$ {' '.join(argv)}\nexit code: {rc}\nstdout:\n{out[-3000:]}\nstderr:\n{err[-3000:]}"
 
 
-def check_run(what, argv, rec_path, tracer_text):
+def check_run(what, argv, rec_path, tracer_text, refused_kinds):
     """One run that ends by itself."""
     proc = start(argv)
     watch = e2e.StreamWatch(proc)
@@ -100,7 +104,8 @@ def check_run(what, argv, rec_path, tracer_text):
             f"{what}: run names the refused kill(SIGSTOP) too", detail)
     rec = e2e.load_json(rec_path) or {}
     refused = rec.get("refused") or {}
-    c.check(len(refused) >= len(ATTEMPTS) - 1, f"{what}: the recording lists the refused calls", str(refused))
+    c.check(len(refused) == refused_kinds, f"{what}: the recording lists the {refused_kinds} kinds of refused calls",
+            str(refused))
     names = e2e.recorded_names(rec)
     c.check({"ptrace", "kill", "tgkill"} <= set(names),
             f"{what}: the refused calls are still recorded as made (ptrace, kill, tgkill)", sorted(names))
@@ -128,16 +133,14 @@ def check_sigterm(what, argv):
     c.check(rc == 143, f"{what}: exit 143 (128+SIGTERM)", describe(argv, rc, out, err))
 
 
-r = e2e.run([SAMPLE])
-c.check(r.returncode == 0 and "selfattack: own_kill OK" in r.stdout, "control: the sample runs untraced", r.describe())
-
+# No untraced control: the sample would stop the test itself, its parent.
 with e2e.tempdir(NAME) as tmp:
     for opts, label in BACKENDS:
         tag = label.replace(" ", "_")
         prof = os.path.join(tmp, f"{tag}.json")
         rec = os.path.join(tmp, f"{tag}.recording.json")
         check_run(label, [e2e.SCTRACE, "run", *opts, "-o", prof, "--recording", rec, "--", SAMPLE, "--group"], rec,
-                  "sctrace itself")
+                  "sctrace itself", len(ATTEMPTS))
         check_sigterm(f"{label}, SIGTERM", [e2e.SCTRACE, "run", *opts, "-o", os.path.join(tmp, f"{tag}.term.json"),
                                             "--", SAMPLE, "--group", "--wait"])
 
@@ -148,7 +151,7 @@ with e2e.tempdir(NAME) as tmp:
             prof = os.path.join(tmp, "docker.json")
             rec = os.path.join(tmp, "docker.recording.json")
             check_run("docker sensor", [e2e.SCTRACE, "run", "-o", prof, "--recording", rec, "--", "docker", "run",
-                                        "--rm", *label, img.id], rec, "the sensor")
+                                        "--rm", *label, img.id], rec, "the sensor", DOCKER_REFUSED)
             check_sigterm("docker sensor, SIGTERM",
                           [e2e.SCTRACE, "run", "-o", os.path.join(tmp, "docker.term.json"), "--", "docker", "run",
                            "--rm", *label, img.id, "/selfattack", "--group", "--wait"])
