@@ -143,6 +143,7 @@ int cmd_run_container(const Options& o, const SeccompProfile& tmpl) {
   rec.commands = {without_secrets(o.workload)};
   rec.backend = "ptrace-sensor";
   rec.complete = rec.complete && !res.interrupted && !res.timed_out && res.probes_ok;
+  say_refusals(rec);
   const RunOutputs out = run_outputs(o, rec.complete);
   if (!out.recording.empty()) write_file_atomic(out.recording, recording_to_json(rec));
   MinimizeOptions mopts = minimize_options_for(res.config);

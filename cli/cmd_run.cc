@@ -40,6 +40,10 @@ LoadedProfile load_profile_input(const std::string& path) {
   return lp;
 }
 
+void say_refusals(const Recording& rec) {
+  for (const auto& [note, n] : rec.refusals) say(n == 1 ? note : fmt::format("{} ({} times)", note, n));
+}
+
 SeccompProfile load_profile_file(const std::string& path) { return std::move(load_profile_input(path).input.profile); }
 
 namespace {
@@ -189,6 +193,7 @@ int cmd_run(const Options& given) {
   else if (outcome.interrupted)
     say("interrupted: writing what was recorded so far (marked incomplete)");
 
+  say_refusals(rec);
   const RunOutputs out = run_outputs(o, rec.complete);
   if (!out.recording.empty()) write_file_atomic(out.recording, recording_to_json(rec));
   MinimizeOptions mopts;

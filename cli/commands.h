@@ -11,6 +11,9 @@
 #include "profile/profile_input.h"
 #include "profile/seccomp_profile.h"
 
+namespace sctrace {
+struct Recording;
+}
 namespace sctrace::container {
 struct SessionOptions;  // tracer/container/session.h
 }
@@ -77,5 +80,7 @@ std::optional<uint32_t> refused_natively(const std::vector<sock_filter>& prog, s
 
 // One "sctrace: ..." line on stderr.
 void say(const std::string& line);
+// One line per call the tracer refused because it aimed at the tracer itself.
+void say_refusals(const Recording& rec);
 
 }  // namespace sctrace::cli

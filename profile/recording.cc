@@ -66,11 +66,19 @@ void Recording::merge(const Recording& other) {
     if (std::find(commands.begin(), commands.end(), c) == commands.end()) commands.push_back(c);
   execs.insert(other.execs.begin(), other.execs.end());
   complete = complete && other.complete;
+  for (const auto& [note, n] : other.refusals) add_refusal(note, n);
   if (backend.empty()) {
     backend = other.backend;
   } else if (!other.backend.empty() && other.backend != backend) {
     backend = "mixed";
   }
+}
+
+void Recording::add_refusal(const std::string& note, uint64_t count) {
+  // The notes name the call: a workload trying many kinds must not grow the
+  // recording without bound. The rest are counted together.
+  const bool room = refusals.size() < kMaxRefusals || refusals.count(note) != 0;
+  refusals[room ? note : "refused more calls aimed at the tracer: EPERM"] += count;
 }
 
 const ArgClass* SyscallRecord::find_class(const std::map<unsigned, uint64_t>& a) const {
@@ -179,6 +187,8 @@ std::string recording_to_json(const Recording& rec) {
   j["backend"] = rec.backend;
   j["commands"] = rec.commands;
   j["execs"] = rec.execs;
+  // Only when there are any: recordings without refusals stay as they were.
+  if (!rec.refusals.empty()) j["refused"] = rec.refusals;
   json sys = json::object();
   for (const auto& [arch, calls] : rec.syscalls) {
     json a = json::object();
@@ -351,6 +361,10 @@ Recording recording_from_json(std::string_view text, std::string_view source) {
       if (!ex[i].is_string()) p.bad(fmt::format("execs[{}]", i), "expected a string");
       rec.execs.insert(ex[i].get<std::string>());
     }
+  }
+  if (const json& rf = p.field(j, "", "refused", false); !rf.is_null()) {
+    if (!rf.is_object()) p.bad("refused", "expected an object");
+    for (const auto& [note, n] : rf.items()) rec.add_refusal(note, p.u64(n, "refused." + note));
   }
   const json& sys = p.field(j, "", "syscalls");
   if (!sys.is_object()) p.bad("syscalls", "expected an object");

@@ -32,6 +32,7 @@ inline constexpr size_t kMaxArgClasses = 64;
 inline constexpr size_t kMaxClassExecs = 16;
 inline constexpr size_t kMaxClassStacks = 4;
 inline constexpr size_t kMaxSyscallStacks = 32;  // over all classes of one (arch, syscall)
+inline constexpr size_t kMaxRefusals = 32;
 
 // One frame of a call stack, symbolized while the process was alive.
 struct StackFrame {
@@ -83,6 +84,11 @@ struct Recording {
   std::set<std::string> execs;                     // paths passed to execve that succeeded
   bool complete = true;  // false when interrupted or timed out
   std::string backend;   // "ptrace", "notify", ...
+  // Calls the tracer refused because they aimed at itself
+  // (tracer/self_defence.h): note -> how often. At most kMaxRefusals notes.
+  std::map<std::string, uint64_t> refusals;
+
+  void add_refusal(const std::string& note, uint64_t count = 1);
 
   void merge(const Recording& other);
   size_t total_names() const;

@@ -47,6 +47,7 @@
 #include "profile/recording.h"
 #include "session/recording_sink.h"
 #include "tracer/interrupt.h"
+#include "tracer/self_defence.h"
 #include "tracer/tracer.h"
 
 namespace {
@@ -270,6 +271,7 @@ int main(int argc, char** argv) {
       }
     });
 
+    set_tracer_description("the sensor");
     set_interrupt_policy(InterruptPolicy::forward_always);
     install_interrupt_handlers();
     ExitStatus st;

@@ -44,6 +44,11 @@ void RecordingSink::on_exit(pid_t pid, int) {
   exes_.erase(pid);
 }
 
+void RecordingSink::on_refusal(std::string_view note) {
+  std::lock_guard lock(mu_);
+  rec_.add_refusal(std::string(note));
+}
+
 Recorder::ExeId RecordingSink::exe_of(pid_t pid) {
   auto it = exes_.find(pid);
   if (it != exes_.end()) return it->second;

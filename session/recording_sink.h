@@ -35,6 +35,7 @@ class RecordingSink : public EventSink {
   void on_syscall(const SyscallEvent& ev) override;
   void on_exec(pid_t pid, std::string_view path) override;
   void on_exit(pid_t pid, int) override;
+  void on_refusal(std::string_view note) override;
 
   // Runs f(recording) with the recording consistent (used to flush it from
   // another thread while tracing goes on).

@@ -22,6 +22,7 @@
 #include "core/error.h"
 #include "core/unique_fd.h"
 #include "tracer/notify.h"
+#include "tracer/self_defence.h"
 
 namespace sctrace {
 
@@ -74,8 +75,20 @@ class ForwardingHandler : public NotifyHandler {
     }
     processes_.on_notification(ev);
     sink_.on_syscall(ev);
+    if (refused(ev)) return {false, EPERM};
     if (deny_errno_) return {false, *deny_errno_};
     return {true, 0};
+  }
+
+  // A call aimed at sctrace itself (tracer/self_defence.h). The arguments
+  // are the registers the kernel will use: no race with the workload, except
+  // for a pidfd, which another of its threads can swap between our look and
+  // the call (pidfd_open of sctrace is refused, so only a /proc/<pid>
+  // directory given to pidfd_send_signal remains).
+  bool refused(const SyscallEvent& ev) {
+    std::optional<std::string> note = self_defence_.check(ev);
+    if (note) sink_.on_refusal(*note);
+    return note.has_value();
   }
 
   // Notification gives no exit events; every process seen is reported as
@@ -87,6 +100,7 @@ class ForwardingHandler : public NotifyHandler {
   const bool watching_;
   const std::optional<int> deny_errno_;
   ProcessWatch processes_;
+  SelfDefence self_defence_;
   const uint32_t native_audit_ = arch::native();  // the launcher is sctrace, native
   bool started_ = false;
 };

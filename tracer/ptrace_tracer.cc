@@ -366,6 +366,7 @@ void PtraceEngine::on_stop(pid_t tid, Task& t, int status) {
 void PtraceEngine::on_syscall_stop(pid_t tid, Task& t) {
   __ptrace_syscall_info info{};
   if (sys_.syscall_info(tid, info) != 0) return;
+  refuse_self_attack(tid, t, info);
   switch (mode_) {
     case Mode::two_stop: two_stop_info(tid, t, info); return;
     case Mode::one_stop: one_stop_info(tid, t, info); return;
@@ -401,10 +402,10 @@ void PtraceEngine::two_stop_info(pid_t tid, Task& t, const __ptrace_syscall_info
       t.pending = true;
       return;
     case PTRACE_SYSCALL_INFO_EXIT:
-      if (answer_at_exit(tid, t, info)) {
+      if (const int skipped = t.errno_at_exit; answer_at_exit(tid, t, info)) {
         if (!t.pending) return;
         t.pending = false;
-        t.ev.result = -ENOSYS;  // only clone3 with CLONE_UNTRACED is skipped here
+        t.ev.result = -skipped;  // clone3 with CLONE_UNTRACED, a call aimed at the tracer
         if (started_) sink_.on_syscall(t.ev);
         return;
       }
@@ -449,10 +450,11 @@ void PtraceEngine::one_stop_info(pid_t tid, Task& t, const __ptrace_syscall_info
       sink_.on_syscall(t.ev);
       return;
     case PTRACE_SYSCALL_INFO_EXIT: {
+      const int skipped = t.errno_at_exit;
       const bool answered = answer_at_exit(tid, t, info);
       if (!t.pending) return;
       t.pending = false;
-      t.ev.result = answered ? -ENOSYS : info.exit.rval;  // only clone3 with CLONE_UNTRACED is skipped here
+      t.ev.result = answered ? -skipped : info.exit.rval;  // clone3 with CLONE_UNTRACED, a call aimed at the tracer
       // The kernel's error range is -4095..-1; anything else is a success.
       if (*t.ev.result >= 0 || *t.ev.result < -4095) note_success(t.ev.audit_arch, t.ev.nr);
       sink_.on_syscall(t.ev);
@@ -620,6 +622,27 @@ void PtraceEngine::keep_child_traced(pid_t tid, Task& t, const __ptrace_syscall_
     untraced_failed_ = true;
     kill_all();
   }
+}
+
+void PtraceEngine::refuse_self_attack(pid_t tid, Task& t, const __ptrace_syscall_info& info) {
+  if (info.op != PTRACE_SYSCALL_INFO_ENTRY && info.op != PTRACE_SYSCALL_INFO_SECCOMP) return;
+  if (!started_ && tid == initial_pid_) return;  // the launcher is sctrace's own code
+  SyscallEvent ev;  // entry and seccomp share the layout of nr and args
+  ev.tid = tid;
+  ev.pid = t.tgid;
+  ev.audit_arch = info.arch;
+  ev.nr = static_cast<int32_t>(info.entry.nr);
+  for (size_t i = 0; i < 6; ++i) ev.args[i] = info.entry.args[i];
+  const std::optional<std::string> note = self_defence_.check(ev);
+  if (!note) return;
+  // Unrefusable (no PTRACE_SET_SYSCALL_INFO, no register layout): the
+  // workload would stop or read its tracer, so it does not go on at all.
+  if (!skip(tid, t, info, EPERM)) {
+    untraced_failed_ = true;
+    kill_all();
+    return;
+  }
+  sink_.on_refusal(*note);
 }
 
 pid_t PtraceEngine::tgid_of_clone(pid_t parent_tid, Task& parent, pid_t new_tid) {

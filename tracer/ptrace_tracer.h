@@ -11,6 +11,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "tracer/self_defence.h"
 #include "tracer/sys_iface.h"
 #include "tracer/tracer.h"
 
@@ -121,6 +122,9 @@ class PtraceEngine {
   void on_exec(pid_t tid);
   pid_t tgid_of_clone(pid_t parent_tid, Task& parent, pid_t new_tid);
   void keep_child_traced(pid_t tid, Task& t, const __ptrace_syscall_info& info);
+  // At an entry or seccomp stop: a call aimed at the tracer itself is skipped
+  // with EPERM and reported to the sink (tracer/self_defence.h).
+  void refuse_self_attack(pid_t tid, Task& t, const __ptrace_syscall_info& info);
   void resume(pid_t tid, int sig = 0);
 
   SysIface& sys_;
@@ -153,6 +157,7 @@ class PtraceEngine {
   // bit): a syscall whose slot is false is none of them.
   std::bitset<1024> clone_hint_;
   bool set_info_works_ = true;  // PTRACE_SET_SYSCALL_INFO did not say EIO yet
+  SelfDefence self_defence_;
 };
 
 }  // namespace sctrace

@@ -34,6 +34,9 @@ class EventSink {
   virtual void on_syscall(const SyscallEvent& ev) = 0;
   virtual void on_exec(pid_t /*pid*/, std::string_view /*path*/) {}
   virtual void on_exit(pid_t /*pid*/, int /*wait_status*/) {}
+  // The tracer refused a call aimed at itself (tracer/self_defence.h); the
+  // call was reported to on_syscall as made.
+  virtual void on_refusal(std::string_view /*note*/) {}
 };
 
 struct LaunchSpec {

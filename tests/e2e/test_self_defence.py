@@ -1,0 +1,162 @@
+"""A workload cannot stop, read or signal its tracer (issue 16, defect 4).
+
+samples/selfattack turns on its parent, which is sctrace (local backends) or
+the sensor (PID 1 of a container): ptrace(PTRACE_ATTACH) and
+ptrace(PTRACE_SEIZE) of it, process_vm_readv of its memory, pidfd_open of
+it, pidfd_getfd and pidfd_send_signal(SIGSTOP) through a /proc/PPID
+directory, kill(PPID, SIGSTOP), tgkill(PPID, PPID, SIGSTOP) and kill(0,
+SIGSTOP) to its own process group, which holds its parent too. Before, the
+first of these left sctrace stopped by its own tracee: the run hung, deaf to
+SIGTERM (in a container PID 1 stopped in ptrace_stop and the host side
+waited until killed). Now the tracer refuses each with EPERM, says so in one
+line per call, and keeps the call in the recording as made.
+
+For --backend ptrace (both stop modes), --backend notify and the docker
+sensor path:
+  - the run ends by itself, exit 0, and the sample saw EPERM for every
+    attempt, while a SIGTERM to a child of its own still worked;
+  - `run` prints "sctrace: refused the workload's ptrace(PTRACE_ATTACH) of
+    sctrace itself (pid N): EPERM" (N: sctrace's pid; in a container "of the
+    sensor (pid 1)"), one line per kind of call; the recording lists them
+    under "refused" and still has ptrace and kill;
+  - with the sample left waiting after its attempts, a SIGTERM to sctrace
+    ends the run within seconds (128+15).
+Each run has its own session (a kill(0) that got through must not reach the
+test) and is killed with its session after a timeout. Images are
+FROM-scratch imports removed by ID; containers carry a unique label and are
+removed by it.
+"""
+import os
+import re
+import signal
+import subprocess
+import time
+import uuid
+
+import containers as ct
+import sctrace_e2e as e2e
+
+NAME = "self_defence"
+SAMPLE = e2e.sample("selfattack")
+ATTEMPTS = ("ptrace_attach", "ptrace_seize", "process_vm_readv", "pidfd_open", "pidfd_getfd", "pidfd_send_signal",
+            "kill", "tgkill", "kill_group")
+RUN_TIMEOUT = 60
+LABEL_KEY = "sctrace-test"
+LABEL_VALUE = f"self-defence-{uuid.uuid4().hex}"
+# Docker's default profile answers process_vm_readv and pidfd_getfd EPERM
+# itself (they need CAP_SYS_PTRACE): its ERRNO wins over the sensor's TRACE,
+# so the sensor never sees those two.
+DOCKER_REFUSED = len(ATTEMPTS) - 2
+BACKENDS = ((["--backend", "ptrace", "--ptrace-stops", "one"], "ptrace one-stop"),
+            (["--backend", "ptrace", "--ptrace-stops", "two"], "ptrace two-stop"),
+            (["--backend", "notify"], "notify"))
+
+c = e2e.Checks(NAME)
+
+
+def start(argv):
+    # A session of its own: sctrace is its group's leader, so killpg(pid)
+    # reaches it and whatever of the workload stayed in its group.
+    return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)
+
+
+def kill_session(proc):
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+def finish(proc, watch, timeout):
+    """Waits for proc; on timeout kills its session. Returns (returncode or None, stdout, stderr)."""
+    try:
+        proc.wait(timeout=timeout)
+        rc = proc.returncode
+    except subprocess.TimeoutExpired:
+        rc = None
+        kill_session(proc)
+        proc.wait()
+    watch.drain()
+    return rc, "".join(watch.out), "".join(watch.err)
+
+
+def describe(argv, rc, out, err):
+    return f"$ {' '.join(argv)}\nexit code: {rc}\nstdout:\n{out[-3000:]}\nstderr:\n{err[-3000:]}"
+
+
+def check_run(what, argv, rec_path, tracer_text, refused_kinds):
+    """One run that ends by itself."""
+    proc = start(argv)
+    watch = e2e.StreamWatch(proc)
+    rc, out, err = finish(proc, watch, RUN_TIMEOUT)
+    detail = describe(argv, rc, out, err)
+    c.check(rc is not None, f"{what}: sctrace ends by itself (within {RUN_TIMEOUT} s)", detail)
+    c.check(rc == 0, f"{what}: exit 0", detail)
+    for name in ATTEMPTS:
+        c.check(f"selfattack: {name} EPERM" in out, f"{what}: the workload's {name} aimed at its tracer got EPERM",
+                detail)
+    c.check("selfattack: own_kill OK" in out, f"{what}: the workload's SIGTERM to its own child still works", detail)
+    pid = 1 if tracer_text == "the sensor" else proc.pid
+    line = f"sctrace: refused the workload's ptrace(PTRACE_ATTACH) of {tracer_text} (pid {pid}): EPERM"
+    c.check(line in err.splitlines(), f"{what}: run says '{line}'", detail)
+    c.check(re.search(r"^sctrace: refused the workload's kill\(SIGSTOP\) of ", err, re.M) is not None,
+            f"{what}: run names the refused kill(SIGSTOP) too", detail)
+    rec = e2e.load_json(rec_path) or {}
+    refused = rec.get("refused") or {}
+    c.check(len(refused) == refused_kinds, f"{what}: the recording lists the {refused_kinds} kinds of refused calls",
+            str(refused))
+    names = e2e.recorded_names(rec)
+    c.check({"ptrace", "kill", "tgkill"} <= set(names),
+            f"{what}: the refused calls are still recorded as made (ptrace, kill, tgkill)", sorted(names))
+
+
+def check_sigterm(what, argv):
+    """The sample waits after its attempts: SIGTERM to sctrace ends the run."""
+    proc = start(argv)
+    watch = e2e.StreamWatch(proc)
+    deadline = time.monotonic() + RUN_TIMEOUT
+    while time.monotonic() < deadline and proc.poll() is None and not any("selfattack: waiting" in l for l in watch.out):
+        time.sleep(0.1)
+    ready = any("selfattack: waiting" in l for l in watch.out)
+    if not ready:
+        rc, out, err = finish(proc, watch, 1)
+        c.check(False, f"{what}: the workload reached its wait", describe(argv, rc, out, err))
+        return
+    time.sleep(0.3)  # sctrace back in its wait loop
+    sent = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    rc, out, err = finish(proc, watch, 20)
+    elapsed = time.monotonic() - sent
+    c.check(rc is not None and elapsed < 20, f"{what}: SIGTERM ends the run ({elapsed:.1f} s)",
+            describe(argv, rc, out, err))
+    c.check(rc == 143, f"{what}: exit 143 (128+SIGTERM)", describe(argv, rc, out, err))
+
+
+# No untraced control: the sample would stop the test itself, its parent.
+with e2e.tempdir(NAME) as tmp:
+    for opts, label in BACKENDS:
+        tag = label.replace(" ", "_")
+        prof = os.path.join(tmp, f"{tag}.json")
+        rec = os.path.join(tmp, f"{tag}.recording.json")
+        check_run(label, [e2e.SCTRACE, "run", *opts, "-o", prof, "--recording", rec, "--", SAMPLE, "--group"], rec,
+                  "sctrace itself", len(ATTEMPTS))
+        check_sigterm(f"{label}, SIGTERM", [e2e.SCTRACE, "run", *opts, "-o", os.path.join(tmp, f"{tag}.term.json"),
+                                            "--", SAMPLE, "--group", "--wait"])
+
+    if e2e.docker_usable(c, NAME, part="docker (sensor path)"):
+        img = ct.build_scratch_image({"/selfattack": SAMPLE}, name="selfattack", cmd=["/selfattack", "--group"])
+        label = ["--label", f"{LABEL_KEY}={LABEL_VALUE}"]
+        try:
+            prof = os.path.join(tmp, "docker.json")
+            rec = os.path.join(tmp, "docker.recording.json")
+            check_run("docker sensor", [e2e.SCTRACE, "run", "-o", prof, "--recording", rec, "--", "docker", "run",
+                                        "--rm", *label, img.id], rec, "the sensor", DOCKER_REFUSED)
+            check_sigterm("docker sensor, SIGTERM",
+                          [e2e.SCTRACE, "run", "-o", os.path.join(tmp, "docker.term.json"), "--", "docker", "run",
+                           "--rm", *label, img.id, "/selfattack", "--group", "--wait"])
+        finally:
+            ct.remove_containers_with_label(LABEL_KEY, LABEL_VALUE)
+            img.remove()
+
+c.finish()
