@@ -2,9 +2,7 @@
 
 #include <poll.h>
 #include <signal.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -36,8 +34,6 @@ constexpr std::chrono::seconds kConnectTimeout{30};
 // podman in this kind of VM fails to start containers with the host's
 // (unlimited) limits; these are what it needs.
 const std::vector<std::string> kDefaultUlimits = {"--ulimit", "nofile=10000:10000", "--ulimit", "nproc=1000:1000"};
-
-int pidfd_signal(int pidfd, int sig) { return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0)); }
 
 std::string trimmed(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
@@ -113,23 +109,23 @@ int AgentContainer::execute() {
       acted = n;
       interrupted_ = true;
       if (n >= 2) {
-        if (!run_status) pidfd_signal(child.pidfd(), SIGKILL);
+        if (!run_status) child.signal(SIGKILL);
         if (!id_.empty()) container::run_capture({run_.cli, "kill", id_});
       } else if (!id_.empty()) {
         stop_container();
         stop_sent = true;
       } else if (!run_status) {
-        pidfd_signal(child.pidfd(), last_interrupt_signal());
+        child.signal(last_interrupt_signal());
       }
     }
     if (limit.count() > 0 && !timed_out_ && Clock::now() - start >= limit) {
       timed_out_ = true;
       if (!id_.empty()) stop_container();
-      else if (!run_status) pidfd_signal(child.pidfd(), SIGTERM);
+      else if (!run_status) child.signal(SIGTERM);
       stop_sent = true;
     }
     if (created_at && agent_.connected() == 0 && Clock::now() - *created_at > kConnectTimeout) {
-      if (!run_status) pidfd_signal(child.pidfd(), SIGKILL);
+      if (!run_status) child.signal(SIGKILL);
       container::run_capture({run_.cli, "rm", "-f", id_});
       fail(ErrorKind::runtime,
            "the runtime never connected to the seccomp agent within {} s of creating the container: the engine "

@@ -3,8 +3,6 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
@@ -35,8 +33,6 @@ namespace {
 constexpr std::chrono::milliseconds kAgentGrace{3000};
 
 std::string parent_dir(const std::string& path) { return path.substr(0, path.rfind('/')); }
-
-int pidfd_signal(int pidfd, int sig) { return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0)); }
 
 // The container's privileges as the line configures them
 // (advice/container_config.h). podman reads --cap-add/--cap-drop as
@@ -87,12 +83,12 @@ AgentRunResult run_runc(const AgentWorkload& w, double timeout_sec, const Seccom
     }
     const int n = interrupt_count();
     if (n > acted) {
-      pidfd_signal(child.pidfd(), n >= 2 ? SIGKILL : last_interrupt_signal());
+      child.signal(n >= 2 ? SIGKILL : last_interrupt_signal());
       acted = n;
     }
     if (limit.count() > 0 && !res.timed_out && Clock::now() - start >= limit) {
       res.timed_out = true;
-      pidfd_signal(child.pidfd(), SIGTERM);
+      child.signal(SIGTERM);
     }
   }
   res.exit_code = shell_code(status);

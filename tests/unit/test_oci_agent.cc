@@ -3,6 +3,10 @@
 // a runc bundle read into an AgentWorkload (session/oci_agent.h), the
 // Options -> request translation (cli/podman.h) and the one owner of temp
 // paths (core/owned_path.h).
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -16,6 +20,7 @@
 #include "session/agent_container.h"
 #include "session/oci_agent.h"
 #include "session/runc_line.h"
+#include "tracer/child_process.h"
 #include "tests/unit/unit_helpers.h"
 
 namespace sctrace {
@@ -248,6 +253,19 @@ TEST_CASE("owned path: a file or a tree goes with its owner; release and move ha
   }
   CHECK_FALSE(std::filesystem::exists(file));
   OwnedPath never{(dir.path / "never-created").string()};  // nothing to remove: no error
+}
+
+TEST_CASE("child process: signal() reaches the child through its pidfd", "[agent]") {
+  ChildProcess c = ChildProcess::spawn({"sleep", "30"}, ChildOptions{});
+  // Signalled before its execve, the child would run the test framework's
+  // SIGTERM handler, inherited across fork: wait until it is sleep.
+  const std::string comm = "/proc/" + std::to_string(c.pid()) + "/comm";
+  for (int i = 0; i < 500 && test::slurp(comm) != "sleep\n"; ++i) ::usleep(10000);
+  REQUIRE(test::slurp(comm) == "sleep\n");
+  CHECK(c.signal(SIGTERM) == 0);
+  const int st = c.wait();
+  CHECK(WIFSIGNALED(st));
+  CHECK(WTERMSIG(st) == SIGTERM);
 }
 
 }  // namespace
