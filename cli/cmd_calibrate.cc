@@ -39,6 +39,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/exit_status.h"
+#include "profile/agent_profile.h"
 #include "profile/emit/formats.h"
 #include "profile/recording.h"
 #include "profile/templates.h"

@@ -37,10 +37,6 @@ int cmd_verify_container(const Options& o);
 int cmd_run_notify_container(const Options& o, const SeccompProfile& tmpl, const std::string& why);
 // `sctrace run -- runc run [-b BUNDLE] ID` the same way (cli/cmd_podman.cc).
 int cmd_run_runc(const Options& o, const SeccompProfile& tmpl);
-// The template with every allow turned into SCMP_ACT_NOTIFY (except write,
-// which runc refuses to notify, and the signal-return paths) and
-// listenerPath set (cli/cmd_podman.cc; calibrate records with it too).
-SeccompProfile recording_profile(const SeccompProfile& tmpl, const std::string& listener_path);
 // The container session for o.workload with o's probes, --duration and
 // --timeout (cli/cmd_container.cc); callers add what they need (sensor,
 // profile, watch filter).

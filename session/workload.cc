@@ -14,13 +14,6 @@ bool is_podman_line(const std::vector<std::string>& argv) {
   return !argv.empty() && container::cli_flavor(argv[0]) == container::CliFlavor::podman;
 }
 
-bool is_runc_line(const std::vector<std::string>& argv) {
-  if (argv.size() < 2) return false;
-  const std::string base = std::filesystem::path(argv[0]).filename().string();
-  if (base != "runc" && base != "crun") return false;
-  return std::find(argv.begin() + 1, argv.end(), "run") != argv.end();
-}
-
 Workload parse_workload(std::vector<std::string> argv) {
   Workload w;
   if (is_container_line(argv)) w.kind = is_podman_line(argv) ? WorkloadKind::podman_line : WorkloadKind::docker_line;

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "session/runc_line.h"  // is_runc_line
+
 namespace sctrace {
 
 enum class WorkloadKind {
@@ -28,6 +30,6 @@ Workload parse_workload(std::vector<std::string> argv);
 // The same questions on a bare argv, for the callers that hold one.
 bool is_container_line(const std::vector<std::string>& argv);  // docker or podman `run`
 bool is_podman_line(const std::vector<std::string>& argv);     // argv[0] is podman (any subcommand)
-bool is_runc_line(const std::vector<std::string>& argv);       // runc or crun, with a `run` after it
+// is_runc_line: session/runc_line.h
 
 }  // namespace sctrace

@@ -205,6 +205,10 @@ ChildProcess::~ChildProcess() {
   }
 }
 
+int ChildProcess::signal(int sig) const {
+  return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd_.get(), sig, nullptr, 0));
+}
+
 void ChildProcess::release() {
   char c = 1;
   (void)!::write(release_w_.get(), &c, 1);

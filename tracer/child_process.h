@@ -53,6 +53,9 @@ class ChildProcess {
   bool reaped() const { return reaped_; }
   // waitpid for this child; returns the wait status.
   int wait();
+  // pidfd_send_signal: reaches this child even if its pid was reaped and
+  // reused meanwhile (then it fails with ESRCH). 0, or -1 with errno set.
+  int signal(int sig) const;
   // The errno of a failed execve/filter install in the child, 0 if none (read
   // after the child exited).
   int setup_errno();

@@ -5,7 +5,7 @@
 #include <set>
 #include <string>
 
-#include "cli/commands.h"
+#include "profile/agent_profile.h"
 #include "profile/emit/formats.h"
 #include "profile/seccomp_profile.h"
 #include "profile/templates.h"
@@ -15,7 +15,7 @@ namespace {
 
 TEST_CASE("agent: the recording profile in OCI form keeps listenerPath, the arches and the notify rules", "[agent]") {
   const EvalContext ctx = EvalContext::docker_default();
-  const SeccompProfile rec = cli::recording_profile(docker_default_template(), "/run/x/agent.sock");
+  const SeccompProfile rec = recording_profile(docker_default_template(), "/run/x/agent.sock");
   const nlohmann::json oci = nlohmann::json(to_oci_seccomp(rec, ctx));
   CHECK(oci.at("listenerPath") == "/run/x/agent.sock");
   CHECK(oci.at("listenerMetadata") == "sctrace");

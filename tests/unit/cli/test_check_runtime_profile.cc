@@ -1,6 +1,6 @@
 // `check` through the OCI seccomp agent: the profile the runtime loads
-// (cli/podman.h check_runtime_profile) against the compiled watch program of
-// the checked profile.
+// (profile/agent_profile.h check_runtime_profile) against the compiled watch
+// program of the checked profile.
 #include <linux/audit.h>
 #include <linux/seccomp.h>
 
@@ -10,7 +10,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "cli/podman.h"
+#include "profile/agent_profile.h"
 #include "core/arch.h"
 #include "profile/filter.h"
 #include "profile/templates.h"
@@ -48,7 +48,7 @@ TEST_CASE("check runtime profile: Docker's default splits into unconditional all
   const SeccompProfile& p = docker_default_template();
   const EvalContext ctx = EvalContext::docker_default();
   std::vector<std::string> unwatchable;
-  SeccompProfile c = cli::check_runtime_profile(p, ctx, kSock, &unwatchable);
+  SeccompProfile c = check_runtime_profile(p, ctx, kSock, &unwatchable);
   CHECK(c.default_action == p.default_action);
   CHECK(c.default_errno_ret == p.default_errno_ret);
   CHECK(c.listener_path == kSock);
@@ -107,7 +107,7 @@ TEST_CASE("check runtime profile: handover syscalls the profile does not allow a
   w.args = {ArgCond{0, 1, 0, "SCMP_CMP_EQ"}};  // stdout only: conditional
   p.syscalls.push_back(w);
   std::vector<std::string> unwatchable;
-  SeccompProfile c = cli::check_runtime_profile(p, EvalContext::docker_default(), kSock, &unwatchable);
+  SeccompProfile c = check_runtime_profile(p, EvalContext::docker_default(), kSock, &unwatchable);
   std::sort(unwatchable.begin(), unwatchable.end());
   CHECK(unwatchable == std::vector<std::string>{"restart_syscall", "write"});
   const auto allow = names_with(c, "SCMP_ACT_ALLOW");
@@ -123,7 +123,7 @@ TEST_CASE("check runtime profile: an allowing default lists only what the profil
   r.names = {"keyctl"};
   p.syscalls.push_back(r);
   std::vector<std::string> unwatchable;
-  SeccompProfile c = cli::check_runtime_profile(p, EvalContext::docker_default(), kSock, &unwatchable);
+  SeccompProfile c = check_runtime_profile(p, EvalContext::docker_default(), kSock, &unwatchable);
   CHECK(c.default_action == "SCMP_ACT_ALLOW");
   CHECK(unwatchable.empty());
   CHECK(names_with(c, "SCMP_ACT_NOTIFY") == std::set<std::string>{"keyctl"});
