@@ -29,31 +29,22 @@
 //   check_runtime_profile(P): what P allows whatever the arguments is
 //   SCMP_ACT_ALLOW in the kernel, every other syscall libseccomp knows is
 //   SCMP_ACT_NOTIFY (runc refuses NOTIFY as the default action, so they are
-//   named), defaultAction is P's. AgentCheck runs P's watch program
-//   (compile_watch_filter(P, ctx, SECCOMP_RET_USER_NOTIF)) on each
-//   notification's seccomp_data: ALLOW -> continue silently (a conditional
-//   allow, clone's flags); ERRNO(x) -> answered x, what P itself answers
-//   (ENOSYS); USER_NOTIF -> a violation, recorded (pid, executable, call site,
-//   the six arguments) and let through, or answered with the deny errno under
-//   --enforce. runc hands the listener over with `write`, `rt_sigreturn` and
+//   named), defaultAction is P's. session/check.h's AgentCheck runs P's watch
+//   program on each notification: a violation is recorded (pid, executable,
+//   call site, the six arguments). runc hands the listener over with `write`, `rt_sigreturn` and
 //   `restart_syscall`, so they always run and cannot be watched; when P does
 //   not allow them whatever their arguments, the report says so. Probes, -d
 //   and --timeout work as in `run`.
 #include <linux/seccomp.h>
-#include <signal.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
-#include <fstream>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "cli/commands.h"
 #include "cli/podman.h"
-#include "core/arch.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "profile/filter.h"
@@ -65,75 +56,16 @@
 #include "report/sarif.h"
 #include "report/text.h"
 #include "session/backend.h"
+#include "session/check.h"
 #include "session/workload.h"
 #include "tracer/container/session.h"
 #include "tracer/child_process.h"
 #include "tracer/interrupt.h"
-#include "tracer/notify.h"
 #include "tracer/probes.h"
-#include "tracer/tracer.h"
 
 namespace sctrace::cli {
 
 namespace {
-
-std::string read_link(const std::string& path) {
-  char buf[4096];
-  ssize_t n = ::readlink(path.c_str(), buf, sizeof buf);
-  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
-}
-
-// The mapping of /proc/PID/maps that holds ip, as "FILE+0xOFFSET" (file
-// offset, what addr2line takes), or "" when ip is in none or anonymous memory.
-std::string call_site(pid_t pid, uint64_t ip) {
-  if (ip == 0) return {};
-  std::ifstream maps(fmt::format("/proc/{}/maps", pid));
-  std::string line;
-  while (std::getline(maps, line)) {
-    unsigned long long lo = 0, hi = 0, off = 0;
-    char perms[8] = {};
-    int path_at = 0;
-    if (std::sscanf(line.c_str(), "%llx-%llx %7s %llx %*s %*s %n", &lo, &hi, perms, &off, &path_at) < 4) continue;
-    if (ip < lo || ip >= hi) continue;
-    std::string path = path_at > 0 ? line.substr(static_cast<size_t>(path_at)) : "";
-    if (path.empty()) return fmt::format("[anonymous]+{:#x}", ip - lo);
-    return fmt::format("{}+{:#x}", path, ip - lo + off);
-  }
-  return {};
-}
-
-// Collects what the watch filter reports. Called by one tracer thread at a
-// time (the notify backend serializes its supervisors), locked anyway for the
-// ptrace backend's helper threads.
-class ViolationSink : public EventSink {
- public:
-  void on_syscall(const SyscallEvent& ev) override {
-    std::lock_guard lock(mu_);
-    const arch::ArchNr an = arch::from_audit(ev.audit_arch, ev.nr);
-    collector_.add(an.arch, an.nr, [&] {
-      // The task waits in its syscall (notify) or in a ptrace stop while
-      // this runs, so /proc shows the process that made the call.
-      ViolationExample e;
-      e.pid = ev.pid ? ev.pid : ev.tid;
-      e.tid = ev.tid;
-      e.executable = read_link(fmt::format("/proc/{}/exe", e.pid));
-      e.ip = ev.ip;
-      e.call_site = call_site(e.tid ? e.tid : e.pid, ev.ip);
-      e.args = ev.args;
-      e.has_args = true;
-      return e;
-    });
-  }
-
-  std::vector<CheckViolation> take() {
-    std::lock_guard lock(mu_);
-    return collector_.take();
-  }
-
- private:
-  std::mutex mu_;
-  ViolationCollector collector_;
-};
 
 // The report's header: what was checked, how; the run fills in the rest.
 CheckReport new_report(const Options& o, std::optional<int> deny, std::string backend) {
@@ -169,9 +101,6 @@ int finish(const CheckReport& r, const Options& o) {
   return check_exit_code(r);
 }
 
-// The errno --enforce answers with: the profile's defaultErrnoRet, else EPERM.
-int enforce_errno(const SeccompProfile& p) { return p.default_errno_ret ? static_cast<int>(*p.default_errno_ret) : EPERM; }
-
 // `docker run ...`: the sensor watches with the compiled program and records
 // only what it stops on.
 int check_container(const Options& o, const SeccompProfile& profile, std::optional<int> deny) {
@@ -204,34 +133,6 @@ int check_container(const Options& o, const SeccompProfile& profile, std::option
                              ProbeFailureCode::one_unless_workload_failed);
   return finish(r, o);
 }
-
-// The agent's handler: P's watch program decides each notification.
-class AgentCheck : public NotifyHandler {
- public:
-  AgentCheck(std::vector<sock_filter> prog, ViolationSink& sink, std::optional<int> deny)
-      : prog_(std::move(prog)), sink_(sink), deny_(deny) {}
-
-  NotifyDecision on_notify(const SyscallEvent& ev) override {
-    const uint32_t verdict = filter_verdict(prog_, ev.audit_arch, ev.nr, ev.args, ev.ip);
-    switch (verdict & SECCOMP_RET_ACTION_FULL) {
-      case SECCOMP_RET_ALLOW:
-      case SECCOMP_RET_LOG:
-        return {true, 0};
-      case SECCOMP_RET_ERRNO:
-        // The profile's designed answer (ENOSYS): not a violation.
-        return {false, static_cast<int>(verdict & SECCOMP_RET_DATA)};
-      default:
-        sink_.on_syscall(ev);
-        if (deny_) return {false, *deny_};
-        return {true, 0};
-    }
-  }
-
- private:
-  std::vector<sock_filter> prog_;
-  ViolationSink& sink_;
-  std::optional<int> deny_;
-};
 
 // `podman run ...`, `runc run ...`, a `docker run ...` whose engine passes
 // listenerPath: through the OCI seccomp agent (see the top of this file).

@@ -1,0 +1,85 @@
+#include "session/check.h"
+
+#include <linux/seccomp.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <fstream>
+
+#include <fmt/format.h>
+
+#include "core/arch.h"
+#include "profile/filter.h"
+
+namespace sctrace {
+
+namespace {
+
+std::string read_link(const std::string& path) {
+  char buf[4096];
+  ssize_t n = ::readlink(path.c_str(), buf, sizeof buf);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+}
+
+}  // namespace
+
+std::string call_site(pid_t pid, uint64_t ip) {
+  if (ip == 0) return {};
+  std::ifstream maps(fmt::format("/proc/{}/maps", pid));
+  std::string line;
+  while (std::getline(maps, line)) {
+    unsigned long long lo = 0, hi = 0, off = 0;
+    char perms[8] = {};
+    int path_at = 0;
+    if (std::sscanf(line.c_str(), "%llx-%llx %7s %llx %*s %*s %n", &lo, &hi, perms, &off, &path_at) < 4) continue;
+    if (ip < lo || ip >= hi) continue;
+    std::string path = path_at > 0 ? line.substr(static_cast<size_t>(path_at)) : "";
+    if (path.empty()) return fmt::format("[anonymous]+{:#x}", ip - lo);
+    return fmt::format("{}+{:#x}", path, ip - lo + off);
+  }
+  return {};
+}
+
+void ViolationSink::on_syscall(const SyscallEvent& ev) {
+  std::lock_guard lock(mu_);
+  const arch::ArchNr an = arch::from_audit(ev.audit_arch, ev.nr);
+  collector_.add(an.arch, an.nr, [&] {
+    // The task waits in its syscall (notify) or in a ptrace stop while
+    // this runs, so /proc shows the process that made the call.
+    ViolationExample e;
+    e.pid = ev.pid ? ev.pid : ev.tid;
+    e.tid = ev.tid;
+    e.executable = read_link(fmt::format("/proc/{}/exe", e.pid));
+    e.ip = ev.ip;
+    e.call_site = call_site(e.tid ? e.tid : e.pid, ev.ip);
+    e.args = ev.args;
+    e.has_args = true;
+    return e;
+  });
+}
+
+std::vector<CheckViolation> ViolationSink::take() {
+  std::lock_guard lock(mu_);
+  return collector_.take();
+}
+
+int enforce_errno(const SeccompProfile& p) { return p.default_errno_ret ? static_cast<int>(*p.default_errno_ret) : EPERM; }
+
+NotifyDecision AgentCheck::on_notify(const SyscallEvent& ev) {
+  const uint32_t verdict = filter_verdict(prog_, ev.audit_arch, ev.nr, ev.args, ev.ip);
+  switch (verdict & SECCOMP_RET_ACTION_FULL) {
+    case SECCOMP_RET_ALLOW:
+    case SECCOMP_RET_LOG:
+      return {true, 0};
+    case SECCOMP_RET_ERRNO:
+      // The profile's designed answer (ENOSYS): not a violation.
+      return {false, static_cast<int>(verdict & SECCOMP_RET_DATA)};
+    default:
+      sink_.on_syscall(ev);
+      if (deny_) return {false, *deny_};
+      return {true, 0};
+  }
+}
+
+}  // namespace sctrace

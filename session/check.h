@@ -1,0 +1,62 @@
+#pragma once
+// The parts of `sctrace check` that decide and collect, whatever the backend:
+// the sink that turns what the watch filter stops on into violations, and the
+// OCI agent's handler that runs the profile's watch program on each
+// notification. cli/cmd_check.cc turns options into these and writes the
+// report.
+#include <linux/filter.h>
+
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "profile/seccomp_profile.h"
+#include "report/check_report.h"
+#include "tracer/notify.h"
+#include "tracer/tracer.h"
+
+namespace sctrace {
+
+// The mapping of /proc/PID/maps that holds ip, as "FILE+0xOFFSET" (file
+// offset, what addr2line takes), "[anonymous]+0xOFFSET" in anonymous memory,
+// or "" when ip is 0 or in no mapping.
+std::string call_site(pid_t pid, uint64_t ip);
+
+// Collects what the watch filter reports. Called by one tracer thread at a
+// time (the notify backend serializes its supervisors), locked anyway for the
+// ptrace backend's helper threads.
+class ViolationSink : public EventSink {
+ public:
+  void on_syscall(const SyscallEvent& ev) override;
+  std::vector<CheckViolation> take();
+
+ private:
+  std::mutex mu_;
+  ViolationCollector collector_;
+};
+
+// The errno --enforce answers with: the profile's defaultErrnoRet, else EPERM.
+int enforce_errno(const SeccompProfile& p);
+
+// The agent's handler: P's watch program (compile_watch_filter(P, ctx,
+// SECCOMP_RET_USER_NOTIF)) decides each notification's seccomp_data:
+// ALLOW -> continue silently (a conditional allow, clone's flags);
+// ERRNO(x) -> answered x, what P itself answers (ENOSYS); USER_NOTIF -> a
+// violation, recorded into the sink and let through, or answered with the
+// deny errno under --enforce.
+class AgentCheck : public NotifyHandler {
+ public:
+  AgentCheck(std::vector<sock_filter> prog, ViolationSink& sink, std::optional<int> deny)
+      : prog_(std::move(prog)), sink_(sink), deny_(deny) {}
+
+  NotifyDecision on_notify(const SyscallEvent& ev) override;
+
+ private:
+  std::vector<sock_filter> prog_;
+  ViolationSink& sink_;
+  std::optional<int> deny_;
+};
+
+}  // namespace sctrace
