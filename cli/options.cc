@@ -6,64 +6,12 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "cli/argv.h"
 #include "core/error.h"
 
 namespace sctrace::cli {
 
 namespace {
-
-// CLI11 2.1 takes -h, --help and the app's --version wherever they appear,
-// even after "--" (`check -- docker run -h HOST ...` printed check's help and
-// exited 0). So for the subcommands that take a workload, every argument
-// after the first "--" is shown to CLI11 as a placeholder, and
-// workload_from() puts the real ones back. (merge, diff and explain take
-// their own positionals after "--" as CLI11 gives them.)
-constexpr std::string_view kHidden = "\x1f" "sctrace-hidden-arg-";
-
-std::vector<std::string> hide_after_dashdash(int argc, const char* const* argv,
-                                             std::initializer_list<const CLI::App*> with_workload) {
-  std::vector<std::string> args(argv, argv + argc);
-  std::size_t i = 1;
-  while (i < args.size() && !args[i].empty() && args[i][0] == '-') ++i;  // --version, -h
-  if (i == args.size() || std::none_of(with_workload.begin(), with_workload.end(),
-                                       [&](const CLI::App* a) { return a->get_name() == args[i]; }))
-    return args;
-  for (; i < args.size(); ++i)
-    if (args[i] == "--") {
-      for (std::size_t j = i + 1; j < args.size(); ++j) args[j] = fmt::format("{}{}", kHidden, j);
-      break;
-    }
-  return args;
-}
-
-std::string unhidden(const std::string& arg, int argc, const char* const* argv) {
-  if (arg.rfind(kHidden, 0) != 0) return arg;
-  const std::string digits = arg.substr(kHidden.size());
-  if (digits.empty() || digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string::npos) return arg;
-  const int i = std::stoi(digits);
-  return i < argc ? argv[i] : arg;
-}
-
-// What CLI11 left over for SUB: its own extras, then the app's (arguments
-// after "--" reach the app rather than the subcommand in CLI11 2.1).
-std::vector<std::string> leftovers(CLI::App* app, CLI::App* sub) {
-  std::vector<std::string> rest = sub->remaining();
-  for (const auto& r : app->remaining(false)) rest.push_back(r);
-  return rest;
-}
-
-// Everything after the options is the workload, with or without "--". An
-// unknown option before it is a usage error, not part of the command.
-std::vector<std::string> workload_from(CLI::App* app, CLI::App* sub, int argc, const char* const* argv) {
-  std::vector<std::string> rest = leftovers(app, sub);
-  for (auto& r : rest) r = unhidden(r, argc, argv);
-  if (!rest.empty() && rest.front() == "--") rest.erase(rest.begin());
-  else if (!rest.empty() && !rest.front().empty() && rest.front()[0] == '-')
-    fail(ErrorKind::usage, "{}: unknown option '{}'", sub->get_name(), rest.front());
-  if (rest.empty()) fail(ErrorKind::usage, "{}: no command given (usage: sctrace {} [options] -- COMMAND...)",
-                         sub->get_name(), sub->get_name());
-  return rest;
-}
 
 // A number of seconds: finite, from 0 (none) to a year, and when not 0 at
 // least a millisecond (the unit the deadlines use; 0.0004 used to mean "no
@@ -83,17 +31,6 @@ const CLI::Validator kSeconds(
     },
     "SEC");
 
-// Subcommands without a workload take nothing CLI11 did not know: a typo
-// in an option (`diff --josn`) is refused, not ignored.
-void no_extras(CLI::App* app, CLI::App* sub) {
-  std::vector<std::string> rest = leftovers(app, sub);
-  std::erase(rest, "--");  // `merge -o M -- A B`: CLI11 keeps the "--" as an extra
-  if (rest.empty()) return;
-  const bool option = rest.front().size() > 1 && rest.front()[0] == '-';
-  fail(ErrorKind::usage, "{}: unknown {} '{}' (see sctrace {} --help)", sub->get_name(),
-       option ? "option" : "argument", rest.front(), sub->get_name());
-}
-
 void add_probe_options(CLI::App* sub, Options& o, std::vector<std::string>& http, std::vector<std::string>& cmd,
                        std::vector<std::string>& exec) {
   sub->add_option("--http-probe", http, "Container mode: HTTP probe PORT[/PATH] or METHOD:PORT/PATH (repeatable)");
@@ -107,27 +44,6 @@ void add_probe_options(CLI::App* sub, Options& o, std::vector<std::string>& http
       ->capture_default_str();
   sub->add_option("--duration", o.duration_sec, "Container mode: keep the service up SEC seconds after the probes")
       ->check(kSeconds);
-}
-
-// CLI11 keeps each option's values apart; the probes run in the order the
-// user gave them across all three options, so read that order off argv.
-std::vector<Options::Probe> probes_in_order(int argc, const char* const* argv) {
-  std::vector<Options::Probe> out;
-  const std::pair<const char*, const char*> kinds[] = {
-      {"--http-probe", "http"}, {"--probe-cmd", "cmd"}, {"--exec-probe", "exec"}};
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "--") break;
-    for (const auto& [flag, kind] : kinds) {
-      std::string f = flag;
-      if (a == f && i + 1 < argc) {
-        out.push_back({kind, argv[++i]});
-      } else if (a.rfind(f + "=", 0) == 0) {
-        out.push_back({kind, a.substr(f.size() + 1)});
-      }
-    }
-  }
-  return out;
 }
 
 // Checked as text, so that a bad value is CLI11's usual one-line message;
