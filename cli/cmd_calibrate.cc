@@ -50,6 +50,7 @@
 #include "tracer/container/session.h"
 #include "tracer/container/tar.h"
 #include "tracer/notify.h"
+#include "tracer/temp_dir.h"
 
 namespace sctrace::cli {
 
@@ -253,8 +254,7 @@ int cmd_calibrate(const Options& o) {
   }
 
   // A private directory for the image/bundle and the profiles.
-  std::string tmpl_dir = (fs::temp_directory_path() / "sctrace-calibrate-XXXXXX").string();
-  if (::mkdtemp(tmpl_dir.data()) == nullptr) fail_errno(ErrorKind::io, errno, "creating a temp directory");
+  std::string tmpl_dir = make_owned_temp_dir("calibrate", fs::temp_directory_path().string());
   struct DirGuard {
     std::string path;
     ~DirGuard() {
