@@ -38,7 +38,9 @@ std::string name_prefix(std::string_view kind) {
   return fmt::format("{}-{}-{}-{}-", prefix, own_pid_namespace(), ::getpid(), st ? st->start_time : 0ULL);
 }
 
-bool all_digits(std::string_view s) { return !s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos; }
+bool all_digits(std::string_view s) {
+  return !s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos;
+}
 
 }  // namespace
 
