@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "core/error.h"
+#include "tracer/temp_dir.h"
 
 int main(int argc, char** argv) {
   using namespace sctrace;
@@ -22,6 +23,11 @@ int main(int argc, char** argv) {
   }
   try {
     cli::Options o = cli::parse_args(argc, argv);
+    // A SIGKILLed sctrace leaves its temp directory; the commands that make
+    // one remove those of runs that are gone.
+    if (o.command == cli::Command::run || o.command == cli::Command::check || o.command == cli::Command::verify)
+      for (const auto& left : remove_orphaned_temp_dirs())
+        std::fprintf(stderr, "sctrace: removed %s, left behind by an earlier run that was killed\n", left.c_str());
     switch (o.command) {
       case cli::Command::help: std::fputs(o.help_text.c_str(), stdout); return 0;
       case cli::Command::version: std::printf("sctrace %s\n", SCTRACE_VERSION); return 0;

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <optional>
@@ -15,6 +16,7 @@
 #include "core/error.h"
 #include "core/exit_status.h"
 #include "tracer/child_process.h"
+#include "tracer/container/engine.h"
 #include "tracer/container/listener.h"
 #include "tracer/container/session.h"
 #include "tracer/interrupt.h"
@@ -54,7 +56,7 @@ json inspect(const std::string& cli, const std::string& id) {
 }  // namespace
 
 std::vector<std::string> agent_container_argv(const container::DockerRun& run, const std::string& profile_path,
-                                              const std::string& cidfile) {
+                                              const std::string& cidfile, const std::string& owner) {
   std::vector<std::string> argv = {run.cli};
   argv.insert(argv.end(), run.command.begin(), run.command.end());
   if (!run.cidfile) {
@@ -63,6 +65,10 @@ std::vector<std::string> agent_container_argv(const container::DockerRun& run, c
   }
   argv.push_back("--security-opt");
   argv.push_back("seccomp=" + profile_path);
+  if (!owner.empty()) {
+    argv.push_back("--label");
+    argv.push_back(fmt::format("{}={}", container::kOwnerLabel, owner));
+  }
   if (run.flavor == container::CliFlavor::podman && !run.has("ulimit"))
     argv.insert(argv.end(), kDefaultUlimits.begin(), kDefaultUlimits.end());
   // -d --rm: the engine would remove the container the moment it exits,
@@ -80,11 +86,41 @@ AgentContainer::AgentContainer(const container::DockerRun& run, const std::strin
                                double timeout_sec, SayFn say)
     : run_(run), agent_(agent), plan_(std::move(plan)), timeout_sec_(timeout_sec), say_(std::move(say)) {
   cidfile_ = run.cidfile ? *run.cidfile : work_dir + "/cid";
-  argv_ = agent_container_argv(run, profile_path, cidfile_);
+  argv_ = agent_container_argv(run, profile_path, cidfile_, container::owner_label_value());
+}
+
+std::vector<std::string> remove_orphaned_agent_containers(const std::string& cli, container::CliFlavor flavor) {
+  std::vector<std::string> removed;
+  // docker's .Labels is a "k=v,k=v" string, podman's a map.
+  const std::string key = "\"" + std::string(container::kOwnerLabel) + "\"";
+  const std::string label = flavor == container::CliFlavor::podman ? "{{index .Labels " + key + "}}"
+                                                                   : "{{.Label " + key + "}}";
+  auto ps = container::run_capture({cli, "ps", "-a", "--no-trunc", "--filter",
+                                    fmt::format("label={}", container::kOwnerLabel), "--format",
+                                    "{{.ID}} " + label},
+                                   std::chrono::seconds(30));
+  if (!ps.ok()) return removed;
+  size_t from = 0;
+  while (from < ps.out.size()) {
+    size_t nl = ps.out.find('\n', from);
+    if (nl == std::string::npos) nl = ps.out.size();
+    std::string line = ps.out.substr(from, nl - from);
+    from = nl + 1;
+    size_t sp = line.find(' ');
+    if (sp == std::string::npos) continue;
+    std::string id = line.substr(0, sp), owner = line.substr(sp + 1);
+    if (id.empty() || id.find_first_not_of("0123456789abcdef") != std::string::npos) continue;
+    if (!container::owner_gone(owner)) continue;
+    if (container::run_capture({cli, "rm", "-f", "-v", id}, std::chrono::seconds(30)).ok()) removed.push_back(id);
+  }
+  return removed;
 }
 
 int AgentContainer::execute() {
   install_interrupt_handlers();
+  for (const auto& left : remove_orphaned_agent_containers(run_.cli, run_.flavor))
+    std::fprintf(stderr, "sctrace: removed container %s, left behind by an earlier run that was killed\n",
+                 left.substr(0, 12).c_str());
   const bool service = !plan_.empty();
   const auto start = Clock::now();
   const auto limit = millis(timeout_sec_);

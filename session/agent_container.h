@@ -36,9 +36,15 @@ using SayFn = std::function<void(const std::string&)>;
 // The `<cli> run ...` line AgentContainer spawns: the user's line with
 // --cidfile (unless it has one), --security-opt seccomp=PROFILE, podman's
 // default ulimits (unless it sets one), and without --rm on a detached line
-// (the exit code is read before sctrace removes the container).
+// (the exit code is read before sctrace removes the container). owner, when
+// given: the container carries it as the container::kOwnerLabel label, so that
+// the next run removes it should sctrace be killed before it does.
 std::vector<std::string> agent_container_argv(const container::DockerRun& run, const std::string& profile_path,
-                                              const std::string& cidfile);
+                                              const std::string& cidfile, const std::string& owner = {});
+
+// Removes (best effort, through `<cli> ps`/`rm`) the containers of this CLI
+// whose kOwnerLabel names an sctrace that is gone; returns their IDs.
+std::vector<std::string> remove_orphaned_agent_containers(const std::string& cli, container::CliFlavor flavor);
 
 class AgentContainer {
  public:

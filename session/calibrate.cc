@@ -23,6 +23,7 @@
 #include "profile/emit/formats.h"
 #include "tracer/container/session.h"
 #include "tracer/container/tar.h"
+#include "tracer/temp_dir.h"
 
 namespace sctrace {
 
@@ -80,8 +81,7 @@ std::string do_nothing_elf() {
 }
 
 OwnedPath calibrate_temp_dir() {
-  std::string tmpl_dir = (fs::temp_directory_path() / "sctrace-calibrate-XXXXXX").string();
-  if (::mkdtemp(tmpl_dir.data()) == nullptr) fail_errno(ErrorKind::io, errno, "creating a temp directory");
+  std::string tmpl_dir = make_owned_temp_dir("calibrate", fs::temp_directory_path().string());
   return OwnedPath(tmpl_dir);
 }
 

@@ -19,6 +19,7 @@
 #include <unordered_map>
 
 #include "core/error.h"
+#include "tracer/temp_dir.h"
 
 
 namespace sctrace::container {
@@ -80,13 +81,10 @@ size_t parse_agent_state(const std::string& text, AgentConnection& out) {
 
 SeccompAgent::SeccompAgent() {
   const char* tmp = std::getenv("TMPDIR");
-  std::string tmpl = fmt::format("{}/sctrace-agent-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+  std::string base = tmp && *tmp ? tmp : "/tmp";
   // sockaddr_un holds 108 bytes; a long TMPDIR falls back to /tmp.
-  if (tmpl.size() + 16 >= sizeof(sockaddr_un{}.sun_path)) tmpl = "/tmp/sctrace-agent-XXXXXX";
-  std::vector<char> buf(tmpl.begin(), tmpl.end());
-  buf.push_back('\0');
-  if (::mkdtemp(buf.data()) == nullptr) fail_errno(ErrorKind::io, errno, "creating the seccomp agent directory");
-  dir_ = buf.data();  // mkdtemp makes it 0700
+  if (owned_temp_dir_length("agent", base) + 16 >= sizeof(sockaddr_un{}.sun_path)) base = "/tmp";
+  dir_ = make_owned_temp_dir("agent", base);  // mkdtemp makes it 0700
   socket_path_ = dir_ + "/agent.sock";
   sock_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (!sock_) {

@@ -24,6 +24,7 @@
 #include "tracer/container/engine.h"
 #include "tracer/container/setid_scan.h"
 #include "tracer/interrupt.h"
+#include "tracer/temp_dir.h"
 
 namespace sctrace::container {
 
@@ -56,9 +57,7 @@ constexpr const char* kHealthKeyEnv = "SCTRACE_SENSOR_KEY_HEALTH";
 class SessionDir {
  public:
   SessionDir() {
-    std::string tmpl = (fs::temp_directory_path() / "sctrace-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) fail_errno(ErrorKind::io, errno, "cannot create a temp directory");
-    path_ = tmpl;
+    path_ = make_owned_temp_dir("", fs::temp_directory_path().string());
     out_ = path_ + "/out";
     if (::mkdir(out_.c_str(), 0700) != 0 || ::chmod(out_.c_str(), 0755) != 0)
       fail_errno(ErrorKind::io, errno, "cannot create " + out_);

@@ -126,6 +126,14 @@ TEST_CASE("agent container: the user's cidfile and ulimit are kept, docker gets 
         V{"docker", "run", "--cidfile", "/c", "--security-opt", "seccomp=/p.json", "alpine", "true"});
 }
 
+TEST_CASE("agent container: the line carries the owner label (the next run removes what a killed one left)",
+          "[agent]") {
+  const container::DockerRun r = podman_line();
+  CHECK(agent_container_argv(r, "/p", "/c", "boot/4026531836/12/34") ==
+        V{"podman", "run", "--cidfile", "/c", "--security-opt", "seccomp=/p", "--label",
+          "sctrace.owner=boot/4026531836/12/34", "--ulimit", "nofile=10000:10000", "--ulimit", "nproc=1000:1000", "alpine", "true"});
+}
+
 TEST_CASE("agent container: a detached line loses --rm (the exit code is read first)", "[agent]") {
   container::DockerRun r = podman_line();
   r.detach = true;
