@@ -14,9 +14,15 @@ nothing said. Now:
     the workload is recorded again with ptrace ("recording it again with
     --backend ptrace"), which works: exit 0, the sample's OK, a complete
     recording from backend ptrace with seccomp and ioctl in it;
-  - --backend ptrace: works as before, no note.
+  - --backend ptrace: works as before, no note;
+  - a podman line (the OCI seccomp agent, which has the same limit): the note
+    with "(the recording is marked incomplete)" and complete: false. Its
+    FROM-scratch image is removed by ID, its container by its --cidfile.
 """
 import os
+import shutil
+
+import containers
 
 import sctrace_e2e as e2e
 
@@ -70,5 +76,25 @@ with e2e.tempdir("own-listener") as tmp:
             "--backend auto: sctrace says it records the workload again with ptrace", detail)
     check_works("--backend auto", res, rec, "ptrace")
     c.check(e2e.sctrace_lines_ok(res), "--backend auto: every stderr line is sctrace's", detail)
+
+    if shutil.which("podman") is not None:
+        img = containers.build_scratch_image({"/own_listener": SAMPLE}, name="own-listener", cmd=["/own_listener"],
+                                             docker="podman")
+        cidfile = os.path.join(tmp, "cid")
+        try:
+            rec_path = os.path.join(tmp, "podman.recording.json")
+            res = e2e.sctrace("run", "-o", os.path.join(tmp, "podman.json"), "--recording", rec_path, "--", "podman",
+                              "run", "--rm", "--cidfile", cidfile, img.id, "/own_listener", timeout=180)
+            detail = res.describe()
+            rec = e2e.load_json(rec_path)
+            c.check(any(NOTE in l and l.endswith("(the recording is marked incomplete)") for l in res.stderr_lines()),
+                    "podman line: sctrace says the workload asked for its own listener", detail)
+            c.check(rec is not None and rec.get("complete") is False, "podman line: the recording is incomplete",
+                    detail)
+        finally:
+            cid = (e2e.read_bytes(cidfile) or b"").decode().strip()
+            if cid:
+                containers.run_docker("rm", "-f", cid, docker="podman", check=False)
+            img.remove()
 
 c.finish()
