@@ -75,7 +75,9 @@ int record_with_agent(const Options& o, const SeccompProfile& tmpl, const AgentW
   const AgentRunResult res = run_with_agent(o, w, spec, handler, &sink);
   add_unnotifiable_write(sink);
 
-  rec.complete = !res.interrupted && !res.timed_out && res.all_gone && res.agent_errors.empty() && res.probes_ok;
+  rec.complete = !res.interrupted && !res.timed_out && res.all_gone && res.agent_errors.empty() && res.probes_ok &&
+                 !sink.own_listener();
+  if (sink.own_listener()) say(own_listener_note(*sink.own_listener()) + " (the recording is marked incomplete)");
   MinimizeOptions mopts;
   mopts.no_new_privileges = w.no_new_privileges;
   mopts.ctx = w.ctx;

@@ -157,15 +157,6 @@ int cmd_run(const Options& given) {
   // A command that cannot run is one error line, before any other output.
   resolve_command(o.workload.at(0));
   const BackendChoice choice = decide();
-  const std::unique_ptr<Backend> backend = make_backend(choice.kind, o.ptrace_stops);
-  const std::string name(backend_kind_name(choice.kind));
-  say(fmt::format("backend {} ({})", name, choice.why));
-
-  Recording rec;
-  rec.backend = name;
-  rec.commands.push_back(o.workload);
-  RecordingSink sink(rec, AttributionOptions{o.stack_depth, backend->caps().stopped_in_sink});
-
   RunRequest request;
   request.timeout = std::chrono::milliseconds(static_cast<int64_t>(o.timeout_sec * 1000));
   if (baseline) {
@@ -174,7 +165,40 @@ int cmd_run(const Options& given) {
     request.watch_filter = [known](uint32_t a) { return compile_watch_filter(known, EvalContext::docker_default(), a); };
   }
 
-  const BackendOutcome outcome = backend->run(w, request, sink);
+  Recording rec;
+  std::optional<RecordingSink> sink;
+  std::string name;
+  auto record = [&](BackendKind kind) {
+    const std::unique_ptr<Backend> backend = make_backend(kind, o.ptrace_stops);
+    name = backend_kind_name(kind);
+    sink.reset();  // it writes into rec
+    rec = Recording{};
+    rec.backend = name;
+    rec.commands.push_back(o.workload);
+    sink.emplace(rec, AttributionOptions{o.stack_depth, backend->caps().stopped_in_sink});
+    return backend->run(w, request, *sink);
+  };
+  name = backend_kind_name(choice.kind);
+  say(fmt::format("backend {} ({})", name, choice.why));
+  BackendOutcome outcome = record(choice.kind);
+  // A workload that asks for its own seccomp listener gets EBUSY under
+  // notify. With --backend auto the choice was sctrace's, so sctrace records
+  // it again with ptrace, which leaves the workload's seccomp alone; an
+  // explicit --backend notify is kept, and the recording is incomplete.
+  bool own_listener_unrecorded = false;
+  if (const std::optional<pid_t> pid = sink->own_listener()) {
+    const bool again = o.backend == RequestedBackend::automatic && !outcome.interrupted && !outcome.status.timed_out &&
+                       interrupt_count() == 0;
+    if (again) {
+      say(own_listener_note(*pid) + ": recording it again with --backend ptrace (the workload runs a second time)");
+      say(fmt::format("backend {} (the workload creates its own seccomp listener)",
+                      backend_kind_name(BackendKind::local_ptrace)));
+      outcome = record(BackendKind::local_ptrace);
+    } else {
+      say(own_listener_note(*pid) + "; record it with --backend ptrace");
+      own_listener_unrecorded = true;
+    }
+  }
   const ExitStatus& st = outcome.status;
   if (baseline) {
     Recording merged = *baseline;
@@ -185,7 +209,7 @@ int cmd_run(const Options& given) {
     rec = std::move(merged);
   }
 
-  rec.complete = !outcome.interrupted && !st.timed_out;
+  rec.complete = !outcome.interrupted && !st.timed_out && !own_listener_unrecorded;
   if (st.timed_out) say(fmt::format("workload killed after the --timeout of {} s", o.timeout_sec));
   if (outcome.ended_gracefully)
     say(fmt::format("the workload exited {} after the forwarded SIG{}: its shutdown is in the recording", st.code,
@@ -202,8 +226,8 @@ int cmd_run(const Options& given) {
   MinimizeResult res = minimize(rec, tmpl, mopts);
   for (const auto& note : write_profile(res.profile, mopts.ctx, o.format, out.output)) say(note);
 
-  say(fmt::format("traced {} syscall{} in {} process{}; backend {}", sink.events(), sink.events() == 1 ? "" : "s",
-                  sink.processes(), sink.processes() == 1 ? "" : "es", name));
+  say(fmt::format("traced {} syscall{} in {} process{}; backend {}", sink->events(), sink->events() == 1 ? "" : "s",
+                  sink->processes(), sink->processes() == 1 ? "" : "es", name));
   std::fputs(summary_text(res).c_str(), stderr);
   std::fputs(attribution_text(rec).c_str(), stderr);
   say(fmt::format("wrote {}{}{}", out.output, out.recording.empty() ? "" : " and " + out.recording,
@@ -216,7 +240,10 @@ int cmd_run(const Options& given) {
   else if (!st.signaled && st.code != 0)
     say(fmt::format("the workload exited {}: the profile covers what it did until then", st.code));
   // Killed on a second signal: 128 + the signal sctrace received, not the SIGKILL it sent.
-  return exit_code_of({.workload_code = st.shell_code(), .interrupted = st.killed_on_interrupt,
+  // A workload that handled the EBUSY and exited 0 still leaves a profile
+  // made from its error path: that is not a success.
+  const int workload_code = own_listener_unrecorded && st.shell_code() == 0 ? 1 : st.shell_code();
+  return exit_code_of({.workload_code = workload_code, .interrupted = st.killed_on_interrupt,
                        .interrupt_signal = last_interrupt_signal()});
 }
 

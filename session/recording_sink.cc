@@ -6,6 +6,8 @@
 #include <utility>
 #include <vector>
 
+#include <fmt/format.h>
+
 namespace sctrace {
 
 void RecordingSink::on_syscall(const SyscallEvent& ev) {
@@ -42,6 +44,17 @@ void RecordingSink::on_exit(pid_t pid, int) {
   std::lock_guard lock(mu_);
   ++processes_;
   exes_.erase(pid);
+}
+
+std::string own_listener_note(pid_t pid) {
+  return fmt::format("the workload asked for its own seccomp listener (pid {}), which the notify backend cannot give "
+                     "it (EBUSY): its error path was recorded",
+                     pid);
+}
+
+void RecordingSink::on_own_listener(pid_t pid) {
+  std::lock_guard lock(mu_);
+  if (!own_listener_) own_listener_ = pid;
 }
 
 void RecordingSink::on_refusal(std::string_view note) {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -36,6 +37,15 @@ class RecordingSink : public EventSink {
   void on_exec(pid_t pid, std::string_view path) override;
   void on_exit(pid_t pid, int) override;
   void on_refusal(std::string_view note) override;
+  void on_own_listener(pid_t pid) override;
+
+  // The first process that asked for a seccomp listener of its own under a
+  // notify backend (which cannot give it one): the recording has its EBUSY
+  // error path instead of what it does with the listener.
+  std::optional<pid_t> own_listener() const {
+    std::lock_guard lock(mu_);
+    return own_listener_;
+  }
 
   // Runs f(recording) with the recording consistent (used to flush it from
   // another thread while tracing goes on).
@@ -70,7 +80,12 @@ class RecordingSink : public EventSink {
   const uint32_t native_audit_arch_ = arch::native();  // libseccomp tokens are the audit arches
   uint64_t events_ = 0;
   uint64_t processes_ = 0;
+  std::optional<pid_t> own_listener_;
 };
+
+// "the workload asked for its own seccomp listener (pid N), which the notify
+// backend cannot give it (EBUSY): its error path was recorded".
+std::string own_listener_note(pid_t pid);
 
 // The notify handler of a recording: every notification is recorded and let
 // through (SECCOMP_USER_NOTIF_FLAG_CONTINUE). Used with the OCI seccomp agent
@@ -80,6 +95,7 @@ class RecordAll : public NotifyHandler {
   explicit RecordAll(RecordingSink& sink) : sink_(sink) {}
   NotifyDecision on_notify(const SyscallEvent& ev) override {
     sink_.on_syscall(ev);
+    if (asks_for_own_listener(ev)) sink_.on_own_listener(ev.pid ? ev.pid : ev.tid);
     return {true, 0};
   }
 

@@ -315,6 +315,13 @@ void ProcessWatch::finish() {
   order_.clear();
 }
 
+bool asks_for_own_listener(const SyscallEvent& ev) {
+  if (ev.args[0] != SECCOMP_SET_MODE_FILTER || !(ev.args[1] & SECCOMP_FILTER_FLAG_NEW_LISTENER)) return false;
+  if (ev.audit_arch == arch::native()) return ev.nr == SYS_seccomp;
+  const std::optional<int> nr = arch::syscall_nr(ev.audit_arch, "seccomp");
+  return nr && ev.nr == *nr;
+}
+
 NotifyCaps probe_notify_caps() {
   static const NotifyCaps caps = probe_in_child();
   return caps;

@@ -34,6 +34,14 @@ struct NotifyCaps {
 };
 NotifyCaps probe_notify_caps();
 
+// ev (a native or compat syscall as notified) is seccomp(SECCOMP_SET_MODE_FILTER,
+// flags with SECCOMP_FILTER_FLAG_NEW_LISTENER, ...): the workload asks for a
+// listener of its own. The kernel allows one listener per filter chain, and
+// the notify backends' filter is already in the workload's chain, so the call
+// fails with EBUSY (prctl(PR_SET_SECCOMP) cannot ask for a listener). The
+// operation and flags are register arguments: nothing is read from memory.
+bool asks_for_own_listener(const SyscallEvent& ev);
+
 // Asks the kernel (6.6+) to run the notifying task on the CPU of the
 // supervisor that answers; false where the kernel does not have it.
 bool set_sync_wakeup(int listener);

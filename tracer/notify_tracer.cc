@@ -75,6 +75,7 @@ class ForwardingHandler : public NotifyHandler {
     }
     processes_.on_notification(ev);
     sink_.on_syscall(ev);
+    if (asks_for_own_listener(ev)) sink_.on_own_listener(pid);
     if (refused(ev)) return {false, EPERM};
     if (deny_errno_) return {false, *deny_errno_};
     return {true, 0};

@@ -37,6 +37,9 @@ class EventSink {
   // The tracer refused a call aimed at itself (tracer/self_defence.h); the
   // call was reported to on_syscall as made.
   virtual void on_refusal(std::string_view /*note*/) {}
+  // Process `pid` asked for a seccomp listener of its own, which a notify
+  // backend cannot give it (asks_for_own_listener, tracer/notify.h).
+  virtual void on_own_listener(pid_t /*pid*/) {}
 };
 
 struct LaunchSpec {

@@ -1,8 +1,10 @@
+#include <linux/audit.h>
 #include <linux/seccomp.h>
 #include <poll.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -266,4 +268,26 @@ TEST_CASE("several supervisor threads serve one listener; the handler is never e
   CHECK(st.shell_code() == 0);
   CHECK(h.events == 20);
   CHECK_FALSE(h.overlapped);
+}
+
+TEST_CASE("asks_for_own_listener: seccomp(SET_MODE_FILTER) with NEW_LISTENER, from the registers", "[notify]") {
+  SyscallEvent ev;
+  ev.audit_arch = arch::native();
+  ev.nr = SYS_seccomp;
+  ev.args[0] = SECCOMP_SET_MODE_FILTER;
+  ev.args[1] = SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_TSYNC_ESRCH;
+  CHECK(asks_for_own_listener(ev));
+  ev.args[1] = SECCOMP_FILTER_FLAG_TSYNC;
+  CHECK_FALSE(asks_for_own_listener(ev));  // a filter without a listener is fine under notify
+  ev.args[0] = SECCOMP_SET_MODE_STRICT;
+  ev.args[1] = SECCOMP_FILTER_FLAG_NEW_LISTENER;
+  CHECK_FALSE(asks_for_own_listener(ev));
+  ev.args[0] = SECCOMP_SET_MODE_FILTER;
+  ev.nr = SYS_prctl;  // prctl(PR_SET_SECCOMP) cannot ask for a listener
+  CHECK_FALSE(asks_for_own_listener(ev));
+#if defined(__x86_64__)
+  ev.audit_arch = AUDIT_ARCH_I386;
+  ev.nr = 354;  // seccomp on i386
+  CHECK(asks_for_own_listener(ev));
+#endif
 }
