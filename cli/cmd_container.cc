@@ -133,8 +133,8 @@ std::string planned_stop_line(int container_code) {
   // The engine reports a death by signal N as 128+N.
   const int sig = container_code - 128;
   const char* abbrev = sig > 0 && sig < 65 ? sigabbrev_np(sig) : nullptr;
-  return fmt::format("the container exited {}{} when sctrace stopped it after the probes: its own status, not "
-                     "sctrace's (the recording covers its shutdown)",
+  return fmt::format("the container exited {}{} when sctrace stopped it (its probes and --duration done): its own "
+                     "status, not sctrace's",
                      container_code, abbrev ? fmt::format(" (128 + {}: killed by SIG{})", sig, abbrev) : "");
 }
 
