@@ -104,7 +104,10 @@ void verify_hardening(const RunLine& line, const container::SessionResult& trace
     say(fmt::format("verify hardening ({}): {}", what, advice::join(s.argv, " ")));
     try {
       container::SessionResult r = container::run_session(s);
-      bool ok = r.probes_ok && !r.interrupted && !r.timed_out && r.exit_code == traced.exit_code;
+      // After sctrace's planned stop the code is the service's answer to
+      // that stop, which differs with who is PID 1 (the sensor or not).
+      const bool same_end = (r.planned_stop && traced.planned_stop) || r.exit_code == traced.exit_code;
+      bool ok = r.probes_ok && !r.interrupted && !r.timed_out && same_end;
       say(fmt::format("verify hardening ({}): {} (exit {}, probes {})", what, ok ? "passed" : "failed", r.exit_code,
                       r.probes_ok ? "ok" : "failed"));
       return ok;
@@ -125,6 +128,15 @@ void verify_hardening(const RunLine& line, const container::SessionResult& trace
 }
 
 }  // namespace
+
+std::string planned_stop_line(int container_code) {
+  // The engine reports a death by signal N as 128+N.
+  const int sig = container_code - 128;
+  const char* abbrev = sig > 0 && sig < 65 ? sigabbrev_np(sig) : nullptr;
+  return fmt::format("the container exited {}{} when sctrace stopped it (its probes and --duration done): its own "
+                     "status, not sctrace's",
+                     container_code, abbrev ? fmt::format(" (128 + {}: killed by SIG{})", sig, abbrev) : "");
+}
 
 int cmd_run_container(const Options& o, const SeccompProfile& tmpl) {
   for (const auto& p : profile_paths(o.format, o.output)) check_writable(p);
@@ -162,7 +174,9 @@ int cmd_run_container(const Options& o, const SeccompProfile& tmpl) {
   say(fmt::format("wrote {}{}{}", out.output, out.recording.empty() ? "" : " and " + out.recording,
                   rec.complete ? "" : " (incomplete recording)"));
   if (res.timed_out) say(fmt::format("the container was stopped at the --timeout of {} s", o.timeout_sec));
-  if (!res.interrupted && !res.timed_out && res.exit_code != 0) {
+  if (res.planned_stop && res.exit_code != 0) {
+    say(planned_stop_line(res.exit_code));
+  } else if (!res.interrupted && !res.timed_out && res.exit_code != 0) {
     // The engine reports a death by signal N as 128+N.
     const int sig = res.exit_code - 128;
     const char* abbrev = sig > 0 && sig < 65 ? sigabbrev_np(sig) : nullptr;
@@ -199,7 +213,7 @@ int cmd_run_container(const Options& o, const SeccompProfile& tmpl) {
   // Like a shell: 128+signal when interrupted (also during the hardening
   // verification), 124 (timeout(1)'s code) when the time limit stopped it, 1
   // when a probe failed.
-  const int code = exit_code_of({.workload_code = res.exit_code, .timed_out = res.timed_out,
+  const int code = exit_code_of({.workload_code = res.planned_stop ? 0 : res.exit_code, .timed_out = res.timed_out,
                                  .interrupted = res.interrupted || interrupt_count() > 0,
                                  .interrupt_signal = last_interrupt_signal(), .probes_failed = !res.probes_ok});
   // --fail-on: 1 when the run itself succeeded but a finding reached the threshold.
@@ -298,9 +312,20 @@ int cmd_verify_container(const Options& o) {
     }
   }
   for (const auto& f : r1.probe_failures) say("with the profile: " + f);
-  bool ok = r1.probes_ok && r1.exit_code == r2.exit_code && denied == 0 && !r1.interrupted && !r2.interrupted;
+  // Pass 2 runs under the sensor, so its PID 1 is the sensor, not the
+  // service: a service that ignores SIGTERM as PID 1 (no init) is SIGKILLed
+  // at the end of the stop in pass 1 (137) but dies of the forwarded SIGTERM
+  // in pass 2 (143). After sctrace's planned stop in both passes the codes are
+  // the answers to that stop, not a sign of the profile: only the denials judge.
+  const bool both_planned = r1.planned_stop && r2.planned_stop;
+  const bool same_end = both_planned || r1.exit_code == r2.exit_code;
+  bool ok = r1.probes_ok && same_end && denied == 0 && !r1.interrupted && !r2.interrupted;
   if (r1.exit_code != r2.exit_code)
-    say(fmt::format("with the profile the container exited {}, without it {}", r1.exit_code, r2.exit_code));
+    say(both_planned ? fmt::format("the container exited {} when sctrace stopped it with the profile, {} traced: "
+                                   "its own answer to the stop, not compared",
+                                   r1.exit_code, r2.exit_code)
+                     : fmt::format("with the profile the container exited {}, without it {}", r1.exit_code,
+                                   r2.exit_code));
   say(fmt::format("verify {}: container exited {}, probes {}, {} denied syscall{}", ok ? "passed" : "FAILED",
                   r1.exit_code, r1.probes_ok ? "passed" : "failed", denied, denied == 1 ? "" : "s"));
   return ok ? 0 : 1;

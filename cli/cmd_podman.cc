@@ -73,6 +73,10 @@ int record_with_agent(const Options& o, const SeccompProfile& tmpl, const AgentW
   spec.profile = [&](const std::string& listener) { return sctrace::recording_profile(tmpl, listener); };
   spec.backend_line = std::move(backend_line);
   const AgentRunResult res = run_with_agent(o, w, spec, handler, &sink);
+  if (res.interrupted && !res.connected) {  // stopped before a container ran: nothing to write
+    say("interrupted before the container ran: nothing recorded, nothing written");
+    return interrupted_exit_code();
+  }
   add_unnotifiable_write(sink);
 
   rec.complete = !res.interrupted && !res.timed_out && res.all_gone && res.agent_errors.empty() && res.probes_ok &&
@@ -92,7 +96,8 @@ int record_with_agent(const Options& o, const SeccompProfile& tmpl, const AgentW
   if (res.interrupted) say("interrupted: the container was stopped and removed; the profile is incomplete");
   say(fmt::format("wrote {}{}{}", out.output, out.recording.empty() ? "" : " and " + out.recording,
                   rec.complete ? "" : " (incomplete recording)"));
-  return exit_code_of({.workload_code = res.exit_code, .timed_out = res.timed_out, .interrupted = res.interrupted,
+  if (res.planned_stop && res.exit_code != 0) say(planned_stop_line(res.exit_code));
+  return exit_code_of({.workload_code = res.planned_stop ? 0 : res.exit_code, .timed_out = res.timed_out, .interrupted = res.interrupted,
                        .interrupt_signal = last_interrupt_signal(), .probes_failed = !res.probes_ok});
 }
 

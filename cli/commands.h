@@ -76,6 +76,9 @@ std::optional<uint32_t> refused_natively(const std::vector<sock_filter>& prog, s
 
 // One "sctrace: ..." line on stderr.
 void say(const std::string& line);
+// The line for a container's own status after sctrace's planned stop (the
+// service stopped once its probes passed): reported, not returned.
+std::string planned_stop_line(int container_code);
 // One line per call the tracer refused because it aimed at the tracer itself.
 void say_refusals(const Recording& rec);
 

@@ -176,6 +176,7 @@ int AgentContainer::execute() {
       probed = true;
       run_probes();
       if (!stop_sent) {
+        planned_stop_ = probes_ok_ && !cancelled() && running();
         stop_container();
         stop_sent = true;
       }

@@ -72,6 +72,8 @@ class AgentContainer {
   bool interrupted() const { return interrupted_; }
   bool timed_out() const { return timed_out_; }
   bool probes_ok() const { return probes_ok_; }
+  // sctrace stopped the running service after its probes and --duration.
+  bool planned_stop() const { return planned_stop_; }
   const std::vector<std::string>& probe_failures() const { return probe_failures_; }
 
  private:
@@ -94,6 +96,7 @@ class AgentContainer {
   bool interrupted_ = false;
   bool timed_out_ = false;
   bool probes_ok_ = true;
+  bool planned_stop_ = false;
   std::vector<std::string> probe_failures_;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };

@@ -111,6 +111,7 @@ AgentRunResult run_cli_line(const AgentWorkload& w, const AgentRunRequest& req, 
   res.timed_out = container.timed_out();
   res.probes_ok = container.probes_ok();
   res.probe_failures = container.probe_failures();
+  res.planned_stop = container.planned_stop();
   return res;
 }
 
@@ -170,7 +171,11 @@ AgentRunResult run_with_agent(const AgentWorkload& w, const AgentRunRequest& req
   res.agent_errors = agent.errors();
   res.notifications = agent.notifications();
   res.container_processes = agent.processes();
-  if (agent.connections().empty())
+  res.connected = !agent.connections().empty();
+  res.interrupted = res.interrupted || interrupt_count() > 0;
+  // Interrupted before the runtime got that far (the CLI died of the
+  // forwarded signal): an interrupted run, not a runtime failure.
+  if (!res.connected && !res.interrupted)
     fail(ErrorKind::runtime, "{} exited with {} without starting a container under the {} (the runtime never "
                              "connected to the seccomp agent)",
          w.runc ? w.argv.at(0) : w.run.cli, res.exit_code, req.profile_name);

@@ -76,6 +76,11 @@ struct AgentRunResult {
   int exit_code = 0;  // the workload's, as a shell reports it (before timeout/interrupt mapping)
   bool interrupted = false;
   bool timed_out = false;
+  // sctrace stopped the running service after its probes and --duration:
+  // exit_code is the container's answer to that stop, not sctrace's status.
+  bool planned_stop = false;
+  // The runtime connected to the agent (a container ran under the profile).
+  bool connected = false;
   bool all_gone = true;  // every process holding the filter went away within the grace
   bool probes_ok = true;
   std::vector<std::string> probe_failures;

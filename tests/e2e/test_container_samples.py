@@ -201,6 +201,33 @@ try:
                     c.check(r.returncode == 0 and re.search(rf"^danger {danger}: EPERM$", r.stdout, re.M),
                             f"{name}: {arg} gets EPERM under the profile", r.describe())
 
+        # A service with no SIGTERM handler (idle), stopped by sctrace after
+        # its --duration: it dies of that stop (143 under the sensor), which
+        # is its own status, not a failed run (issue 16, defect 15).
+        idle_img = ct.build_scratch_image({"/idle": e2e.sample("idle")}, name="idle", entrypoint=["/idle"])
+        images.append(idle_img)
+        lprof = os.path.join(tmp, "idle.json")
+        lrec = os.path.join(tmp, "idle.rec.json")
+        r = e2e.sctrace("run", "-o", lprof, "--recording", lrec, "--duration", "1", "--",
+                        "docker", "run", "--rm", "--label", LABEL, idle_img.tag, timeout=120)
+        c.check(r.returncode == 0, f"planned stop: run exits 0 though the service died of sctrace's SIGTERM "
+                f"(got {r.returncode})", r.describe())
+        c.check(re.search(r"the container exited 143 \(128 \+ 15: killed by SIGTERM\) when sctrace stopped it",
+                          r.stderr), "planned stop: the container's own status is reported", r.describe())
+        lrecording = e2e.load_json(lrec)
+        c.check(isinstance(lrecording, dict) and lrecording.get("complete") is True,
+                "planned stop: the recording is complete", r.describe())
+        # verify: with the profile the service is PID 1 and ignores SIGTERM
+        # (SIGKILLed at the end of the stop, 137); traced, the sensor is PID 1
+        # and the service dies of the forwarded SIGTERM (143). Nothing denied:
+        # the profile is not to blame (issue 16, defect 16).
+        r = e2e.sctrace("verify", "--profile", lprof, "--duration", "1", "--",
+                        "docker", "run", "--rm", "--label", LABEL, idle_img.tag, timeout=180)
+        c.check(r.returncode == 0 and "verify passed" in r.stderr and "0 denied syscalls" in r.stderr,
+                f"planned stop: verify passes with 0 denials whatever the stop's exit codes (got {r.returncode})",
+                r.describe())
+        c.check("without it" not in r.stderr, "planned stop: verify does not blame the profile", r.describe())
+
         # Controls: without our profile (Docker's default) the same image lets
         # ptrace and AF_PACKET sockets through, so the EPERMs above are ours.
         batch_image = images[[n for n, _, _ in SAMPLES].index("batch")]

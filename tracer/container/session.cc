@@ -529,6 +529,7 @@ SessionResult run_session_inner(const SessionOptions& opts, std::string& contain
     while (result.probes_ok && Clock::now() < until && !interrupted() && !timed_out() && running(engine, id))
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     result.timed_out = timed_out() && !interrupted();
+    result.planned_stop = result.probes_ok && !interrupted() && !result.timed_out && running(engine, id);
     // Graceful stop: the shutdown path is recorded too.
     stop_container(engine, id, 10);
   } else {

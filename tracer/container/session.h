@@ -42,6 +42,10 @@ struct SessionResult {
   std::vector<std::string> probe_failures;
   bool interrupted = false;
   bool timed_out = false;
+  // sctrace stopped the running service itself once its probes (and
+  // --duration) were done: exit_code is the container's answer to that stop,
+  // reported, not sctrace's status.
+  bool planned_stop = false;
   nlohmann::json config;
   // Regular files with the setuid/setgid bit in the container's filesystem
   // (recording runs only; unset when the scan was not made or failed).
