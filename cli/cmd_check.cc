@@ -128,7 +128,7 @@ int check_container(const Options& o, const SeccompProfile& profile, std::option
   r.violations = violations_from_recording(rec);
   for (const auto& f : res.probe_failures) say(f);
   r.probes_failed = !res.probes_ok;
-  r.exit_code = exit_code_of({.workload_code = res.exit_code, .timed_out = res.timed_out, .interrupted = res.interrupted,
+  r.exit_code = exit_code_of({.workload_code = res.planned_stop ? 0 : res.exit_code, .timed_out = res.timed_out, .interrupted = res.interrupted,
                               .interrupt_signal = last_interrupt_signal(), .probes_failed = r.probes_failed},
                              ProbeFailureCode::one_unless_workload_failed);
   return finish(r, o);
@@ -168,7 +168,7 @@ int check_with_agent(const Options& o, const SeccompProfile& profile, std::optio
   for (const auto& f : res.probe_failures) say(f);
   if (!res.all_gone) say("processes still held the check filter after the container stopped; their end was not watched");
   r.probes_failed = !res.probes_ok;
-  r.exit_code = exit_code_of({.workload_code = res.exit_code, .timed_out = res.timed_out, .interrupted = res.interrupted,
+  r.exit_code = exit_code_of({.workload_code = res.planned_stop ? 0 : res.exit_code, .timed_out = res.timed_out, .interrupted = res.interrupted,
                               .interrupt_signal = last_interrupt_signal(), .probes_failed = r.probes_failed},
                              ProbeFailureCode::one_unless_workload_failed);
   return finish(r, o);

@@ -17,6 +17,7 @@
 #include "advice/verify.h"
 #include "session/workload.h"
 #include "cli/commands.h"
+#include "cli/podman.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "profile/emit/formats.h"
@@ -39,14 +40,11 @@ namespace sctrace::cli {
 container::SessionOptions session_options(const Options& o) {
   container::SessionOptions s;
   s.argv = o.workload;
-  for (const auto& p : o.probes) {
-    if (p.kind == "http") s.probes.push_back(parse_http_probe(p.text));
-    else if (p.kind == "cmd") s.probes.push_back(parse_probe_cmd(p.text));
-    else s.probes.push_back(parse_exec_probe(p.text));
-  }
-  for (const auto& w : o.wait_ports) s.wait_ports.push_back(parse_wait_port(w).port);
-  s.ready_timeout_sec = o.ready_timeout_sec;
-  s.duration_sec = o.duration_sec;
+  ServicePlan plan = service_plan(o);  // the probes parsed as the agent path parses them
+  s.probes = std::move(plan.probes);
+  s.wait_ports = std::move(plan.wait_ports);
+  s.ready_timeout_sec = plan.ready_timeout_sec;
+  s.duration_sec = plan.duration_sec;
   s.timeout_sec = o.timeout_sec;
   s.stack_depth = o.stack_depth;
   return s;
