@@ -128,7 +128,7 @@ int check_container(const Options& o, const SeccompProfile& profile, std::option
   r.violations = violations_from_recording(rec);
   for (const auto& f : res.probe_failures) say(f);
   r.probes_failed = !res.probes_ok;
-  r.exit_code = exit_code_of({.workload_code = res.planned_stop ? 0 : res.exit_code, .timed_out = res.timed_out, .interrupted = res.interrupted,
+  r.exit_code = exit_code_of({.workload_code = res.planned_stop && rec.complete ? 0 : res.exit_code, .timed_out = res.timed_out, .interrupted = res.interrupted,
                               .interrupt_signal = last_interrupt_signal(), .probes_failed = r.probes_failed},
                              ProbeFailureCode::one_unless_workload_failed);
   return finish(r, o);

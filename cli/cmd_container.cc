@@ -179,7 +179,11 @@ int cmd_run_container(const Options& o, const SeccompProfile& tmpl) {
   say(fmt::format("wrote {}{}{}", out.output, out.recording.empty() ? "" : " and " + out.recording,
                   rec.complete ? "" : " (incomplete recording)"));
   if (res.timed_out) say(fmt::format("the container was stopped at the --timeout of {} s", o.timeout_sec));
-  if (res.planned_stop && res.exit_code != 0) {
+  // A planned stop is sctrace's own only when the sensor saw the end: a
+  // service that ignored the stop's SIGTERM took the sensor down with the
+  // SIGKILL at the end of the grace period, and its last second is lost.
+  const bool planned_end = res.planned_stop && rec.complete;
+  if (planned_end && res.exit_code != 0) {
     say(planned_stop_line(res.exit_code));
   } else if (!res.interrupted && !res.timed_out && res.exit_code != 0) {
     // The engine reports a death by signal N as 128+N.
@@ -218,7 +222,7 @@ int cmd_run_container(const Options& o, const SeccompProfile& tmpl) {
   // Like a shell: 128+signal when interrupted (also during the hardening
   // verification), 124 (timeout(1)'s code) when the time limit stopped it, 1
   // when a probe failed.
-  const int code = exit_code_of({.workload_code = res.planned_stop ? 0 : res.exit_code, .timed_out = res.timed_out,
+  const int code = exit_code_of({.workload_code = planned_end ? 0 : res.exit_code, .timed_out = res.timed_out,
                                  .interrupted = res.interrupted || interrupt_count() > 0,
                                  .interrupt_signal = last_interrupt_signal(), .probes_failed = !res.probes_ok});
   // --fail-on: 1 when the run itself succeeded but a finding reached the threshold.
