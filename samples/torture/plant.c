@@ -10,6 +10,11 @@
 //                               written to each PATH, or sent to it when it
 //                               is a unix socket (plain, and dressed as a frame)
 //   plant fill PATH MIB         MIB MiB written to PATH
+//   plant steal SRC DIR SOCKET  SRC (say /proc/1/environ) copied to DIR/environ
+//                               (or why not to DIR/environ.err); then, once
+//                               DIR/frame exists (written from outside, up to
+//                               120 s), its bytes sent to SOCKET from this
+//                               process, and the answer read to its end
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -53,7 +58,72 @@ static void send_to_socket(const char* path) {
   }
 }
 
+// Writes len bytes to DIR/NAME through a rename, so a reader outside never
+// sees half of it.
+static void publish(const char* dir, const char* name, const char* buf, size_t len) {
+  char tmp[512], path[512];
+  snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, name);
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  long fd = syscall(SYS_openat, AT_FDCWD, tmp, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+  if (fd < 0) sample_die("openat");
+  sample_write_all((int)fd, buf, len);
+  syscall(SYS_close, fd);
+  if (syscall(SYS_renameat, AT_FDCWD, tmp, AT_FDCWD, path) != 0) sample_die("renameat");
+}
+
+static int steal(const char* src, const char* dir, const char* sock) {
+  static char buf[1 << 16];
+  long fd = syscall(SYS_openat, AT_FDCWD, src, O_RDONLY);
+  long n = fd < 0 ? -1 : syscall(SYS_read, fd, buf, sizeof buf);
+  if (n < 0) {
+    const char* why = strerror(errno);
+    publish(dir, "environ.err", why, strlen(why));
+    say("read", src, errno);
+  } else {
+    publish(dir, "environ", buf, (size_t)n);
+    say("copied", src, 0);
+  }
+  if (fd >= 0) syscall(SYS_close, fd);
+  char path[512];
+  snprintf(path, sizeof path, "%s/frame", dir);
+  for (int i = 0; i < 2400; ++i) {
+    fd = syscall(SYS_openat, AT_FDCWD, path, O_RDONLY);
+    if (fd >= 0) break;
+    torture_sleep_ms(50);
+  }
+  if (fd < 0) {
+    say("wait for", path, ETIMEDOUT);
+    return 0;
+  }
+  n = syscall(SYS_read, fd, buf, sizeof buf);
+  syscall(SYS_close, fd);
+  if (n <= 0) {
+    say("nothing to send from", path, 0);
+    return 0;
+  }
+  struct sockaddr_un addr = {0};
+  addr.sun_family = AF_UNIX;
+  snprintf(addr.sun_path, sizeof addr.sun_path, "%s", sock);
+  long s = syscall(SYS_socket, AF_UNIX, SOCK_STREAM, 0);
+  if (s < 0 || syscall(SYS_connect, s, &addr, sizeof addr) != 0) {
+    say("connect", sock, errno);
+    return 0;
+  }
+  sample_write_all((int)s, buf, (size_t)n);
+  syscall(SYS_shutdown, s, SHUT_WR);
+  char answer[64];
+  while (syscall(SYS_read, s, answer, sizeof answer) > 0) {
+  }
+  syscall(SYS_close, s);
+  say("sent the frames in DIR/frame to", sock, 0);
+  return 0;
+}
+
 int main(int argc, char** argv) {
+  if (argc == 5 && strcmp(argv[1], "steal") == 0) {
+    signal(SIGPIPE, SIG_IGN);
+    return steal(argv[2], argv[3], argv[4]);
+  }
   if (argc >= 3 && strcmp(argv[1], "forge") == 0) {
     signal(SIGPIPE, SIG_IGN);  // the peer may hang up on a forgery: carry on with the next path
     for (int i = 2; i < argc; ++i) {
@@ -114,5 +184,5 @@ int main(int argc, char** argv) {
     if (syscall(SYS_mknodat, AT_FDCWD, argv[2], S_IFIFO | 0666, 0) != 0) sample_die("mknodat");
     return 0;
   }
-  torture_fail("usage: plant symlink TARGET LINK | fifo PATH | dir PATH | garbage PATH | forge PATH... | fill PATH MIB", 2);
+  torture_fail("usage: plant symlink TARGET LINK | fifo PATH | dir PATH | garbage PATH | forge PATH... | fill PATH MIB | steal SRC DIR SOCKET", 2);
 }
