@@ -20,6 +20,9 @@ namespace sctrace {
 inline constexpr size_t kFrameHeaderBytes = 56;
 inline constexpr size_t kFrameMacBytes = 32;
 inline constexpr uint32_t kFrameFinal = 1;  // the sensor's last frame: its workload has exited
+// The one byte the host answers a sensor's authenticated hello with, once it
+// has looked at the peer; the sensor starts its command only then.
+inline constexpr char kFrameAck = 'k';
 
 std::string encode_frame(std::string_view key, uint64_t sequence, bool final_frame, std::string_view body);
 

@@ -23,6 +23,7 @@
 // every process, traced or adopted). The recording is flushed every
 // --flush-ms so that a SIGKILL after docker stop's grace period loses little.
 #include <linux/filter.h>
+#include <poll.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -192,6 +193,16 @@ class Channel {
     }
   }
 
+  void await_ack() {
+    pollfd p{fd_.get(), POLLIN, 0};
+    int n;
+    while ((n = ::poll(&p, 1, 60000)) < 0 && errno == EINTR) {
+    }
+    char c = 0;
+    if (n <= 0 || ::recv(fd_.get(), &c, 1, 0) != 1 || c != sctrace::kFrameAck)
+      sctrace::fail(sctrace::ErrorKind::runtime, "the recording channel did not accept this sensor");
+  }
+
  private:
   std::string_view key_;
   sctrace::UniqueFd fd_;
@@ -217,6 +228,9 @@ int main(int argc, char** argv) {
       // cuts off a peer that has not within 2 s, and the first snapshot may
       // take longer (a healthcheck's sensor sends only at its end).
       channel->send("", false);
+      // The host looks at who connected before it answers (a healthcheck's
+      // key counts only from a process the engine started): still here then.
+      channel->await_ack();
     }
     // Before the flusher thread starts: a bad filter file is a plain error.
     LaunchSpec spec;

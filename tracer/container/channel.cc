@@ -7,9 +7,13 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <fstream>
+#include <optional>
+#include <sstream>
 #include <thread>
 
 #include <fmt/format.h>
@@ -31,12 +35,94 @@ constexpr size_t kMaxUnauthenticated = 32;
 // A peer has this long to send its first header.
 constexpr auto kHeaderTime = std::chrono::seconds(2);
 
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD 77  // Linux 6.5; older headers lack it
+#endif
+
+// The lines of /proc/PID/status that place a process (readable by any user).
+struct ProcPlace {
+  int ppid = 0;
+  int depth = 0;  // entries of NSpid
+};
+
+std::optional<ProcPlace> proc_place(int pid) {
+  if (pid <= 0) return std::nullopt;
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  ProcPlace p;
+  bool ppid = false;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string key;
+    fields >> key;
+    if (key == "PPid:") {
+      ppid = static_cast<bool>(fields >> p.ppid);
+    } else if (key == "NSpid:") {
+      for (int v; fields >> v;) ++p.depth;
+    }
+  }
+  if (!ppid || p.depth == 0) return std::nullopt;
+  return p;
+}
+
+// The pid a pidfd stands for, -1 once that process has exited.
+int pidfd_pid(int pidfd) {
+  std::ifstream in("/proc/self/fdinfo/" + std::to_string(pidfd));
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string key;
+    int pid = 0;
+    if (fields >> key >> pid && key == "Pid:") return pid;
+  }
+  return -1;
+}
+
+// Who is at the other end of `fd`. The peer's parent is read between two
+// reads of the peer's own PPid: had that parent exited in between (its pid
+// free for another process), the peer would have been reparented, so an
+// unchanged PPid means the status read was the parent's. With SO_PEERPIDFD
+// the peer's own pid is pinned the same way.
+PeerOrigin peer_origin(int fd) {
+  PeerOrigin o;
+  ucred cred{};
+  socklen_t len = sizeof cred;
+  if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || cred.pid <= 0) return o;
+  UniqueFd pidfd;
+  int raw = -1;
+  len = sizeof raw;
+  if (::getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &raw, &len) == 0 && raw >= 0) {
+    pidfd = UniqueFd(raw);
+  } else if (errno != ENOPROTOOPT) {
+    return o;  // ESRCH: it has exited
+  }
+  const std::optional<ProcPlace> self = proc_place(cred.pid);
+  if (!self) return o;
+  const std::optional<ProcPlace> parent = proc_place(self->ppid);
+  const std::optional<ProcPlace> again = proc_place(cred.pid);
+  if (!parent || !again || again->ppid != self->ppid) return o;
+  if (pidfd && pidfd_pid(pidfd.get()) != cred.pid) return o;
+  o.known = true;
+  o.pid = cred.pid;
+  o.depth = self->depth;
+  o.parent_depth = parent->depth;
+  return o;
+}
+
 struct Peer {
   UniqueFd fd;
   FrameReader reader;
   Clock::time_point since;
   uint64_t bytes = 0;
+  PeerOrigin origin;
+  bool acked = false;
 };
+
+std::unique_ptr<Peer> accept_peer(int listener, const std::vector<std::string>* keys, size_t max_frame) {
+  const int c = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+  if (c < 0) return nullptr;
+  return std::make_unique<Peer>(Peer{UniqueFd(c), FrameReader(keys, max_frame), Clock::now(), 0, peer_origin(c)});
+}
 
 }  // namespace
 
@@ -44,6 +130,7 @@ struct Peer {
 struct RecordingChannel::State {
   std::vector<std::string> labels, keys, keys_hex;
   size_t max_frame = 0;
+  PeerRule rule;
   UniqueFd listener;
   UniqueFd wake_r, wake_w;
   std::thread thread;
@@ -89,11 +176,7 @@ struct RecordingChannel::State {
       if (n <= 0) continue;
       if (fds[0].revents != 0) return;
       if (fds[1].revents & POLLIN) {
-        const int c = ::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
-        if (c >= 0) {
-          auto p = std::make_unique<Peer>(Peer{UniqueFd(c), FrameReader(&keys, max_frame), Clock::now(), 0});
-          peers.push_back(std::move(p));
-        }
+        if (auto p = accept_peer(listener.get(), &keys, max_frame)) peers.push_back(std::move(p));
       }
       // Peers in fds[2..] are peers[0..] as they were before the accept above.
       for (size_t k = fds.size(); k-- > 2;) {
@@ -105,20 +188,29 @@ struct RecordingChannel::State {
           close_peer(i);
           continue;
         }
-        peers[i]->bytes += static_cast<uint64_t>(got);
-        if (peers[i]->reader.feed(std::string_view(buf, static_cast<size_t>(got))) != FrameReader::Verdict::reading)
+        Peer& p = *peers[i];
+        p.bytes += static_cast<uint64_t>(got);
+        if (p.reader.feed(std::string_view(buf, static_cast<size_t>(got))) != FrameReader::Verdict::reading) {
           close_peer(i);
+          continue;
+        }
+        // Looked at (on accept) and authenticated: the sensor may start its command.
+        if (!p.acked && p.reader.key_index() >= 0) {
+          p.acked = true;
+          (void)!::send(p.fd.get(), &kFrameAck, 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+        }
       }
     }
   }
 };
 
 RecordingChannel::RecordingChannel(const std::string& socket_path, std::vector<std::string> labels,
-                                   size_t max_frame_bytes)
+                                   size_t max_frame_bytes, PeerRule rule)
     : state_(std::make_unique<State>()) {
   State& s = *state_;
   s.labels = std::move(labels);
   s.max_frame = max_frame_bytes;
+  s.rule = std::move(rule);
   for (size_t i = 0; i < s.labels.size(); ++i) {
     s.keys_hex.push_back(random_key_hex());
     s.keys.push_back(key_from_hex(s.keys_hex.back()));
@@ -164,11 +256,7 @@ ChannelReport RecordingChannel::finish() {
   // The sensors have exited by now: what they sent is in the sockets, or in
   // the backlog not yet accepted. Read it all; a peer that is still open
   // (the workload's, a healthcheck killed at the stop) sent all it will.
-  for (;;) {
-    const int c = ::accept4(s.listener.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
-    if (c < 0) break;
-    s.peers.push_back(std::make_unique<Peer>(Peer{UniqueFd(c), FrameReader(&s.keys, s.max_frame), Clock::now(), 0}));
-  }
+  while (auto p = accept_peer(s.listener.get(), &s.keys, s.max_frame)) s.peers.push_back(std::move(p));
   char buf[65536];
   while (!s.peers.empty()) {
     Peer& p = *s.peers.back();
@@ -183,9 +271,42 @@ ChannelReport RecordingChannel::finish() {
   }
   rep.refused = s.refused;
   for (const auto& label : s.labels) rep.streams.push_back(ChannelStream{label, {}, true, 0});
+  // The container's PID namespace level: the anchor sensor's, when exactly
+  // one connection used its key (more fail the run anyway); 0: unknown.
+  int container_depth = 0;
+  {
+    int anchors = 0;
+    for (const auto& p : s.closed)
+      if (s.labels[static_cast<size_t>(p->reader.key_index())] == s.rule.anchor) {
+        ++anchors;
+        if (p->origin.known) container_depth = p->origin.depth;
+      }
+    if (anchors != 1) container_depth = 0;
+  }
   for (const auto& p : s.closed) {
     const FrameReader& r = p->reader;
     ChannelStream& st = rep.streams[static_cast<size_t>(r.key_index())];
+    if (std::find(s.rule.engine_started.begin(), s.rule.engine_started.end(), st.label) !=
+        s.rule.engine_started.end()) {
+      const PeerOrigin& o = p->origin;
+      std::string bad;
+      if (!o.known) {
+        // A sensor waits for the answer, which comes only after the look:
+        // one that was gone by then sent nothing but its hello.
+        if (r.bodies() == 0) continue;
+        bad = "by a process that could not be looked at";
+      } else if (container_depth == 0) {
+        bad = fmt::format("by pid {}, with no {} sensor to tell the container's PID namespace by", o.pid,
+                          s.rule.anchor);
+      } else if (o.depth != container_depth || o.parent_depth >= container_depth) {
+        bad = fmt::format("by pid {}, which the engine did not start (PID namespace level {}, its parent's {}, "
+                          "the container's {})", o.pid, o.depth, o.parent_depth, container_depth);
+      }
+      if (!bad.empty()) {
+        rep.tampered.push_back(fmt::format("the {} sensor's key was used {}", st.label, bad));
+        continue;
+      }
+    }
     ++st.connections;
     switch (r.verdict()) {
       case FrameReader::Verdict::tampered:

@@ -10,6 +10,18 @@
 // (core/record_frame.h). A peer without a key is cut off after 56 bytes and
 // named; a sensor's stream that is tampered with or over the bound fails the
 // run.
+//
+// A key that serves many connections (the healthcheck's: one per run) must
+// not be worth stealing: the workload can read it (docker-init, PID 1 under
+// `docker run --init`, keeps the container's environment, dumpable). So a
+// connection under such a key also needs the right peer: a process the
+// engine started from outside the container, that is, whose parent is
+// outside the container's PID namespace. No process the workload starts has
+// such a parent (PID 1 may not CLONE_PARENT; orphans are reaped inside).
+// The host looks at each peer when it accepts the connection (SO_PEERPIDFD
+// where the kernel has it, so the pid cannot be reused under it) and answers
+// an authenticated hello with one byte; a sensor waits for that byte before
+// it starts its command, so it is alive when looked at.
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,6 +35,22 @@ struct ChannelStream {
   int connections = 0;
 };
 
+// Who connected, as sctrace's /proc showed it when the connection was accepted.
+struct PeerOrigin {
+  bool known = false;    // false: gone before it was looked at, or in a PID namespace sctrace cannot see
+  int pid = 0;           // in sctrace's PID namespace
+  int depth = 0;         // its PID namespace's level (the entries of NSpid)
+  int parent_depth = 0;  // its parent's
+};
+
+// Which labels need a peer the engine started (see above), and the label
+// whose one sensor tells the container's PID namespace (the entrypoint's:
+// it connects before the workload exists).
+struct PeerRule {
+  std::vector<std::string> engine_started;
+  std::string anchor;
+};
+
 struct ChannelReport {
   std::vector<ChannelStream> streams;  // in the order the labels were given
   std::vector<std::string> refused;    // peers without a key, one line each
@@ -32,7 +60,8 @@ struct ChannelReport {
 class RecordingChannel {
  public:
   // Listens on `socket_path` (made world-connectable); one key per label.
-  RecordingChannel(const std::string& socket_path, std::vector<std::string> labels, size_t max_frame_bytes);
+  RecordingChannel(const std::string& socket_path, std::vector<std::string> labels, size_t max_frame_bytes,
+                   PeerRule rule = {});
   RecordingChannel(const RecordingChannel&) = delete;
   ~RecordingChannel();
   // The key for `label`, as 64 hex digits for the sensor's environment.

@@ -46,6 +46,10 @@ constexpr const char* kChannelFile = "channel";
 constexpr size_t kMaxRecordingBytes = kMaxInputBytes;
 // The healthcheck's sensor gets its key from the container's environment,
 // beside the entrypoint sensor's kSensorKeyEnv (each sensor removes both).
+// The workload can read it there under --init (docker-init keeps the whole
+// environment, dumpable), and it serves every healthcheck run: so the channel
+// takes it only from a process the engine started (PeerRule), never from one
+// the workload started.
 constexpr const char* kHealthKeyEnv = "SCTRACE_SENSOR_KEY_HEALTH";
 
 // A private 0700 directory with out/ inside, bind-mounted read-only into the
@@ -315,7 +319,7 @@ SessionResult run_session_inner(const SessionOptions& opts, std::string& contain
     std::vector<std::string> labels = {"main", "health"};
     for (size_t i = 0; i < opts.probes.size(); ++i)
       if (opts.probes[i].kind == ProbeKind::exec) labels.push_back(fmt::format("exec-{}", labels.size() - 2));
-    channel.emplace(dir.out() + "/" + kChannelFile, labels, kMaxRecordingBytes);
+    channel.emplace(dir.out() + "/" + kChannelFile, labels, kMaxRecordingBytes, PeerRule{{"health"}, "main"});
   }
 
   // 1. The user's line creates the container, so every flag keeps its meaning
