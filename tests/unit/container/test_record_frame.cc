@@ -213,3 +213,31 @@ TEST_CASE("recording channel: a broken or oversized sensor stream is tampering",
   CHECK(all.find("main sensor") != std::string::npos);
   CHECK(all.find("over the channel's bound") != std::string::npos);
 }
+
+TEST_CASE("recording channel: an engine-started label's key counts only from a process the engine started",
+          "[frame]") {
+  using container::RecordingChannel;
+  ChannelDir d;
+  RecordingChannel ch(d.sock(), {"main", "health"}, 1024, container::PeerRule{{"health"}, "main"});
+  const std::string main_key = key_from_hex(ch.key_hex("main"));
+  const std::string health_key = key_from_hex(ch.key_hex("health"));
+  {
+    UniqueFd sensor = connect_to(d.sock());
+    send_all(sensor, encode_frame(main_key, 0, false, ""));
+    // The host answers an authenticated hello once it has looked at the peer.
+    char ack = 0;
+    CHECK(::recv(sensor.get(), &ack, 1, 0) == 1);
+    CHECK(ack == kFrameAck);
+    send_all(sensor, encode_frame(main_key, 1, true, "final"));
+    // This process's parent is in its own PID namespace, as a workload's
+    // always is: the health key is worth nothing from here.
+    UniqueFd thief = connect_to(d.sock());
+    send_all(thief, encode_frame(health_key, 0, false, "") + encode_frame(health_key, 1, true, "forged"));
+  }
+  const container::ChannelReport rep = ch.finish();
+  REQUIRE(rep.streams.size() == 2);
+  CHECK(rep.streams[0].recordings == std::vector<std::string>{"final"});
+  CHECK(rep.streams[1].recordings.empty());
+  REQUIRE(rep.tampered.size() == 1);
+  CHECK(rep.tampered[0].find("health sensor's key was used by pid") != std::string::npos);
+}
