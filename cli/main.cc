@@ -1,5 +1,6 @@
 // sctrace: parse, dispatch, and the one place errors become messages and exit codes.
 #include <signal.h>
+#include <sys/prctl.h>
 
 #include <cstdio>
 #include <exception>
@@ -21,6 +22,11 @@ int main(int argc, char** argv) {
     on_pipe.sa_handler = [](int) {};
     ::sigaction(SIGPIPE, &on_pipe, nullptr);
   }
+  // Out of reach of processes of the same user that lack CAP_SYS_PTRACE (a
+  // non-root workload): its memory, environment and fds under /proc, and
+  // ptrace. Children it starts make themselves dumpable again before they are
+  // traced (ChildProcess), and execve decides afresh anyway.
+  (void)::prctl(PR_SET_DUMPABLE, 0);
   try {
     cli::Options o = cli::parse_args(argc, argv);
     // A SIGKILLed sctrace leaves its temp directory; the commands that make
