@@ -17,15 +17,12 @@
 // Docker 20.10 drops listenerPath (the container would hang), so
 // `--runtime docker` fails there with a message; Docker runs containers with
 // runc, so `--runtime runc` measures the same runtime.
-#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <set>
 
 #include "session/backend.h"
@@ -45,9 +42,6 @@
 #include "tracer/notify.h"
 
 namespace sctrace::cli {
-
-namespace fs = std::filesystem;
-using nlohmann::json;
 
 namespace {
 
@@ -79,8 +73,7 @@ int cmd_calibrate(const Options& o) {
   const SeccompProfile& tmpl = docker_default_template();
   const std::string write_name = "write";
 
-  // name -> in how many starts it was seen, per noNewPrivileges case.
-  std::map<bool, std::map<std::string, int>> seen;
+  CalibrationSeen seen;
   int n = 0;
   for (bool nnp : {false, true}) {
     for (int i = 0; i < o.starts; ++i) {
@@ -109,41 +102,7 @@ int cmd_calibrate(const Options& o) {
                     o.starts == 1 ? "" : "s", nnp ? "true" : "false", seen[nnp].size()));
   }
 
-  json doc = json::object();
-  if (fs::exists(o.calibrate_output)) {
-    doc = json::parse(read_file(o.calibrate_output), nullptr, false);
-    if (!doc.is_object()) fail(ErrorKind::input, "{}: not a runtime baseline (JSON object)", o.calibrate_output);
-  } else {
-    // The bundled baseline's Go scheduler list: not measurable per start.
-    doc["go_runtime"] = runtime_baseline().go_runtime;
-  }
-  utsname u{};
-  ::uname(&u);
-  doc["comment"] = fmt::format(
-      "Syscalls the OCI runtime makes after it installs the container's seccomp filter and before the entrypoint "
-      "runs, measured by `sctrace calibrate --runtime {}` ({} starts per case) on Linux {}: a static container whose "
-      "entrypoint only calls exit_group, recorded through a seccomp listener (listenerPath). 'write' cannot be "
-      "observed that way (runc refuses SCMP_ACT_NOTIFY for it) and is included. 'calibration.seen' says in how many "
-      "starts each name was seen. 'go_runtime' (kept from the file updated, else the bundled list) is what the "
-      "runtime's Go scheduler may do at any moment; it is not measured per start and is added to both lists.",
-      rt, o.starts, u.release);
-  doc["runtime"] = version;
-  json seen_json = json::object();
-  for (bool nnp : {false, true}) {
-    json list = json::array();
-    json counts = json::object();
-    for (const auto& [name, k] : seen[nnp]) {
-      list.push_back(name);
-      counts[name] = k;
-    }
-    const char* key = nnp ? "with_no_new_privs" : "with_new_privs";
-    doc[key] = list;
-    seen_json[key] = counts;
-  }
-  doc["calibration"] = {{"runtime", rt}, {"starts", o.starts}, {"kernel", u.release}, {"seen", seen_json}};
-  // It must load as a baseline before it replaces one.
-  std::string text = doc.dump(2) + "\n";
-  parse_runtime_baseline(text, o.calibrate_output);
+  const std::string text = calibrated_baseline(o.calibrate_output, rt, version, o.starts, seen);
   write_file_atomic(o.calibrate_output, text);
   say(fmt::format("wrote {} ({})", o.calibrate_output, version));
   return 0;

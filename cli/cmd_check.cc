@@ -48,13 +48,10 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "profile/filter.h"
+#include "profile/verdict.h"
 #include "core/redact.h"
 #include "profile/recording.h"
 #include "report/check_report.h"
-#include "report/json.h"
-#include "report/junit.h"
-#include "report/sarif.h"
-#include "report/text.h"
 #include "session/backend.h"
 #include "session/check.h"
 #include "session/workload.h"
@@ -79,26 +76,7 @@ CheckReport new_report(const Options& o, std::optional<int> deny, std::string ba
 }
 
 int finish(const CheckReport& r, const Options& o) {
-  std::fputs(report_text(r).c_str(), stderr);
-  std::vector<std::string> wrote;
-  if (!o.report_json.empty()) {
-    write_file_atomic(o.report_json, report_json(r));
-    wrote.push_back(o.report_json);
-  }
-  if (!o.sarif.empty()) {
-    write_file_atomic(o.sarif, report_sarif(r));
-    wrote.push_back(o.sarif);
-  }
-  if (!o.junit.empty()) {
-    write_file_atomic(o.junit, report_junit(r));
-    wrote.push_back(o.junit);
-  }
-  if (!wrote.empty()) {
-    std::string s;
-    for (const auto& w : wrote) s += (s.empty() ? "" : ", ") + w;
-    say("wrote " + s);
-  }
-  return check_exit_code(r);
+  return write_check_report(r, {o.report_json, o.sarif, o.junit}, say);
 }
 
 // `docker run ...`: the sensor watches with the compiled program and records

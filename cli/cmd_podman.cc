@@ -34,9 +34,11 @@
 #include "profile/emit/summary.h"
 #include "profile/minimizer.h"
 #include "profile/recorder.h"
+#include "session/container_run.h"
 #include "session/oci_agent.h"
 #include "session/recording_sink.h"
 #include "session/runc_line.h"
+#include "tracer/container/session.h"
 #include "tracer/interrupt.h"
 #include "tracer/probes.h"
 
@@ -103,6 +105,19 @@ int record_with_agent(const Options& o, const SeccompProfile& tmpl, const AgentW
 
 }  // namespace
 
+
+container::SessionOptions session_options(const Options& o) {
+  container::SessionOptions s;
+  s.argv = o.workload;
+  ServicePlan plan = service_plan(o);  // the probes parsed as the agent path parses them
+  s.probes = std::move(plan.probes);
+  s.wait_ports = std::move(plan.wait_ports);
+  s.ready_timeout_sec = plan.ready_timeout_sec;
+  s.duration_sec = plan.duration_sec;
+  s.timeout_sec = o.timeout_sec;
+  s.stack_depth = o.stack_depth;
+  return s;
+}
 
 bool wants_service(const Options& o) { return !o.probes.empty() || !o.wait_ports.empty() || o.duration_sec > 0; }
 

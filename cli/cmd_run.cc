@@ -15,14 +15,15 @@
 #include "profile/recorder.h"
 #include "profile/templates.h"
 #include "session/backend.h"
+#include "session/container_run.h"
 #include "session/recording_sink.h"
 #include "session/workload.h"
 #include "tracer/child_process.h"
 #include "tracer/interrupt.h"
+#include "tracer/container/session.h"
 #include "tracer/tracer.h"
 
 namespace sctrace::cli {
-
 
 void say(const std::string& line) { std::fprintf(stderr, "sctrace: %s\n", line.c_str()); }
 
@@ -40,20 +41,7 @@ LoadedProfile load_profile_input(const std::string& path) {
   return lp;
 }
 
-void say_refusals(const Recording& rec) {
-  for (const auto& [note, n] : rec.refusals) say(n == 1 ? note : fmt::format("{} ({} times)", note, n));
-}
-
 SeccompProfile load_profile_file(const std::string& path) { return std::move(load_profile_input(path).input.profile); }
-
-namespace {
-
-std::string incomplete_path(const std::string& path) {
-  const std::filesystem::path p(path);
-  return (p.parent_path() / (p.stem().string() + ".incomplete" + p.extension().string())).string();
-}
-
-}  // namespace
 
 void check_distinct_outputs(const std::vector<std::pair<std::string, std::string>>& outputs) {
   std::map<std::string, std::string> seen;  // the file, compared as an absolute path -> the option naming it
@@ -70,28 +58,7 @@ void check_distinct_outputs(const std::vector<std::pair<std::string, std::string
 }
 
 RunOutputs run_outputs(const Options& o, bool complete) {
-  RunOutputs out{o.output, o.recording};
-  if (complete) return out;
-  std::vector<std::string> paths = profile_paths(o.format, o.output);
-  if (!o.recording.empty()) paths.push_back(o.recording);
-  std::error_code ec;
-  std::string taken;
-  for (const auto& p : paths)
-    if (!written_in_place(p) && std::filesystem::is_regular_file(p, ec)) taken += (taken.empty() ? "" : ", ") + p;
-  if (taken.empty()) return out;
-  // Devices (-o /dev/stdout) stay as they are.
-  if (!written_in_place(o.output)) out.output = incomplete_path(o.output);
-  if (!o.recording.empty() && !written_in_place(o.recording)) out.recording = incomplete_path(o.recording);
-  try {
-    for (const auto& p : profile_paths(o.format, out.output)) check_writable(p);
-    if (!out.recording.empty()) check_writable(out.recording);
-  } catch (const Error& e) {  // better the outputs where they were asked for than none
-    say(fmt::format("cannot write beside them ({}): writing over them", e.what()));
-    return {o.output, o.recording};
-  }
-  say(fmt::format("the run is incomplete, so what is already there stays ({}); writing {} instead", taken,
-                  out.output));
-  return out;
+  return sctrace::run_outputs({o.format, o.output, o.recording}, complete, say);
 }
 
 int cmd_run(const Options& given) {
@@ -135,7 +102,12 @@ int cmd_run(const Options& given) {
       case BackendKind::oci_agent:
         return w.kind == WorkloadKind::runc_bundle ? cmd_run_runc(o, tmpl) : cmd_run_notify_container(o, tmpl, choice.why);
       case BackendKind::docker_sensor: {
-        const int code = cmd_run_container(o, tmpl);
+        const int code = run_docker_sensor({.session = session_options(o), .tmpl = &tmpl,
+                                            .outputs = {o.format, o.output, o.recording},
+                                            .runtime_baseline = o.runtime_baseline, .report_json = o.report_json,
+                                            .sarif = o.sarif, .fail_on = o.fail_on,
+                                            .verify_hardening = o.verify_hardening},
+                                           say);
         // Said after the run, so that a line the engine refuses stays one error line.
         if (o.backend == RequestedBackend::automatic) say(fmt::format("backend ptrace-sensor ({})", choice.why));
         return code;
@@ -217,7 +189,7 @@ int cmd_run(const Options& given) {
   else if (outcome.interrupted)
     say("interrupted: writing what was recorded so far (marked incomplete)");
 
-  say_refusals(rec);
+  say_refusals(rec, say);
   const RunOutputs out = run_outputs(o, rec.complete);
   if (!out.recording.empty()) write_file_atomic(out.recording, recording_to_json(rec));
   MinimizeOptions mopts;

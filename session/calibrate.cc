@@ -4,6 +4,7 @@
 #include <seccomp.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -21,6 +22,7 @@
 #include "core/error.h"
 #include "profile/agent_profile.h"
 #include "profile/emit/formats.h"
+#include "profile/templates.h"
 #include "tracer/container/session.h"
 #include "tracer/container/tar.h"
 #include "tracer/temp_dir.h"
@@ -204,6 +206,47 @@ class BundleStarter : public CalibrationStarter {
 std::unique_ptr<CalibrationStarter> make_calibration_starter(const std::string& runtime, const std::string& dir) {
   if (runtime == "runc" || runtime == "crun") return std::make_unique<BundleStarter>(runtime, dir);
   return std::make_unique<CliStarter>(runtime, dir);
+}
+
+std::string calibrated_baseline(const std::string& path, const std::string& rt, const std::string& version, int starts,
+                                const CalibrationSeen& seen) {
+  using nlohmann::json;
+  json doc = json::object();
+  if (fs::exists(path)) {
+    doc = json::parse(read_file(path), nullptr, false);
+    if (!doc.is_object()) fail(ErrorKind::input, "{}: not a runtime baseline (JSON object)", path);
+  } else {
+    // The bundled baseline's Go scheduler list: not measurable per start.
+    doc["go_runtime"] = runtime_baseline().go_runtime;
+  }
+  utsname u{};
+  ::uname(&u);
+  doc["comment"] = fmt::format(
+      "Syscalls the OCI runtime makes after it installs the container's seccomp filter and before the entrypoint "
+      "runs, measured by `sctrace calibrate --runtime {}` ({} starts per case) on Linux {}: a static container whose "
+      "entrypoint only calls exit_group, recorded through a seccomp listener (listenerPath). 'write' cannot be "
+      "observed that way (runc refuses SCMP_ACT_NOTIFY for it) and is included. 'calibration.seen' says in how many "
+      "starts each name was seen. 'go_runtime' (kept from the file updated, else the bundled list) is what the "
+      "runtime's Go scheduler may do at any moment; it is not measured per start and is added to both lists.",
+      rt, starts, u.release);
+  doc["runtime"] = version;
+  json seen_json = json::object();
+  for (bool nnp : {false, true}) {
+    json list = json::array();
+    json counts = json::object();
+    for (const auto& [name, k] : seen.at(nnp)) {
+      list.push_back(name);
+      counts[name] = k;
+    }
+    const char* key = nnp ? "with_no_new_privs" : "with_new_privs";
+    doc[key] = list;
+    seen_json[key] = counts;
+  }
+  doc["calibration"] = {{"runtime", rt}, {"starts", starts}, {"kernel", u.release}, {"seen", seen_json}};
+  // It must load as a baseline before it replaces one.
+  std::string text = doc.dump(2) + "\n";
+  parse_runtime_baseline(text, path);
+  return text;
 }
 
 }  // namespace sctrace

@@ -4,6 +4,7 @@
 // filesystem) through one OCI runtime, under a recording profile whose
 // listenerPath is sctrace's seccomp agent. cli/cmd_calibrate.cc runs the
 // starts and writes the baseline.
+#include <map>
 #include <memory>
 #include <string>
 
@@ -35,5 +36,17 @@ class CalibrationStarter {
 // or docker (an image imported from a one-file root filesystem, removed by
 // ID when the starter goes).
 std::unique_ptr<CalibrationStarter> make_calibration_starter(const std::string& runtime, const std::string& dir);
+
+// name -> in how many starts it was seen, per noNewPrivileges case (false, true).
+using CalibrationSeen = std::map<bool, std::map<std::string, int>>;
+
+// The runtime baseline (templates/runtime-baseline.json's format) for what
+// `calibrate` saw of runtime rt (version) in `starts` starts per case. An
+// existing file at path is updated: the measured lists and "runtime" are
+// replaced, "go_runtime" and anything else kept; otherwise "go_runtime" is the
+// bundled list. Checked to load as a baseline; throws Error(input) when the
+// file there is not a JSON object.
+std::string calibrated_baseline(const std::string& path, const std::string& rt, const std::string& version, int starts,
+                                const CalibrationSeen& seen);
 
 }  // namespace sctrace

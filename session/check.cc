@@ -10,7 +10,12 @@
 #include <fmt/format.h>
 
 #include "core/arch.h"
+#include "core/atomic_file.h"
 #include "profile/filter.h"
+#include "report/json.h"
+#include "report/junit.h"
+#include "report/sarif.h"
+#include "report/text.h"
 
 namespace sctrace {
 
@@ -80,6 +85,29 @@ NotifyDecision AgentCheck::on_notify(const SyscallEvent& ev) {
       if (deny_) return {false, *deny_};
       return {true, 0};
   }
+}
+
+int write_check_report(const CheckReport& r, const CheckOutputs& o, const SayFn& say) {
+  std::fputs(report_text(r).c_str(), stderr);
+  std::vector<std::string> wrote;
+  if (!o.report_json.empty()) {
+    write_file_atomic(o.report_json, report_json(r));
+    wrote.push_back(o.report_json);
+  }
+  if (!o.sarif.empty()) {
+    write_file_atomic(o.sarif, report_sarif(r));
+    wrote.push_back(o.sarif);
+  }
+  if (!o.junit.empty()) {
+    write_file_atomic(o.junit, report_junit(r));
+    wrote.push_back(o.junit);
+  }
+  if (!wrote.empty()) {
+    std::string s;
+    for (const auto& w : wrote) s += (s.empty() ? "" : ", ") + w;
+    say("wrote " + s);
+  }
+  return check_exit_code(r);
 }
 
 }  // namespace sctrace

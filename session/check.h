@@ -14,6 +14,7 @@
 
 #include "profile/seccomp_profile.h"
 #include "report/check_report.h"
+#include "session/agent_container.h"
 #include "tracer/notify.h"
 #include "tracer/tracer.h"
 
@@ -58,5 +59,15 @@ class AgentCheck : public NotifyHandler {
   ViolationSink& sink_;
   std::optional<int> deny_;
 };
+
+// The files --report-json, --sarif and --junit name ("" = not written).
+struct CheckOutputs {
+  std::string report_json;
+  std::string sarif;
+  std::string junit;
+};
+// The text report on stderr, the files asked for (and a line naming them);
+// returns check's exit code for r (report/check_report.h check_exit_code).
+int write_check_report(const CheckReport& r, const CheckOutputs& out, const SayFn& say);
 
 }  // namespace sctrace

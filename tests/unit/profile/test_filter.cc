@@ -17,6 +17,7 @@
 #include "profile/filter.h"
 #include "profile/seccomp_profile.h"
 #include "profile/templates.h"
+#include "profile/verdict.h"
 
 using namespace sctrace;
 
@@ -625,4 +626,63 @@ TEST_CASE("baseline_profile: recorded names pass, classified arguments only with
   CHECK(eval(prog2, "getpid", {}, SCMP_ARCH_X86) == SECCOMP_RET_ALLOW);
   CHECK(eval(prog2, "uname", {}, SCMP_ARCH_X86) == SECCOMP_RET_USER_NOTIF);
   CHECK(eval(prog2, "clock_gettime", {1}) == SECCOMP_RET_ALLOW);
+}
+
+TEST_CASE("denials_of: every recorded call against the program, worst errno, ENOSYS not a denial", "[verdict]") {
+  if (arch::native() != SCMP_ARCH_X86_64) {
+    WARN("skipped: expectations are written for x86_64");
+    return;
+  }
+  SeccompProfile p;
+  p.default_action = "SCMP_ACT_ERRNO";
+  p.arch_map = {{"SCMP_ARCH_X86_64", {}}};
+  p.syscalls = {rule({"read", "exit_group"}, "SCMP_ACT_ALLOW"),
+                rule({"personality"}, "SCMP_ACT_ALLOW", {{0, 0, 0, "SCMP_CMP_EQ"}}),
+                rule({"clone3"}, "SCMP_ACT_ERRNO", {}, ENOSYS), rule({"getpid"}, "SCMP_ACT_KILL"),
+                rule({"uname"}, "SCMP_ACT_ERRNO", {}, EACCES)};
+  const auto prog = compile_filter(p, docker_ctx(), FilterMode::enforce);
+
+  Recording rec;
+  auto add = [&](const char* name, uint64_t count, std::vector<uint64_t> arg0 = {}) {
+    SyscallRecord& r = rec.syscalls[SCMP_ARCH_X86_64][name];
+    r.nr = *arch::syscall_nr(SCMP_ARCH_X86_64, name);
+    r.count = count;
+    for (uint64_t v : arg0) r.args[0].add(v);
+  };
+  add("read", 5);
+  add("personality", 2, {0});        // allowed for the value it was called with
+  add("clone3", 1);                  // ENOSYS: the profile's design
+  add("getpid", 3);                  // KILL: EPERM
+  add("uname", 1);                   // EACCES
+  add("getppid", 4);                 // the default action
+  rec.syscalls[SCMP_ARCH_X86_64]["__nr_999"].count = 1;  // unnamed: not judged
+
+  const std::vector<RecordedDenial> d = denials_of(rec, prog);
+  REQUIRE(d.size() == 3);
+  CHECK(d[0].name == "getpid");
+  CHECK(d[0].err == EPERM);
+  CHECK(d[0].count == 3);
+  CHECK(d[1].name == "getppid");
+  CHECK(d[1].err == EPERM);
+  CHECK(d[2].name == "uname");
+  CHECK(d[2].err == EACCES);
+  CHECK(d[2].arch_token == SCMP_ARCH_X86_64);
+
+  // A recorded value the rule does not allow is a denial.
+  add("personality", 2, {0, 0xffffffff});
+  const std::vector<RecordedDenial> d2 = denials_of(rec, prog);
+  REQUIRE(d2.size() == 4);
+  CHECK(d2[2].name == "personality");
+}
+
+TEST_CASE("refused_natively and refusal_text", "[verdict]") {
+  SeccompProfile p;
+  p.default_action = "SCMP_ACT_ALLOW";
+  p.syscalls = {rule({"execve"}, "SCMP_ACT_ERRNO", {}, EACCES)};
+  const auto ret = refused_natively(compile_filter(p, docker_ctx(), FilterMode::enforce), "execve");
+  REQUIRE(ret);
+  CHECK(refusal_text(*ret) == "EACCES");
+  CHECK_FALSE(refused_natively(compile_filter(p, docker_ctx(), FilterMode::enforce), "read"));
+  CHECK(refusal_text(SECCOMP_RET_KILL_PROCESS) == "SIGSYS (the process is killed)");
+  CHECK(refusal_text(SECCOMP_RET_TRACE) == "ENOSYS");
 }
