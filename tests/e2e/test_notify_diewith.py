@@ -104,8 +104,11 @@ def test_notify_workload_dies_with_sctrace(command, cgroup, checks, tmp):
             "verify": [e2e.SCTRACE, "verify", "--profile", profile] + workload,
             "check": [e2e.SCTRACE, "check", "--backend", "notify", "--profile", profile] + workload}[command]
     env = {**os.environ, "TMPDIR": sessions, "SCTRACE_GUARDIAN_CGROUP": cgroup}
-    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            env=env)
+    # sctrace's stderr goes to a file: a workload that outlives sctrace keeps
+    # a pipe open, and reading it would never end.
+    err_path = os.path.join(tmp, "stderr")
+    with open(err_path, "wb") as err:
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err, env=env)
     pids = []
     try:
         deadline = time.monotonic() + 60
@@ -122,7 +125,8 @@ def test_notify_workload_dies_with_sctrace(command, cgroup, checks, tmp):
                      f"the run holds its workload in a cgroup of {root} ({owned_cgroups(root, proc.pid)})")
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-        stderr = proc.stderr.read().decode("utf-8", "replace")
+        with open(err_path, encoding="utf-8", errors="replace") as f:
+            stderr = f.read()
 
         def alive():
             return [p for p, st in started.items() if st is not None and start_time(p) == st]
