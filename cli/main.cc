@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "core/error.h"
+#include "tracer/guardian.h"
 #include "tracer/temp_dir.h"
 
 int main(int argc, char** argv) {
@@ -31,9 +32,13 @@ int main(int argc, char** argv) {
     cli::Options o = cli::parse_args(argc, argv);
     // A SIGKILLed sctrace leaves its temp directory; the commands that make
     // one remove those of runs that are gone.
-    if (o.command == cli::Command::run || o.command == cli::Command::check || o.command == cli::Command::verify)
-      for (const auto& left : remove_orphaned_temp_dirs())
-        std::fprintf(stderr, "sctrace: removed %s, left behind by an earlier run that was killed\n", left.c_str());
+    // So does the cgroup of a local notify workload whose guardian died too.
+    if (o.command == cli::Command::run || o.command == cli::Command::check || o.command == cli::Command::verify) {
+      auto left = remove_orphaned_temp_dirs();
+      for (auto& cg : remove_orphaned_cgroups()) left.push_back(std::move(cg));
+      for (const auto& dir : left)
+        std::fprintf(stderr, "sctrace: removed %s, left behind by an earlier run that was killed\n", dir.c_str());
+    }
     switch (o.command) {
       case cli::Command::help: std::fputs(o.help_text.c_str(), stdout); return 0;
       case cli::Command::version: std::printf("sctrace %s\n", SCTRACE_VERSION); return 0;

@@ -32,6 +32,7 @@
 #include "core/error.h"
 #include "core/unique_fd.h"
 #include "tracer/child_process.h"
+#include "tracer/guardian.h"
 #include "tracer/interrupt.h"
 #include "tracer/proc_stat.h"
 
@@ -513,7 +514,13 @@ ExitStatus run_with_notify(const LaunchSpec& spec, NotifyHandler& handler) {
       if (on) ::prctl(PR_SET_CHILD_SUBREAPER, 0);
     }
   } subreaper(spec.adopt_orphans);
+  // Forked before the workload, so that it stays out of the workload's
+  // cgroup; the workload's first process joins that cgroup before its execve
+  // (it waits for take_listener's ack first). Destroyed without finish() (an
+  // error on the way), the guardian kills what is left of the workload.
+  Guardian guardian = Guardian::start();
   ChildProcess child = ChildProcess::spawn(spec.argv, opts);
+  guardian.adopt(child.pid());
   UniqueFd listener = child.take_listener();
   if (caps.sync_wakeup && notify_sync_wakeup_wanted()) set_sync_wakeup(listener.get());
 
@@ -533,6 +540,7 @@ ExitStatus run_with_notify(const LaunchSpec& spec, NotifyHandler& handler) {
   // adopt_orphans every descendant.
   auto signal_rest = [&](int sig) {
     std::unordered_set<pid_t> done;  // each process gets the signal once
+    if (guardian.pid() > 0) done.insert(guardian.pid());  // sctrace's, not the workload's
     tracker.signal_all(sig, &done);
     if (subreaper.on) signal_descendants(sig, done);
   };
@@ -590,7 +598,7 @@ ExitStatus run_with_notify(const LaunchSpec& spec, NotifyHandler& handler) {
     kill_everything();
     if (!wait_status) wait_status = child.wait();
     if (subreaper.on)  // the adopted ones just killed, before the flag goes
-      for (int round = 0; round < 50 && signal_descendants(SIGKILL) > 0; ++round) {
+      for (int round = 0; round < 50 && signal_descendants(SIGKILL, {guardian.pid()}) > 0; ++round) {
         while (::waitpid(-1, nullptr, WNOHANG | __WALL) > 0) {
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -598,6 +606,8 @@ ExitStatus run_with_notify(const LaunchSpec& spec, NotifyHandler& handler) {
     pool.rethrow();
   }
 
+  // Every process of the workload has exited (no task holds the filter).
+  guardian.finish();
   // The error pipe is close-on-exec: an errno there means execve failed.
   if (int e = child.setup_errno(); e != 0)
     fail(e == ENOENT ? ErrorKind::not_found : ErrorKind::not_exec, "{}: {}", spec.argv.at(0), std::strerror(e));

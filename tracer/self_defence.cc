@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -189,6 +190,13 @@ ProcView& real_proc_view() {
 
 void set_tracer_description(std::string text) { tracer_description() = std::move(text); }
 
+namespace {
+std::atomic<pid_t> g_guardian{0};
+}  // namespace
+
+void set_guardian_pid(pid_t pid) { g_guardian.store(pid); }
+pid_t guardian_pid() { return g_guardian.load(); }
+
 SelfDefence::SelfDefence(ProcView& view) : SelfDefence(view, ::getpid()) {}
 
 SelfDefence::SelfDefence(ProcView& view, pid_t tracer_pid)
@@ -216,11 +224,12 @@ const std::string* SelfDefence::name_of(uint32_t audit_arch, int32_t nr) {
   return it->second.empty() ? nullptr : &it->second;
 }
 
-bool SelfDefence::is_tracer(pid_t pid) {
-  if (pid <= 0) return false;
-  if (pid == tracer_pid_) return true;
+pid_t SelfDefence::defended(pid_t pid) {
+  if (pid <= 0) return 0;
+  if (pid == tracer_pid_) return tracer_pid_;
+  if (pid == guardian_pid()) return pid;
   // One of the tracer's threads (the notify supervisors, the sensor's flusher).
-  return view_.tgid_of(pid) == tracer_pid_;
+  return view_.tgid_of(pid) == tracer_pid_ ? tracer_pid_ : 0;
 }
 
 std::optional<std::string> SelfDefence::check(const SyscallEvent& ev) {
@@ -239,12 +248,20 @@ std::optional<std::string> SelfDefence::check(const SyscallEvent& ev) {
   if (!view_.shares_pid_ns(caller)) return std::nullopt;
   using K = AimedAt::Kind;
   bool hit = false;
+  pid_t whom = tracer_pid_;  // the guardian for a call aimed at it alone
+  auto aims_at = [&](pid_t pid) {
+    if (const pid_t d = defended(pid)) {
+      whom = d;
+      return true;
+    }
+    return false;
+  };
   const char* how = "of";
   switch (a.kind) {
     case K::none: break;
-    case K::process: hit = is_tracer(static_cast<pid_t>(a.id)); break;
-    case K::thread: hit = is_tracer(static_cast<pid_t>(a.id)) || (a.tgid > 0 && is_tracer(static_cast<pid_t>(a.tgid))); break;
-    case K::pidfd: hit = is_tracer(view_.fd_target(ev.tid, static_cast<int>(a.id))); break;
+    case K::process: hit = aims_at(static_cast<pid_t>(a.id)); break;
+    case K::thread: hit = aims_at(static_cast<pid_t>(a.id)) || (a.tgid > 0 && aims_at(static_cast<pid_t>(a.tgid))); break;
+    case K::pidfd: hit = aims_at(view_.fd_target(ev.tid, static_cast<int>(a.id))); break;
     case K::parent:
       hit = view_.ppid_of(caller) == tracer_pid_;
       how = "under";
@@ -264,6 +281,8 @@ std::optional<std::string> SelfDefence::check(const SyscallEvent& ev) {
       break;
   }
   if (!hit) return std::nullopt;
+  if (whom != tracer_pid_)
+    return fmt::format("refused the workload's {} {} sctrace's guardian (pid {}): EPERM", a.call, how, whom);
   return fmt::format("refused the workload's {} {} {} (pid {}): EPERM", a.call, how, description_, tracer_pid_);
 }
 

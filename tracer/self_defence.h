@@ -71,6 +71,13 @@ ProcView& real_proc_view();
 // sensor" inside a container. Set once, before tracing.
 void set_tracer_description(std::string text);
 
+// The pid of sctrace's guardian (tracer/guardian.h) while one runs, 0 when
+// none: the workload may not stop, signal or read it either, or a workload
+// could kill it first and then outlive a SIGKILLed sctrace. Read at every
+// check.
+void set_guardian_pid(pid_t pid);
+pid_t guardian_pid();
+
 class SelfDefence {
  public:
   // The tracer is the process running this (getpid()), with its threads.
@@ -85,7 +92,9 @@ class SelfDefence {
  private:
   // The libseccomp name of (audit arch, nr) when it is one of ours, cached.
   const std::string* name_of(uint32_t audit_arch, int32_t nr);
-  bool is_tracer(pid_t pid);
+  // The tracer's pid when `pid` is the tracer or one of its threads, the
+  // guardian's when it is the guardian, else 0.
+  pid_t defended(pid_t pid);
 
   ProcView& view_;
   pid_t tracer_pid_;

@@ -91,25 +91,31 @@ bool temp_dir_owner_gone(const TempDirOwner& owner, std::string_view own_pid_nam
   return !now || now->start_time != owner.start_time;
 }
 
+std::vector<std::string> orphaned_owned_dirs(const std::string& base) {
+  std::vector<std::string> found;
+  const std::string ns = own_pid_namespace();
+  std::error_code ec;
+  fs::directory_iterator it(base, ec), end;
+  for (; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    auto owner = parse_owned_temp_dir_name(name);
+    if (!owner || !temp_dir_owner_gone(*owner, ns, read_proc_stat(owner->pid))) continue;
+    // A real directory (not a symlink) of this user: another user's is theirs to remove.
+    struct stat st {};
+    if (::lstat(it->path().c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != ::geteuid()) continue;
+    found.push_back(it->path().string());
+  }
+  return found;
+}
+
 std::vector<std::string> remove_orphaned_temp_dirs() {
   std::vector<std::string> removed;
-  std::set<std::string> bases = {default_base(), "/tmp"};
-  const std::string ns = own_pid_namespace();
-  for (const auto& base : bases) {
-    std::error_code ec;
-    fs::directory_iterator it(base, ec), end;
-    for (; !ec && it != end; it.increment(ec)) {
-      const std::string name = it->path().filename().string();
-      auto owner = parse_owned_temp_dir_name(name);
-      if (!owner || !temp_dir_owner_gone(*owner, ns, read_proc_stat(owner->pid))) continue;
-      // A real directory (not a symlink) of this user: another user's is theirs to remove.
-      struct stat st {};
-      if (::lstat(it->path().c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != ::geteuid()) continue;
+  for (const auto& base : std::set<std::string>{default_base(), "/tmp"})
+    for (const auto& dir : orphaned_owned_dirs(base)) {
       std::error_code rm;
-      fs::remove_all(it->path(), rm);
-      if (!rm) removed.push_back(it->path().string());
+      fs::remove_all(dir, rm);
+      if (!rm) removed.push_back(dir);
     }
-  }
   return removed;
 }
 

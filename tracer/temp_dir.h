@@ -36,6 +36,11 @@ std::optional<TempDirOwner> parse_owned_temp_dir_name(std::string_view name);
 bool temp_dir_owner_gone(const TempDirOwner& owner, std::string_view own_pid_namespace,
                          const std::optional<ProcStat>& now);
 
+// The directories directly under `base` that are of that shape, belong to
+// this user and whose owner is gone (the temp dirs below, and the cgroups of
+// tracer/guardian.h).
+std::vector<std::string> orphaned_owned_dirs(const std::string& base);
+
 // Removes (best effort) the directories under $TMPDIR and /tmp that are of
 // that shape, belong to this user and whose owner is gone; returns their paths.
 std::vector<std::string> remove_orphaned_temp_dirs();
