@@ -304,10 +304,9 @@ int cmd_verify_container(const Options& o) {
           }
         samples = std::move(next);
       }
-      uint32_t audit = arch_token;  // libseccomp tokens are the audit arches
       int worst_errno = 0;
       for (const auto& a : samples) {
-        uint32_t ret = filter_verdict(prog, audit, r.nr, a);
+        uint32_t ret = recorded_call_verdict(prog, arch_token, r.nr, a);
         uint32_t action = ret & SECCOMP_RET_ACTION_FULL;
         if (action == SECCOMP_RET_ALLOW || action == SECCOMP_RET_LOG) continue;
         int e = action == SECCOMP_RET_ERRNO ? static_cast<int>(ret & SECCOMP_RET_DATA) : EPERM;
