@@ -14,6 +14,12 @@ ArchNr from_audit(uint32_t audit_arch, int nr) {
   return {audit_arch, nr};
 }
 
+AuditNr to_audit(Token arch, int nr) {
+  if (arch == SCMP_ARCH_X32 && nr >= 0)
+    return {SCMP_ARCH_X86_64, static_cast<int32_t>(static_cast<uint32_t>(nr) | kX32SyscallBit)};
+  return {arch, nr};
+}
+
 Token native() { return seccomp_arch_native(); }
 
 std::optional<Token> from_scmp_name(std::string_view name) {

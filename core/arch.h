@@ -25,6 +25,17 @@ struct ArchNr {
 // the nr libseccomp uses for it (x32 split out of x86_64).
 ArchNr from_audit(uint32_t audit_arch, int nr);
 
+// The inverse of from_audit: the (AUDIT_ARCH_*, nr) pair the kernel puts in
+// seccomp_data for a call libseccomp numbers `nr` on `arch`. Every token is
+// its own audit arch except x32's, which the kernel reports as
+// AUDIT_ARCH_X86_64 with kX32SyscallBit in nr (libseccomp's x32 numbers
+// carry the bit already; it is set here for those that do not).
+struct AuditNr {
+  uint32_t audit_arch;
+  int32_t nr;
+};
+AuditNr to_audit(Token arch, int nr);
+
 Token native();
 // "SCMP_ARCH_X86_64" <-> token. Accepts "SCMP_ARCH_X86_64" and "x86_64".
 std::optional<Token> from_scmp_name(std::string_view name);

@@ -101,10 +101,6 @@ scmp_compare parse_op(const std::string& op, const std::string& what) {
   return it->second;
 }
 
-// The kernel's AUDIT_ARCH_* value for a libseccomp token: they are the same
-// except for x32, which the kernel reports as x86_64 (bit 30 set in nr).
-uint32_t audit_arch_of(arch::Token t) { return t == SCMP_ARCH_X32 ? SCMP_ARCH_X86_64 : t; }
-
 // ---- The ENOSYS stub ------------------------------------------------------
 
 // A tiny assembler with forward labels, enough for the stub.
@@ -173,7 +169,7 @@ std::vector<sock_filter> enosys_stub(const std::vector<const SyscallRule*>& rule
         if (nr > 0 && static_cast<uint32_t>(nr) > max_nr) max_nr = static_cast<uint32_t>(nr);
       }
     }
-    if (max_nr != 0) largest[audit_arch_of(t)][t] = max_nr;
+    if (max_nr != 0) largest[arch::to_audit(t, 0).audit_arch][t] = max_nr;
   }
   if (largest.empty()) return {};
 

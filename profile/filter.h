@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/arch.h"
 #include "profile/recording.h"
 #include "profile/seccomp_profile.h"
 
@@ -52,9 +53,9 @@ SeccompProfile baseline_profile(const Recording& old);
 uint32_t run_filter(const std::vector<sock_filter>& prog, const seccomp_data& data);
 
 // The verdict (SECCOMP_RET_*, full value) of `prog` on one syscall as a
-// notification or a recorded event gives it: audit arch, number as the
+// notification or a tracer's event gives it: audit arch, number as the
 // kernel saw it (x32 keeps its bit 30, as the program expects), arguments,
-// instruction pointer. Used by verify, check and the container verification.
+// instruction pointer. Used by verify and check on live calls.
 inline uint32_t filter_verdict(const std::vector<sock_filter>& prog, uint32_t audit_arch, int32_t nr,
                                const std::array<uint64_t, 6>& args, uint64_t ip = 0) {
   seccomp_data d{};
@@ -63,6 +64,17 @@ inline uint32_t filter_verdict(const std::vector<sock_filter>& prog, uint32_t au
   d.instruction_pointer = ip;
   for (size_t i = 0; i < args.size(); ++i) d.args[i] = args[i];
   return run_filter(prog, d);
+}
+
+// The verdict of `prog` on a call as a recording holds it (Recording::syscalls:
+// a libseccomp arch token and libseccomp's number for it), judged on the
+// seccomp_data the kernel builds for that call (arch::to_audit): an x32 call
+// is AUDIT_ARCH_X86_64 with bit 30 in nr, never the SCMP_ARCH_X32 token,
+// which no filter matches. Every judgment of a recorded call goes through here.
+inline uint32_t recorded_call_verdict(const std::vector<sock_filter>& prog, arch::Token arch, int nr,
+                                      const std::array<uint64_t, 6>& args) {
+  const arch::AuditNr k = arch::to_audit(arch, nr);
+  return filter_verdict(prog, k.audit_arch, k.nr, args);
 }
 
 }  // namespace sctrace

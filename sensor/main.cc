@@ -3,7 +3,7 @@
 // spawns, and writes the recording to a file the host collects.
 //
 //   sctrace-sensor (--out FILE | --channel SOCKET --key-env NAME) [--flush-ms N] [--stack-depth N]
-//                  [--watch-filter FILE [--deny-errno N]] -- COMMAND...
+//                  [--watch-filter FILE [--deny-errno N]] [--container-main] -- COMMAND...
 //   (%p in --out: the sensor's pid)
 //
 // --channel: in a container, the recording goes to the host's recording
@@ -17,6 +17,13 @@
 // --watch-filter: a raw array of struct sock_filter (8 bytes each, host byte
 // order) whose SECCOMP_RET_TRACE answers pick the syscalls recorded
 // (LaunchSpec::watch_filter); --deny-errno N makes each of them fail with N.
+//
+// --container-main: COMMAND is the container's main process (the sensor is
+// the entrypoint, not an exec or a healthcheck): the recording ends when it
+// exits, and every process left is killed then, as the kernel kills the rest
+// of the PID namespace when the main process of a container without the
+// sensor exits (LaunchSpec::ends_with_first_process). Without it the sensor
+// traces until the last process of COMMAND's tree has exited.
 //
 // As PID 1 it forwards every termination signal to the workload (docker stop
 // sends SIGTERM to PID 1 only) and reaps orphans (the tracer's wait loop reaps
@@ -61,6 +68,7 @@ struct Args {
   int stack_depth = 16;  // frames per call stack (run's --stack-depth); 0: none
   std::string watch_filter;  // path
   std::optional<int> deny_errno;
+  bool container_main = false;
   std::vector<std::string> command;
 };
 
@@ -94,6 +102,8 @@ Args parse(int argc, char** argv) {
       const std::optional<long> n = whole_number(v, 0, 256);
       if (!n) sctrace::fail(sctrace::ErrorKind::usage, "--stack-depth '{}' is not a number from 0 to 256", v);
       a.stack_depth = static_cast<int>(*n);
+    } else if (s == "--container-main") {
+      a.container_main = true;
     } else if (s == "--watch-filter" && i + 1 < argc) {
       a.watch_filter = argv[++i];
     } else if (s == "--deny-errno" && i + 1 < argc) {
@@ -112,7 +122,7 @@ Args parse(int argc, char** argv) {
   if (a.out.empty() == a.channel.empty() || a.channel.empty() != a.key_env.empty() || a.command.empty())
     sctrace::fail(sctrace::ErrorKind::usage,
                   "usage: sctrace-sensor (--out FILE | --channel SOCKET --key-env NAME) [--flush-ms N] "
-                  "[--stack-depth N] [--watch-filter FILE [--deny-errno N]] -- COMMAND...");
+                  "[--stack-depth N] [--watch-filter FILE [--deny-errno N]] [--container-main] -- COMMAND...");
   if (a.deny_errno && a.watch_filter.empty())
     sctrace::fail(sctrace::ErrorKind::usage, "--deny-errno needs --watch-filter");
   return a;
@@ -235,6 +245,7 @@ int main(int argc, char** argv) {
     // Before the flusher thread starts: a bad filter file is a plain error.
     LaunchSpec spec;
     spec.argv = args.command;
+    spec.ends_with_first_process = args.container_main;
     if (!args.watch_filter.empty()) {
       std::vector<sock_filter> prog = load_filter(args.watch_filter);
       spec.watch_filter = [prog](uint32_t) { return prog; };

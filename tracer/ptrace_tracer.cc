@@ -286,7 +286,7 @@ void PtraceEngine::emit_pending(Task& t) {
   if (!t.pending) return;
   t.pending = false;
   t.ev.result.reset();
-  if (started_) sink_.on_syscall(t.ev);
+  if (reporting()) sink_.on_syscall(t.ev);
 }
 
 void PtraceEngine::resume(pid_t tid, int sig) {
@@ -302,6 +302,23 @@ void PtraceEngine::resume(pid_t tid, int sig) {
   // ESRCH: the task was SIGKILLed (its death will be reported) or silently
   // released by another thread's execve (the PTRACE_EVENT_EXEC says so).
   (void)sys_.resume(request, tid, sig);
+}
+
+void PtraceEngine::handle_batch(std::vector<std::pair<pid_t, int>>& batch) {
+  if (ends_with_initial_ && !life_over_) {
+    // The first process's death goes first. A process it leaves behind is
+    // re-parented in the same step (exit_notify, under tasklist_lock) that
+    // makes that death waitable, so whatever it does once it could notice is
+    // reported with the death or later, and is left out: in a container the
+    // kernel kills the rest of the PID namespace before re-parenting
+    // anything. The other reports of the batch are concurrent with the death
+    // (their tasks wait at a stop), so taking the death first is an order
+    // the kernel could have given them.
+    std::stable_partition(batch.begin(), batch.end(), [&](const std::pair<pid_t, int>& r) {
+      return r.first == initial_pid_ && (WIFEXITED(r.second) || WIFSIGNALED(r.second));
+    });
+  }
+  for (const auto& [tid, st] : batch) handle(tid, st);
 }
 
 void PtraceEngine::handle(pid_t tid, int status) {
@@ -406,13 +423,13 @@ void PtraceEngine::two_stop_info(pid_t tid, Task& t, const __ptrace_syscall_info
         if (!t.pending) return;
         t.pending = false;
         t.ev.result = -skipped;  // clone3 with CLONE_UNTRACED, a call aimed at the tracer
-        if (started_) sink_.on_syscall(t.ev);
+        if (reporting()) sink_.on_syscall(t.ev);
         return;
       }
       if (!t.pending) return;  // e.g. the barrier read we interrupted at attach
       t.pending = false;
       t.ev.result = info.exit.rval;
-      if (started_) sink_.on_syscall(t.ev);
+      if (reporting()) sink_.on_syscall(t.ev);
       return;
     default:
       return;
@@ -442,7 +459,7 @@ void PtraceEngine::one_stop_info(pid_t tid, Task& t, const __ptrace_syscall_info
       keep_child_traced(tid, t, info);
       take_entry(tid, t, info);
       t.ev_current = true;
-      if (!started_) return;
+      if (!reporting()) return;
       if (result_wanted(t.ev.audit_arch, t.ev.nr)) {
         t.pending = true;  // resume() asks for the exit stop
         return;
@@ -479,7 +496,7 @@ void PtraceEngine::watch_info(pid_t tid, Task& t, const __ptrace_syscall_info& i
         return;
       }
       take_entry(tid, t, info);
-      if (!started_) return;
+      if (!reporting()) return;
       if (!deny_errno_) keep_child_traced(tid, t, info);
       if (deny_errno_) t.ev.result = -static_cast<int64_t>(*deny_errno_);
       sink_.on_syscall(t.ev);
@@ -712,7 +729,7 @@ void PtraceEngine::on_exec(pid_t tid) {
     // unannounced: on_death drops such leftovers with their thread group.
     if (mode_ == Mode::watch) (void)sys_.set_options(tid, kPtraceOptions & ~PTRACE_O_TRACEEXEC);
   }
-  if (started_) sink_.on_exec(tid, sys_.exe_of(tid));
+  if (reporting()) sink_.on_exec(tid, sys_.exe_of(tid));
 }
 
 void PtraceEngine::on_death(pid_t tid, int status) {
@@ -737,6 +754,15 @@ void PtraceEngine::on_death(pid_t tid, int status) {
     if (same_group) erase(stale);
   }
   sink_.on_exit(tgid, status);
+  if (tgid == initial_pid_ && ends_with_initial_) end_life();
+}
+
+void PtraceEngine::end_life() {
+  // Syscalls entered before the end and still waiting for their result
+  // belong to the life.
+  for (auto& [tid, t] : tasks_) emit_pending(t);
+  life_over_ = true;
+  kill_all();
 }
 
 void PtraceEngine::finish() {
@@ -944,6 +970,7 @@ ExitStatus PtraceTracer::run(const LaunchSpec& spec, EventSink& sink) {
   if (::ptrace(first_resume, pid, nullptr, nullptr) != 0) fail_errno(ErrorKind::runtime, errno, "ptrace(resume)");
 
   PtraceEngine engine(real_sys(), sink, pid, mode, spec.deny_errno);
+  engine.set_ends_with_initial(spec.ends_with_first_process);
   KillOnUnwind guard{engine};
   const bool has_deadline = spec.timeout.count() > 0;
   SupervisorConfig config;
@@ -997,7 +1024,7 @@ ExitStatus PtraceTracer::run(const LaunchSpec& spec, EventSink& sink) {
       batch.clear();
       batch.emplace_back(tid, st);
       for (pid_t more; (more = ::waitpid(-1, &st, __WALL | WNOHANG)) > 0;) batch.emplace_back(more, st);
-      for (const auto& [t, s] : batch) engine.handle(t, s);
+      engine.handle_batch(batch);
     }
     supervisor.on_workload_exit();
   }

@@ -68,6 +68,14 @@ class PtraceEngine {
   // syscalls are delivered without a result and they are forgotten.
   void finish();
 
+  // LaunchSpec::ends_with_first_process: once initial_pid has died, every
+  // process left is SIGKILLed and nothing more is reported (its death is
+  // the workload's end). Reports that came with it from one waitpid batch
+  // should be handled after it: handle_batch does that.
+  void set_ends_with_initial(bool on) { ends_with_initial_ = on; }
+  // Several waitpid results collected together.
+  void handle_batch(std::vector<std::pair<pid_t, int>>& batch);
+
   // SIGKILL every traced process, and every process or thread that shows up
   // from now on.
   void kill_all();
@@ -103,6 +111,10 @@ class PtraceEngine {
   Task& add_task(pid_t tid, pid_t tgid);
   void erase(pid_t tid);
   void emit_pending(Task& t);
+  // Events reach the sink between the workload's first execve and the end
+  // of its life.
+  bool reporting() const { return started_ && !life_over_; }
+  void end_life();
   void on_death(pid_t tid, int status);
   void on_stop(pid_t tid, Task& t, int status);
   void on_syscall_stop(pid_t tid, Task& t);
@@ -150,6 +162,8 @@ class PtraceEngine {
   bool started_ = false;
   bool exec_done_ = false;
   bool killing_ = false;
+  bool ends_with_initial_ = false;
+  bool life_over_ = false;  // ends_with_initial_ and initial_pid has died
   bool deny_failed_ = false;
   bool untraced_failed_ = false;
   std::vector<CloneSyscall> clone_syscalls_;

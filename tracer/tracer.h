@@ -67,6 +67,15 @@ struct LaunchSpec {
   // and the timeout, an interrupt and a failure reach them. Their orphans'
   // getppid() is sctrace's pid instead of 1's.
   bool adopt_orphans = false;
+  // The workload's life ends with its first process (ptrace backend): the
+  // processes left are SIGKILLed then and nothing they do after is reported.
+  // For a container's main process (the in-container sensor's command):
+  // when it exits the kernel kills the rest of its PID namespace (runc the
+  // rest of its cgroup when it has no namespace of its own), so nothing an
+  // orphan does after it is part of the container's life. Unset (a local
+  // command, an exec in a container): the workload lasts until its last
+  // process exits, daemons and double forks included.
+  bool ends_with_first_process = false;
 };
 
 struct TracerCaps {

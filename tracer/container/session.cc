@@ -404,6 +404,9 @@ SessionResult run_session_inner(const SessionOptions& opts, std::string& contain
     json ep = json::array({kSensorInContainer, "--channel", std::string(kOutInContainer) + "/" + kChannelFile,
                            "--key-env", kSensorKeyEnv});
     for (const auto& f : sensor_flags) ep.push_back(f);
+    // The container ends with its main process: so does the recording (the
+    // exec probes' and the healthcheck's sensors trace their whole tree).
+    ep.push_back("--container-main");
     ep.push_back("--");
     // --init: the engine runs its init (tini) as PID 1 and the sensor under
     // it, so the init's own calls (signal set-up, fork, setpgid, the

@@ -104,6 +104,14 @@ TEST_CASE("the Docker default profile compiles with runc's verdicts", "[filter]"
   CHECK(eval(prog, "socketcall", {}, SCMP_ARCH_X86) == SECCOMP_RET_ALLOW);
   CHECK(run_filter(prog, make_data(SCMP_ARCH_X86_64, nr_of(SCMP_ARCH_X32, "getpid"))) == SECCOMP_RET_ALLOW);
   REQUIRE((static_cast<uint32_t>(nr_of(SCMP_ARCH_X32, "getpid")) & arch::kX32SyscallBit) != 0);
+  // A recorded x32 call (its libseccomp token and number) is judged the same.
+  const arch::AuditNr k = arch::to_audit(SCMP_ARCH_X32, nr_of(SCMP_ARCH_X32, "getpid"));
+  CHECK(k.audit_arch == SCMP_ARCH_X86_64);
+  CHECK(arch::from_audit(k.audit_arch, k.nr).arch == SCMP_ARCH_X32);
+  CHECK(arch::from_audit(k.audit_arch, k.nr).nr == nr_of(SCMP_ARCH_X32, "getpid"));
+  CHECK(recorded_call_verdict(prog, SCMP_ARCH_X32, nr_of(SCMP_ARCH_X32, "getpid"), {}) == SECCOMP_RET_ALLOW);
+  CHECK(recorded_call_verdict(prog, SCMP_ARCH_X32, nr_of(SCMP_ARCH_X32, "mount"), {}) == kRetEperm);
+  CHECK(recorded_call_verdict(prog, SCMP_ARCH_X86, nr_of(SCMP_ARCH_X86, "getpid"), {}) == SECCOMP_RET_ALLOW);
 
   // An arch the profile does not cover: libseccomp's default bad-arch action
   // (runc never sets one), kill the thread.

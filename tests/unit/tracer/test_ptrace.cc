@@ -1511,3 +1511,56 @@ TEST_CASE("ptrace engine: two-stop sets clone3's ENOSYS again at the exit stop",
     CHECK(!h.engine.untraced_failed());
   }
 }
+
+// ---------------------------------------------------------------------------
+// LaunchSpec::ends_with_first_process: the life of a container's main process.
+
+namespace {
+
+// 100 forks 200 (a daemon's child), then waits in a read.
+void fork_child(OneStop& h) {
+  h.start();
+  h.seccomp(100, SYS_clone, SIGCHLD);
+  h.sys.msgs[100] = 200;
+  h.engine.handle(100, event_stop(PTRACE_EVENT_FORK));
+  h.sysret(100, 200);
+  h.engine.handle(200, event_stop(PTRACE_EVENT_STOP));
+  h.seccomp(200, SYS_getppid);
+  h.sysret(200, 100);
+}
+
+}  // namespace
+
+TEST_CASE("ptrace engine: with ends_with_first_process the first process's death ends the life", "[ptrace]") {
+  OneStop h;
+  h.engine.set_ends_with_initial(true);
+  fork_child(h);
+  h.seccomp(200, SYS_read);  // entered while the parent lives; its result comes too late
+  CHECK(last_resume(h.sys) == sysc(200));
+  // The parent's death and the end of the orphan's read (its pipe's EOF),
+  // reported together in the order waitpid(-1) happened to give them.
+  h.sys.exit(200, 0);
+  std::vector<std::pair<pid_t, int>> batch = {{200, kSyscallStop}, {100, exited(0)}};
+  h.engine.handle_batch(batch);
+  CHECK(h.sys.kills == std::vector<std::pair<pid_t, int>>{{200, SIGKILL}});
+  h.seccomp(200, SYS_clock_nanosleep);  // what it does after: not reported
+  h.engine.handle(200, SIGKILL);
+  CHECK(h.engine.done());
+  CHECK(h.sink.named(SYS_read).size() == 1);  // made during the life
+  CHECK(h.sink.named(SYS_clock_nanosleep).empty());
+  REQUIRE(h.engine.initial_status().has_value());
+  CHECK(WIFEXITED(*h.engine.initial_status()));
+}
+
+TEST_CASE("ptrace engine: without ends_with_first_process an orphan is traced to its end", "[ptrace]") {
+  OneStop h;
+  fork_child(h);
+  std::vector<std::pair<pid_t, int>> batch = {{100, exited(0)}};
+  h.engine.handle_batch(batch);
+  CHECK(h.sys.kills.empty());
+  h.seccomp(200, SYS_clock_nanosleep);
+  h.sysret(200, 0);
+  h.engine.handle(200, exited(0));
+  CHECK(h.engine.done());
+  CHECK(h.sink.named(SYS_clock_nanosleep).size() == 1);
+}
