@@ -168,6 +168,38 @@ def skip(name, reason):
     sys.exit(0)
 
 
+_INT80 = None
+
+
+def kernel_runs_int80():
+    """Whether this kernel runs `int $0x80` from a 64-bit process (samples/int80
+    --probe: i386 getpid through the gate, compared with getpid). With 32-bit
+    emulation off at run time (ia32_emulation=0, confidential guests) the
+    instruction faults before any syscall or seccomp filter sees it and the
+    probe dies of SIGSEGV. Anything else from the probe is an error, not a
+    reason to skip."""
+    global _INT80
+    if _INT80 is None:
+        r = run([sample("int80"), "--probe"], timeout=30)
+        if r.returncode == 0:
+            _INT80 = True
+        elif r.returncode in (1, -11, -4):  # mismatch, SIGSEGV, SIGILL
+            _INT80 = False
+        else:
+            raise RuntimeError("samples/int80 --probe failed:\n" + r.describe())
+    return _INT80
+
+
+def skip_without_int80(name, part):
+    """True, after a loud SKIPPED line, when this kernel refuses `int $0x80`:
+    the caller leaves out only `part`, the checks that need it."""
+    if kernel_runs_int80():
+        return False
+    print(f"SKIPPED {name}: {part} (this kernel refuses int $0x80: 32-bit emulation is off)")
+    sys.stdout.flush()
+    return True
+
+
 def docker_usable(c, name, part=None):
     """True when `docker info` works. Otherwise containers are skipped loudly,
     never silently, and never under CI=true, where that is a failed check:

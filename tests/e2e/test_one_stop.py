@@ -103,6 +103,9 @@ with e2e.tempdir("onestop") as tmp:
         if not os.path.exists(argv[0]):
             c.check(False, f"{label}: sample built ({argv[0]})")
             continue
+        # Where int $0x80 faults, both modes would only agree on the SIGSEGV.
+        if "int80" in label and e2e.skip_without_int80("one_stop", label):
+            continue
         print(f"--- {label}")
         out = {}
         for stops in ("one", "two"):

@@ -18,6 +18,7 @@
 #include "profile/seccomp_profile.h"
 #include "profile/templates.h"
 #include "profile/verdict.h"
+#include "tests/unit/unit_helpers.h"
 
 using namespace sctrace;
 
@@ -487,6 +488,10 @@ TEST_CASE("run_filter agrees with the kernel enforcing the same program", "[filt
       {SCMP_ARCH_X86, nr("clone3", SCMP_ARCH_X86), {}},
       {SCMP_ARCH_X86, 1000, {}},
   };
+  // The i386 probes go through int $0x80, which faults before seccomp when
+  // the kernel has 32-bit emulation off: only they are left out then.
+  if (test::int80_refused())
+    std::erase_if(probes, [](const Probe& p) { return p.audit_arch == SCMP_ARCH_X86; });
   // Every number up to 460 that the interpreter says is denied with an errno.
   const std::set<std::string> never = {"vhangup", "reboot", "exit", "exit_group"};
   for (int n = 0; n < 460; ++n) {
