@@ -37,10 +37,9 @@ std::vector<RecordedDenial> denials_of(const Recording& rec, const std::vector<s
   for (const auto& [arch_token, calls] : rec.syscalls) {
     for (const auto& [name, r] : calls) {
       if (name.rfind("__nr_", 0) == 0) continue;
-      uint32_t audit = arch_token;  // libseccomp tokens are the audit arches
       int worst_errno = 0;
       for (const auto& a : argument_samples(r)) {
-        uint32_t ret = filter_verdict(prog, audit, r.nr, a);
+        uint32_t ret = recorded_call_verdict(prog, arch_token, r.nr, a);
         uint32_t action = ret & SECCOMP_RET_ACTION_FULL;
         if (action == SECCOMP_RET_ALLOW || action == SECCOMP_RET_LOG) continue;
         int e = action == SECCOMP_RET_ERRNO ? static_cast<int>(ret & SECCOMP_RET_DATA) : EPERM;
@@ -55,8 +54,7 @@ std::vector<RecordedDenial> denials_of(const Recording& rec, const std::vector<s
 std::optional<uint32_t> refused_natively(const std::vector<sock_filter>& prog, std::string_view name) {
   const auto nr = arch::syscall_nr(arch::native(), name);
   if (!nr) return std::nullopt;
-  // libseccomp tokens are the audit arches
-  const uint32_t ret = filter_verdict(prog, arch::native(), *nr, {});
+  const uint32_t ret = recorded_call_verdict(prog, arch::native(), *nr, {});
   const uint32_t action = ret & SECCOMP_RET_ACTION_FULL;
   if (action == SECCOMP_RET_ALLOW || action == SECCOMP_RET_LOG) return std::nullopt;
   return ret;
