@@ -106,6 +106,7 @@ scmp_compare parse_op(const std::string& op, const std::string& what) {
 // A tiny assembler with forward labels, enough for the stub.
 class StubBuilder {
  public:
+  explicit StubBuilder(const char* what = "ENOSYS stub") : what_(what) {}
   int new_label() {
     labels_.push_back(-1);
     return static_cast<int>(labels_.size()) - 1;
@@ -135,7 +136,7 @@ class StubBuilder {
       }
       uint32_t jt = dist(f.t), jf = dist(f.f);
       // The stub is a few instructions per arch; libseccomp knows ~20 arches.
-      if (jt > 255 || jf > 255) fail(ErrorKind::input, "ENOSYS stub too large");
+      if (jt > 255 || jf > 255) fail(ErrorKind::input, "{} too large", what_);
       insn.jt = static_cast<uint8_t>(jt);
       insn.jf = static_cast<uint8_t>(jf);
     }
@@ -147,6 +148,7 @@ class StubBuilder {
     size_t at;
     int t, f;
   };
+  const char* what_;
   std::vector<sock_filter> code_;
   std::vector<int> labels_;
   std::vector<Fixup> fixups_;
@@ -219,8 +221,55 @@ std::vector<sock_filter> enosys_stub(const std::vector<const SyscallRule*>& rule
   return b.finish();
 }
 
+// AlwaysWatched: every RET of `runs` (ALLOW or LOG) in `prog` becomes a jump
+// to a tail appended to it, which answers the always-watched calls of the
+// filter's arches with `action` and everything else with `runs`, as before.
+// One JA replaces one RET, so no other jump moves.
+void watch_always(std::vector<sock_filter>& prog, const std::vector<arch::Token>& arches,
+                  const AlwaysWatched& always, uint32_t runs, uint32_t action) {
+  const sock_filter ret = BPF_STMT(BPF_RET | BPF_K, runs);
+  auto is_ret = [&](const sock_filter& in) { return in.code == ret.code && in.k == ret.k; };
+  if (std::none_of(prog.begin(), prog.end(), is_ret)) return;
+  // audit arch -> the numbers the seccomp_data of those calls carries.
+  std::map<uint32_t, std::vector<uint32_t>> numbers;
+  for (arch::Token t : arches)
+    for (const auto& name : always) {
+      const int nr = seccomp_syscall_resolve_name_arch(t, name.c_str());
+      if (nr < 0) continue;  // not a syscall of this arch
+      const arch::AuditNr k = arch::to_audit(t, nr);
+      numbers[k.audit_arch].push_back(static_cast<uint32_t>(k.nr));
+    }
+  if (numbers.empty()) return;
+  StubBuilder b("the always-watched calls' tail");
+  const int to_runs = b.new_label();
+  const int to_action = b.new_label();
+  std::vector<int> sections;
+  b.emit(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch));
+  for (const auto& entry : numbers) {
+    sections.push_back(b.new_label());
+    b.jump_if(BPF_JEQ, entry.first, sections.back(), -1);
+  }
+  b.jump(to_runs);
+  size_t i = 0;
+  for (const auto& entry : numbers) {
+    b.bind(sections[i++]);
+    b.emit(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr));
+    for (uint32_t nr : entry.second) b.jump_if(BPF_JEQ, nr, to_action, -1);
+    b.jump(to_runs);
+  }
+  b.bind(to_action);
+  b.emit(BPF_RET | BPF_K, action);
+  b.bind(to_runs);
+  b.emit(BPF_RET | BPF_K, runs);
+  const std::vector<sock_filter> tail = b.finish();
+  const size_t start = prog.size();
+  for (size_t at = 0; at < start; ++at)
+    if (is_ret(prog[at])) prog[at] = BPF_JUMP(BPF_JMP | BPF_JA, static_cast<uint32_t>(start - at - 1), 0, 0);
+  prog.insert(prog.end(), tail.begin(), tail.end());
+}
+
 std::vector<sock_filter> compile(const SeccompProfile& profile, const EvalContext& ctx,
-                                 std::optional<Denials> denials) {
+                                 std::optional<Denials> denials, const AlwaysWatched& always = {}) {
   const uint32_t enforce_default =
       parse_action(profile.default_action, profile.default_errno_ret, "defaultAction");
   const uint32_t default_action = for_mode(enforce_default, denials);
@@ -312,6 +361,8 @@ std::vector<sock_filter> compile(const SeccompProfile& profile, const EvalContex
         enosys_stub(applicable, stub_arches, for_mode(SCMP_ACT_ERRNO(ENOSYS), denials));
     prog.insert(prog.begin(), stub.begin(), stub.end());
   }
+  if (denials && !always.empty())
+    for (uint32_t runs : {SCMP_ACT_ALLOW, SCMP_ACT_LOG}) watch_always(prog, arches, always, runs, denials->action);
   if (prog.size() > BPF_MAXINSNS)
     fail(ErrorKind::input,
          "the profile compiles to {} BPF instructions, more than the kernel's limit of {} (BPF_MAXINSNS): no "
@@ -322,19 +373,20 @@ std::vector<sock_filter> compile(const SeccompProfile& profile, const EvalContex
 
 }  // namespace
 
-std::vector<sock_filter> compile_filter(const SeccompProfile& profile, const EvalContext& ctx, FilterMode mode) {
-  if (mode == FilterMode::notify_denials) return compile(profile, ctx, Denials{SCMP_ACT_NOTIFY});
+std::vector<sock_filter> compile_filter(const SeccompProfile& profile, const EvalContext& ctx, FilterMode mode,
+                                        const AlwaysWatched& always) {
+  if (mode == FilterMode::notify_denials) return compile(profile, ctx, Denials{SCMP_ACT_NOTIFY}, always);
   return compile(profile, ctx, std::nullopt);
 }
 
 std::vector<sock_filter> compile_watch_filter(const SeccompProfile& profile, const EvalContext& ctx,
-                                              uint32_t watch_action) {
+                                              uint32_t watch_action, const AlwaysWatched& always) {
   // libseccomp's SCMP_ACT_TRACE(0) and SCMP_ACT_NOTIFY are the kernel's
   // SECCOMP_RET_TRACE and SECCOMP_RET_USER_NOTIF.
   if (watch_action != SECCOMP_RET_TRACE && watch_action != SECCOMP_RET_USER_NOTIF)
     fail(ErrorKind::input, "watch filter: action {:#x} is neither SECCOMP_RET_TRACE nor SECCOMP_RET_USER_NOTIF",
          watch_action);
-  return compile(profile, ctx, Denials{watch_action, true});
+  return compile(profile, ctx, Denials{watch_action, true}, always);
 }
 
 // ---- Baseline ---------------------------------------------------------------

@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "core/arch.h"
@@ -20,8 +21,19 @@ enum class FilterMode {
   notify_denials,  // every non-allow action (default and rules) becomes SECCOMP_RET_USER_NOTIF
 };
 
+// Syscall names (libseccomp's) whose calls reach the tracer in notify_denials
+// and watch filters even where the profile lets them run: the calls that can
+// stop, read or signal the tracer (tracer/self_defence.h), which the tracer
+// must see to refuse. Where the profile lets such a call run, the filter
+// answers it with the notify (watch) action instead of ALLOW or LOG, on every
+// arch the filter covers; every other verdict is the one it has without them.
+// The handler then judges the call itself (filter_verdict on the program
+// compiled without them). Ignored by FilterMode::enforce.
+using AlwaysWatched = std::vector<std::string>;
+
 // Throws Error(ErrorKind::input) for profiles libseccomp rejects.
-std::vector<sock_filter> compile_filter(const SeccompProfile& profile, const EvalContext& ctx, FilterMode mode);
+std::vector<sock_filter> compile_filter(const SeccompProfile& profile, const EvalContext& ctx, FilterMode mode,
+                                        const AlwaysWatched& always = {});
 
 // A watch filter (`check`, `run --baseline`): every syscall and argument
 // combination the profile lets run (SCMP_ACT_ALLOW, SCMP_ACT_LOG) is
@@ -35,7 +47,7 @@ std::vector<sock_filter> compile_filter(const SeccompProfile& profile, const Eva
 // in turn. Same compiler as compile_filter, so "allowed" means what runc
 // would let through.
 std::vector<sock_filter> compile_watch_filter(const SeccompProfile& profile, const EvalContext& ctx,
-                                              uint32_t watch_action);
+                                              uint32_t watch_action, const AlwaysWatched& always = {});
 
 // `run --baseline OLD`: a profile that allows what OLD covers, to compile
 // with compile_watch_filter. Syscalls without classified arguments

@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 #include <cerrno>
 #include <cstddef>
+#include <cstring>
 #include <set>
 #include <string>
 #include <vector>
@@ -698,4 +699,56 @@ TEST_CASE("refused_natively and refusal_text", "[verdict]") {
   CHECK_FALSE(refused_natively(compile_filter(p, docker_ctx(), FilterMode::enforce), "read"));
   CHECK(refusal_text(SECCOMP_RET_KILL_PROCESS) == "SIGSYS (the process is killed)");
   CHECK(refusal_text(SECCOMP_RET_TRACE) == "ENOSYS");
+}
+
+TEST_CASE("watch filters: always-watched calls reach the tracer where the profile lets them run, nothing else moves", "[filter]") {
+  if (arch::native() != SCMP_ARCH_X86_64) {
+    WARN("skipped: expectations are written for x86_64");
+    return;
+  }
+  SeccompProfile p = base_profile();
+  p.syscalls = {rule({"getpid", "kill", "ptrace"}, "SCMP_ACT_ALLOW"), rule({"getppid", "tgkill"}, "SCMP_ACT_LOG"),
+                rule({"tkill"}, "SCMP_ACT_ERRNO", {}, ENOSYS),
+                rule({"pidfd_open"}, "SCMP_ACT_ALLOW", {{0, 7, 0, "SCMP_CMP_EQ"}})};
+  const AlwaysWatched always = {"kill", "tkill", "tgkill", "ptrace", "pidfd_open", "process_vm_readv"};
+  auto verdict = [](const std::vector<sock_filter>& prog, uint32_t token, const char* name,
+                    std::array<uint64_t, 6> args = {}) { return recorded_call_verdict(prog, token, nr_of(token, name), args); };
+  for (const uint32_t w : {SECCOMP_RET_TRACE, SECCOMP_RET_USER_NOTIF}) {
+    INFO(w);
+    const auto plain = compile_watch_filter(p, docker_ctx(), w);
+    const auto prog = compile_watch_filter(p, docker_ctx(), w, always);
+    CHECK(prog.size() > plain.size());
+    for (const uint32_t token : std::initializer_list<uint32_t>{SCMP_ARCH_X86_64, SCMP_ARCH_X86, SCMP_ARCH_X32}) {
+      INFO(arch::short_name(token));
+      // Allowed or logged by the profile: watched all the same.
+      for (const char* n : {"kill", "ptrace", "tgkill"}) {
+        INFO(n);
+        CHECK(verdict(plain, token, n) != w);
+        CHECK(verdict(prog, token, n) == w);
+      }
+      CHECK(verdict(prog, token, "pidfd_open", {7}) == w);
+      // The rest keeps its verdict: allowed, logged, watched, ENOSYS.
+      CHECK(verdict(prog, token, "getpid") == SECCOMP_RET_ALLOW);
+      CHECK(verdict(prog, token, "getppid") == SECCOMP_RET_LOG);
+      CHECK(verdict(prog, token, "pidfd_open", {8}) == w);
+      CHECK(verdict(prog, token, "process_vm_readv") == verdict(plain, token, "process_vm_readv"));
+      CHECK(verdict(prog, token, "tkill") == kRetEnosys);
+      CHECK(verdict(prog, token, "uname") == w);
+    }
+    // An arch outside the profile and the ENOSYS stub, as before.
+    CHECK(run_filter(prog, make_data(SCMP_ARCH_AARCH64, 129)) == w);
+    CHECK(run_filter(prog, make_data(SCMP_ARCH_X86_64, 1000)) == run_filter(plain, make_data(SCMP_ARCH_X86_64, 1000)));
+  }
+  // verify's notify filter: the same for SECCOMP_RET_USER_NOTIF; enforce ignores the list.
+  const auto notify = compile_filter(p, docker_ctx(), FilterMode::notify_denials, always);
+  CHECK(verdict(notify, SCMP_ARCH_X86_64, "kill") == SECCOMP_RET_USER_NOTIF);
+  CHECK(verdict(notify, SCMP_ARCH_X86, "tgkill") == SECCOMP_RET_USER_NOTIF);
+  CHECK(verdict(notify, SCMP_ARCH_X86_64, "getpid") == SECCOMP_RET_ALLOW);
+  const auto enforce_always = compile_filter(p, docker_ctx(), FilterMode::enforce, always);
+  const auto enforce = compile_filter(p, docker_ctx(), FilterMode::enforce);
+  REQUIRE(enforce_always.size() == enforce.size());
+  CHECK(std::memcmp(enforce_always.data(), enforce.data(), enforce.size() * sizeof(sock_filter)) == 0);
+  // Docker's default profile stays far below the kernel's limit.
+  const auto docker = compile_watch_filter(docker_default_template(), docker_ctx(), SECCOMP_RET_TRACE, always);
+  CHECK(docker.size() < compile_watch_filter(docker_default_template(), docker_ctx(), SECCOMP_RET_TRACE).size() + 80);
 }
