@@ -203,13 +203,14 @@ int cmd_check(const Options& o) {
   ViolationSink sink;
   RunRequest request;
   request.timeout = std::chrono::milliseconds(static_cast<int64_t>(o.timeout_sec * 1000));
-  request.watch_filter = [profile, ctx](uint32_t action) { return compile_watch_filter(profile, ctx, action); };
+  watch_profile(request, profile, ctx);
   request.deny_errno = deny;
 
   const auto start = std::chrono::steady_clock::now();
   const BackendOutcome outcome = backend->run(w, request, sink);
   const ExitStatus& st = outcome.status;
 
+  sink.say_refusals(say);
   CheckReport r = new_report(o, deny, name);
   r.violations = sink.take();
   if (st.signaled) {

@@ -201,6 +201,7 @@ class LocalBackend : public Backend {
     spec.argv = w.argv;
     spec.timeout = request.timeout;
     spec.watch_filter = request.watch_filter;
+    spec.watch_lets_run = request.watch_lets_run;
     spec.deny_errno = request.deny_errno;
     install_interrupt_handlers();
     BackendOutcome out;

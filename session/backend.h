@@ -92,6 +92,7 @@ struct RunRequest {
   // Unset: every syscall reaches the sink (recording). Set: the watch program
   // for the backend's kernel action; only what it reports reaches the sink.
   std::function<std::vector<sock_filter>(uint32_t watch_action)> watch_filter;
+  std::function<bool(const SyscallEvent&)> watch_lets_run;  // LaunchSpec::watch_lets_run
   std::optional<int> deny_errno;  // check --enforce
 };
 

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <fstream>
+#include <memory>
 
 #include <fmt/format.h>
 
@@ -16,6 +17,8 @@
 #include "report/junit.h"
 #include "report/sarif.h"
 #include "report/text.h"
+#include "session/outputs.h"
+#include "tracer/self_defence.h"
 
 namespace sctrace {
 
@@ -62,6 +65,32 @@ void ViolationSink::on_syscall(const SyscallEvent& ev) {
     e.has_args = true;
     return e;
   });
+}
+
+void ViolationSink::on_refusal(std::string_view note) {
+  std::lock_guard lock(mu_);
+  refusals_.add_refusal(std::string(note));
+}
+
+void ViolationSink::say_refusals(const SayFn& say) {
+  std::lock_guard lock(mu_);
+  sctrace::say_refusals(refusals_, say);
+}
+
+void watch_profile(RunRequest& request, const SeccompProfile& profile, const EvalContext& ctx) {
+  const AlwaysWatched always = self_defence_syscalls();
+  request.watch_filter = [profile, ctx, always](uint32_t action) {
+    return compile_watch_filter(profile, ctx, action, always);
+  };
+  // The program without them judges a reported call: the kernel answers
+  // SECCOMP_RET_ALLOW and LOG without reporting, so those verdicts are the
+  // self-defence calls the profile lets run.
+  auto plain = std::make_shared<const std::vector<sock_filter>>(
+      compile_watch_filter(profile, ctx, SECCOMP_RET_USER_NOTIF));
+  request.watch_lets_run = [plain](const SyscallEvent& ev) {
+    const uint32_t action = filter_verdict(*plain, ev.audit_arch, ev.nr, ev.args, ev.ip) & SECCOMP_RET_ACTION_FULL;
+    return action == SECCOMP_RET_ALLOW || action == SECCOMP_RET_LOG;
+  };
 }
 
 std::vector<CheckViolation> ViolationSink::take() {

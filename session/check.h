@@ -10,10 +10,13 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "profile/seccomp_profile.h"
+#include "profile/recording.h"
 #include "report/check_report.h"
+#include "session/backend.h"
 #include "session/agent_container.h"
 #include "tracer/notify.h"
 #include "tracer/tracer.h"
@@ -31,12 +34,24 @@ std::string call_site(pid_t pid, uint64_t ip);
 class ViolationSink : public EventSink {
  public:
   void on_syscall(const SyscallEvent& ev) override;
+  // A call aimed at sctrace, refused (tracer/self_defence.h): said after the
+  // run, as `run` says it; not a violation by itself.
+  void on_refusal(std::string_view note) override;
   std::vector<CheckViolation> take();
+  // The refusal notes, one line each (session/outputs.h say_refusals).
+  void say_refusals(const SayFn& say);
 
  private:
   std::mutex mu_;
   ViolationCollector collector_;
+  Recording refusals_;  // only its refusals
 };
+
+// A local check's watch of `profile` (RunRequest::watch_filter and
+// watch_lets_run): what the profile lets run passes in the kernel, except
+// the self-defence calls, which reach the tracer always so that those aimed
+// at sctrace are refused; the rest of them run unreported.
+void watch_profile(RunRequest& request, const SeccompProfile& profile, const EvalContext& ctx);
 
 // The errno --enforce answers with: the profile's defaultErrnoRet, else EPERM.
 int enforce_errno(const SeccompProfile& p);

@@ -19,15 +19,20 @@
 #include "session/container_run.h"
 #include "tracer/child_process.h"
 #include "tracer/interrupt.h"
+#include "session/outputs.h"
 #include "tracer/notify.h"
+#include "tracer/self_defence.h"
 
 namespace sctrace {
 
 namespace {
 
 // Answers every notified syscall with what the real filter would have done,
-// and remembers it. The notify-mode filter only notifies non-allow verdicts,
-// so allowed syscalls never reach this.
+// and remembers it. The notify-mode filter notifies non-allow verdicts, and
+// the self-defence calls (tracer/self_defence.h) whatever the verdict: one
+// aimed at sctrace that the profile lets run is refused with EPERM and noted;
+// the profile's own refusal answers it otherwise. Other allowed syscalls
+// never reach this.
 class DenialRecorder : public NotifyHandler {
  public:
   explicit DenialRecorder(const std::vector<sock_filter>& real) : real_(real) {}
@@ -38,7 +43,12 @@ class DenialRecorder : public NotifyHandler {
     int err = EPERM;
     switch (action) {
       case SECCOMP_RET_ALLOW:
-      case SECCOMP_RET_LOG: return {true, 0};
+      case SECCOMP_RET_LOG:
+        if (auto note = self_defence_.check(ev)) {
+          refusals_.add_refusal(*note);
+          return {false, EPERM};
+        }
+        return {true, 0};
       case SECCOMP_RET_ERRNO: err = static_cast<int>(ret & SECCOMP_RET_DATA); break;
       case SECCOMP_RET_TRACE: err = ENOSYS; break;  // no tracer attached: the kernel says ENOSYS
       default:
@@ -51,6 +61,9 @@ class DenialRecorder : public NotifyHandler {
     record(ev, err);
     return {false, err};
   }
+
+  // The calls refused for aiming at sctrace: note -> count.
+  const Recording& refusals() const { return refusals_; }
 
   // In (arch, syscall, errno) order.
   std::vector<VerifyDenial> denials() const {
@@ -69,6 +82,8 @@ class DenialRecorder : public NotifyHandler {
 
   const std::vector<sock_filter>& real_;
   std::map<std::tuple<std::string, std::string, int>, uint64_t> seen_;
+  SelfDefence self_defence_;
+  Recording refusals_;  // only its refusals
 };
 
 std::string calls(uint64_t n) { return fmt::format("{} call{}", n, n == 1 ? "" : "s"); }
@@ -160,7 +175,7 @@ int verify_local(const LocalVerifyRequest& req, const SayFn& say) {
 
   LaunchSpec spec;
   spec.argv = req.argv;
-  spec.seccomp_filter = compile_filter(req.profile, ctx, FilterMode::notify_denials);
+  spec.seccomp_filter = compile_filter(req.profile, ctx, FilterMode::notify_denials, self_defence_syscalls());
   spec.adopt_orphans = true;  // only denials are notified: the rest of the tree is not seen otherwise
   spec.no_new_privs = ::geteuid() != 0;
   spec.timeout = std::chrono::milliseconds(static_cast<int64_t>(req.timeout_sec * 1000));
@@ -178,6 +193,7 @@ int verify_local(const LocalVerifyRequest& req, const SayFn& say) {
   install_interrupt_handlers();
   r.status = run_with_notify(spec, handler);
   r.denials = handler.denials();
+  say_refusals(handler.refusals(), say);
   r.interrupted = interrupt_count() > 0;
   r.ended_gracefully = ended_gracefully(r.status);
   return judge_verify(r, say);

@@ -47,10 +47,15 @@ bool runs_sctrace_image(pid_t pid) {
 // once the run is over.
 class ForwardingHandler : public NotifyHandler {
  public:
-  ForwardingHandler(EventSink& sink, bool watching, std::optional<int> deny_errno)
-      : sink_(sink), watching_(watching), deny_errno_(deny_errno), processes_(&sink, false) {}
+  ForwardingHandler(EventSink& sink, bool watching, std::optional<int> deny_errno,
+                    std::function<bool(const SyscallEvent&)> lets_run)
+      : sink_(sink), watching_(watching), deny_errno_(deny_errno), lets_run_(std::move(lets_run)),
+        processes_(&sink, false) {}
 
   NotifyDecision on_notify(const SyscallEvent& ev) override {
+    // A self-defence call the profile lets run (LaunchSpec::watch_lets_run):
+    // seen only to be refused when it aims at sctrace, else it runs unseen.
+    if (lets_run_ && lets_run_(ev)) return refused(ev) ? NotifyDecision{false, EPERM} : NotifyDecision{true, 0};
     // The launcher installs the filter and then still waits on its ack pipe
     // (tracer/child_process.cc) before execve: those few syscalls are
     // sctrace's, not the workload's. Recording starts at the first execve,
@@ -100,6 +105,7 @@ class ForwardingHandler : public NotifyHandler {
   EventSink& sink_;
   const bool watching_;
   const std::optional<int> deny_errno_;
+  const std::function<bool(const SyscallEvent&)> lets_run_;
   ProcessWatch processes_;
   SelfDefence self_defence_;
   const uint32_t native_audit_ = arch::native();  // the launcher is sctrace, native
@@ -128,7 +134,7 @@ class NotifyTracer final : public Tracer {
     // Unprivileged seccomp needs no_new_privs; root does not, and leaving it
     // off keeps setuid programs in the workload working as they would.
     if (::geteuid() != 0) s.no_new_privs = true;
-    ForwardingHandler handler(sink, watching, spec.deny_errno);
+    ForwardingHandler handler(sink, watching, spec.deny_errno, watching ? spec.watch_lets_run : nullptr);
     ExitStatus st = run_with_notify(s, handler);
     handler.report_exits();
     return st;

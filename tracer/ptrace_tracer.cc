@@ -497,6 +497,9 @@ void PtraceEngine::watch_info(pid_t tid, Task& t, const __ptrace_syscall_info& i
       }
       take_entry(tid, t, info);
       if (!reporting()) return;
+      // A self-defence call the profile lets run: refuse_self_attack has
+      // judged it already.
+      if (watch_lets_run_ && watch_lets_run_(t.ev)) return;
       if (!deny_errno_) keep_child_traced(tid, t, info);
       if (deny_errno_) t.ev.result = -static_cast<int64_t>(*deny_errno_);
       sink_.on_syscall(t.ev);
@@ -971,6 +974,7 @@ ExitStatus PtraceTracer::run(const LaunchSpec& spec, EventSink& sink) {
 
   PtraceEngine engine(real_sys(), sink, pid, mode, spec.deny_errno);
   engine.set_ends_with_initial(spec.ends_with_first_process);
+  if (mode == PtraceEngine::Mode::watch) engine.set_watch_lets_run(spec.watch_lets_run);
   KillOnUnwind guard{engine};
   const bool has_deadline = spec.timeout.count() > 0;
   SupervisorConfig config;

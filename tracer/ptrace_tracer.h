@@ -6,6 +6,7 @@
 
 #include <bitset>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <unordered_map>
 #include <unordered_set>
@@ -73,6 +74,9 @@ class PtraceEngine {
   // the workload's end). Reports that came with it from one waitpid batch
   // should be handled after it: handle_batch does that.
   void set_ends_with_initial(bool on) { ends_with_initial_ = on; }
+  // LaunchSpec::watch_lets_run (watch mode): a stop on a call it says the
+  // profile lets run is only for refuse_self_attack, and is not reported.
+  void set_watch_lets_run(std::function<bool(const SyscallEvent&)> f) { watch_lets_run_ = std::move(f); }
   // Several waitpid results collected together.
   void handle_batch(std::vector<std::pair<pid_t, int>>& batch);
 
@@ -160,6 +164,7 @@ class PtraceEngine {
   Task* last_task_ = nullptr;
   std::optional<int> initial_status_;
   bool started_ = false;
+  std::function<bool(const SyscallEvent&)> watch_lets_run_;
   bool exec_done_ = false;
   bool killing_ = false;
   bool ends_with_initial_ = false;

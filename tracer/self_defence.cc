@@ -130,6 +130,8 @@ std::string& tracer_description() {
 
 }  // namespace
 
+std::vector<std::string> self_defence_syscalls() { return {std::begin(kWatched), std::end(kWatched)}; }
+
 bool stops_or_kills(int sig) {
   return sig == SIGKILL || sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
 }

@@ -18,6 +18,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "tracer/tracer.h"
 
@@ -47,6 +48,11 @@ struct AimedAt {
 // ones as an interrupt it forwards: only those that stop or kill whatever the
 // handlers count. Pure.
 AimedAt aimed_at(std::string_view name, const std::array<uint64_t, 6>& args, bool wide);
+
+// libseccomp's names of the calls check() looks at. The filters that stop
+// only some syscalls (verify's, check's) stop these always, so the tracer
+// sees each one that could aim at it.
+std::vector<std::string> self_defence_syscalls();
 
 // True for the signals that stop or kill a process whatever its handlers.
 bool stops_or_kills(int sig);

@@ -58,6 +58,13 @@ struct LaunchSpec {
   // reported, those answered SECCOMP_RET_ALLOW run without waking sctrace.
   // `check` (violations of a profile) and `run --baseline` (what is new).
   std::function<std::vector<sock_filter>(uint32_t watch_action)> watch_filter;
+  // With watch_filter: the program also reports the self-defence calls
+  // (self_defence_syscalls(), tracer/self_defence.h) that the profile lets
+  // run, so that the tracer can refuse those aimed at itself; this says
+  // whether the profile lets a reported call run. Such a call is refused
+  // (EPERM, noted) when it aims at the tracer and otherwise runs, unreported
+  // and not denied. Unset: every reported call is one the watch is after.
+  std::function<bool(const SyscallEvent&)> watch_lets_run;
   // `check --enforce`: each reported syscall fails with this errno instead of
   // running. Unset: reported syscalls run unchanged.
   std::optional<int> deny_errno;

@@ -21,6 +21,17 @@ sensor path:
     under "refused" and still has ptrace and kill;
   - with the sample left waiting after its attempts, a SIGTERM to sctrace
     ends the run within seconds (128+15).
+
+`verify --profile P` (local, notify) and `check --profile P` (--backend
+ptrace and notify) stop only some syscalls: P allows every attack, so before
+none of them reached sctrace and the first one stopped it for good (the
+test's timeout killed the hung run). Now their filters route the
+self-defence calls to sctrace always: the same attack ends with exit 0
+(verify passed, no violation), the sample saw EPERM for every attempt,
+sctrace printed the same refusal line, and a SIGTERM to sctrace still ends
+a run whose workload waits (128+15). P is the profile `run` recorded under
+ptrace two-stop, with the attack's syscalls and pause named outright (a
+recording does not promise every one of them).
 Each run has its own session (a kill(0) that got through must not reach the
 test) and is killed with its session after a timeout. Images are
 FROM-scratch imports removed by ID; containers carry a unique label and are
@@ -32,6 +43,8 @@ import signal
 import subprocess
 import time
 import uuid
+
+import json
 
 import containers as ct
 import sctrace_e2e as e2e
@@ -50,6 +63,11 @@ DOCKER_REFUSED = len(ATTEMPTS) - 2
 BACKENDS = ((["--backend", "ptrace", "--ptrace-stops", "one"], "ptrace one-stop"),
             (["--backend", "ptrace", "--ptrace-stops", "two"], "ptrace two-stop"),
             (["--backend", "notify"], "notify"))
+# The commands that stop only what P does not allow, on every local backend.
+JUDGED = ((["verify"], "verify"), (["check", "--backend", "ptrace"], "check ptrace"),
+          (["check", "--backend", "notify"], "check notify"))
+ATTACK_SYSCALLS = ("ptrace", "process_vm_readv", "pidfd_open", "pidfd_getfd", "pidfd_send_signal", "kill", "tgkill",
+                   "pause", "wait4")
 
 c = e2e.Checks(NAME)
 
@@ -85,8 +103,8 @@ def describe(argv, rc, out, err):
     return f"$ {' '.join(argv)}\nexit code: {rc}\nstdout:\n{out[-3000:]}\nstderr:\n{err[-3000:]}"
 
 
-def check_run(what, argv, rec_path, tracer_text, refused_kinds):
-    """One run that ends by itself."""
+def check_refusing(what, argv, tracer_text="sctrace itself"):
+    """One run (of run, verify or check) that ends by itself, exit 0, every attempt refused and said."""
     proc = start(argv)
     watch = e2e.StreamWatch(proc)
     rc, out, err = finish(proc, watch, RUN_TIMEOUT)
@@ -99,9 +117,14 @@ def check_run(what, argv, rec_path, tracer_text, refused_kinds):
     c.check("selfattack: own_kill OK" in out, f"{what}: the workload's SIGTERM to its own child still works", detail)
     pid = 1 if tracer_text == "the sensor" else proc.pid
     line = f"sctrace: refused the workload's ptrace(PTRACE_ATTACH) of {tracer_text} (pid {pid}): EPERM"
-    c.check(line in err.splitlines(), f"{what}: run says '{line}'", detail)
+    c.check(line in err.splitlines(), f"{what}: says '{line}'", detail)
     c.check(re.search(r"^sctrace: refused the workload's kill\(SIGSTOP\) of ", err, re.M) is not None,
-            f"{what}: run names the refused kill(SIGSTOP) too", detail)
+            f"{what}: names the refused kill(SIGSTOP) too", detail)
+
+
+def check_run(what, argv, rec_path, tracer_text, refused_kinds):
+    """One `run`: as check_refusing, and the recording keeps the refused calls."""
+    check_refusing(what, argv, tracer_text)
     rec = e2e.load_json(rec_path) or {}
     refused = rec.get("refused") or {}
     c.check(len(refused) == refused_kinds, f"{what}: the recording lists the {refused_kinds} kinds of refused calls",
@@ -109,6 +132,15 @@ def check_run(what, argv, rec_path, tracer_text, refused_kinds):
     names = e2e.recorded_names(rec)
     c.check({"ptrace", "kill", "tgkill"} <= set(names),
             f"{what}: the refused calls are still recorded as made (ptrace, kill, tgkill)", sorted(names))
+
+
+def allowing_attack(recorded, path):
+    """P: the recorded profile, with the attack's syscalls allowed by name."""
+    prof = e2e.load_json(recorded) or {"defaultAction": "SCMP_ACT_ERRNO", "syscalls": []}
+    prof.setdefault("syscalls", []).append({"names": list(ATTACK_SYSCALLS), "action": "SCMP_ACT_ALLOW"})
+    with open(path, "w") as f:
+        json.dump(prof, f)
+    return path
 
 
 def check_sigterm(what, argv):
@@ -143,6 +175,12 @@ with e2e.tempdir(NAME) as tmp:
                   "sctrace itself", len(ATTEMPTS))
         check_sigterm(f"{label}, SIGTERM", [e2e.SCTRACE, "run", *opts, "-o", os.path.join(tmp, f"{tag}.term.json"),
                                             "--", SAMPLE, "--group", "--wait"])
+
+    allowing = allowing_attack(os.path.join(tmp, "ptrace_two-stop.json"), os.path.join(tmp, "allowing.json"))
+    for cmd, label in JUDGED:
+        check_refusing(f"{label} --profile P", [e2e.SCTRACE, *cmd, "--profile", allowing, "--", SAMPLE, "--group"])
+        check_sigterm(f"{label} --profile P, SIGTERM",
+                      [e2e.SCTRACE, *cmd, "--profile", allowing, "--", SAMPLE, "--group", "--wait"])
 
     if e2e.docker_usable(c, NAME, part="docker (sensor path)"):
         img = ct.build_scratch_image({"/selfattack": SAMPLE}, name="selfattack", cmd=["/selfattack", "--group"])

@@ -1369,6 +1369,22 @@ TEST_CASE("ptrace engine watch: a syscall that cannot be denied kills the worklo
   CHECK(h.sys.kills == std::vector<std::pair<pid_t, int>>{{100, SIGKILL}});
 }
 
+TEST_CASE("ptrace engine watch: a call the profile lets run stops only for self-defence", "[ptrace]") {
+  OneStop h(Mode::watch, EACCES);
+  // The filter stops kill always (tracer/self_defence.h); the profile allows it.
+  h.engine.set_watch_lets_run([](const SyscallEvent& ev) { return ev.nr == SYS_kill; });
+  h.sys.msgs[100] = 100;
+  h.engine.handle(100, event_stop(PTRACE_EVENT_EXEC));
+  h.seccomp(100, SYS_kill);  // kill(0, 0): aimed at nobody
+  CHECK(h.sink.events.empty());  // not a violation: not reported, not denied
+  CHECK(h.sys.sets.empty());
+  CHECK(h.sys.skips.empty());
+  CHECK(last_resume(h.sys) == cont(100));
+  h.seccomp(100, SYS_getppid);  // outside the profile: as before
+  REQUIRE(h.sink.events.size() == 1);
+  CHECK(h.sink.events[0].result == -EACCES);
+}
+
 TEST_CASE("ptrace engine: deny_errno is ignored outside watch mode", "[ptrace]") {
   OneStop h(Mode::one_stop, EPERM);
   h.start();
