@@ -12,6 +12,41 @@ import sctrace_e2e as e2e
 
 c = e2e.Checks("interrupt")
 
+# x86_64's nanosleep and clock_nanosleep: where a sleep of the workload waits.
+NANOSLEEPS = {35, 230}
+
+
+def sleeping_workload(marker, exclude):
+    """Pids of the workload's `sleep` processes (argv[0] sleep, marker in the command line) that are blocked in
+    a nanosleep now. sctrace's own command line holds the marker too, and so does a fork of it before its
+    execve: argv[0] tells them apart."""
+    found = []
+    for pid in e2e.pids_with_marker(marker):
+        if pid == exclude:
+            continue
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                argv0 = f.read().split(b"\0")[0]
+            with open(f"/proc/{pid}/syscall") as f:
+                nr = f.read().split()[0]
+        except (OSError, IndexError):
+            continue
+        if os.path.basename(argv0) == b"sleep" and nr.lstrip("-").isdigit() and int(nr) in NANOSLEEPS:
+            found.append(pid)
+    return found
+
+
+def wait_for_workload(p, marker, count=1, timeout=60):
+    """Waits until `count` sleeps of the workload wait in their nanosleep, so the signal that follows meets a
+    running workload, whatever sctrace's start-up costs (a sanitizer build starts in over half a second)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and p.poll() is None:
+        if len(sleeping_workload(marker, p.pid)) >= count:
+            return True
+        time.sleep(0.02)
+    return False
+
+
 
 
 
@@ -21,7 +56,8 @@ def interrupted_run(tmp, label, workload, signals, expect_code, marker, backend=
     argv = [e2e.SCTRACE, "run", *(["--backend", backend] if backend else []), "-o", prof, "--recording", rec,
             "--", *workload]
     p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
-    time.sleep(0.5)
+    started = wait_for_workload(p, marker)
+    c.check(started, f"{label}: the workload's sleep started under sctrace", f"exit code {p.poll()}")
     sent = time.monotonic()
     for s in signals:
         p.send_signal(s)
@@ -114,7 +150,8 @@ with e2e.tempdir("interrupt") as tmp:
         tree = ["sh", "-c", f"sh -c 'sleep {marker} & sleep {marker}' & sleep {marker}"]
         p = subprocess.Popen([e2e.SCTRACE, *args, "--", *tree], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE)
-        time.sleep(0.5)
+        c.check(wait_for_workload(p, marker, count=3), f"{label}: the tree's three sleeps started under sctrace",
+                f"exit code {p.poll()}")
         res = e2e.signal_and_wait(p, signal.SIGTERM, 10)
         c.check(res.returncode == 128 + signal.SIGTERM,
                 f"{label}: one SIGTERM ends the whole tree, exit 143 (got {res.returncode})", res.describe())
