@@ -27,4 +27,19 @@ std::optional<ProcStat> read_proc_stat(pid_t pid) {
   return st;
 }
 
+std::optional<pid_t> pidfd_target(pid_t owner, int fd) {
+  if (fd < 0) return std::nullopt;
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/%d/fdinfo/%d", static_cast<int>(owner), fd);
+  FILE* f = std::fopen(path, "re");
+  if (f == nullptr) return std::nullopt;
+  char line[256];
+  std::optional<pid_t> pid;
+  int v = 0;
+  while (!pid && std::fgets(line, sizeof line, f) != nullptr)
+    if (std::sscanf(line, "Pid: %d", &v) == 1) pid = static_cast<pid_t>(v);
+  std::fclose(f);
+  return pid;
+}
+
 }  // namespace sctrace

@@ -15,4 +15,9 @@ struct ProcStat {
 // nullopt when there is no such process (or its stat cannot be read).
 std::optional<ProcStat> read_proc_stat(pid_t pid);
 
+// The process the pidfd `fd` of process `owner` stands for: the "Pid:" line
+// of /proc/OWNER/fdinfo/FD (-1 once that process has exited); nullopt when
+// there is no such fd or line (not a pidfd).
+std::optional<pid_t> pidfd_target(pid_t owner, int fd);
+
 }  // namespace sctrace

@@ -107,8 +107,10 @@ class RealProcView final : public ProcView {
     const std::string link = read_link(fmt::format("/proc/{}/fd/{}", pid, fd));
     // anon_inode:[pidfd] (pidfs since 6.9: "pidfd:[ino]"): its fdinfo names
     // the process in the pid namespace of our /proc, which is the tracer's.
-    if (link.find("pidfd") != std::string::npos)
-      return field_after(read_small(fmt::format("/proc/{}/fdinfo/{}", pid, fd)), "\nPid:");
+    if (link.find("pidfd") != std::string::npos) {
+      const std::optional<pid_t> target = pidfd_target(pid, fd);
+      return target && *target > 0 ? *target : 0;
+    }
     // A /proc/<n> directory, which pidfd_send_signal takes as well.
     if (link.rfind("/proc/", 0) == 0 && link.size() > 6 &&
         link.find_first_not_of("0123456789", 6) == std::string::npos)

@@ -21,6 +21,7 @@
 #include "core/error.h"
 #include "core/record_frame.h"
 #include "core/unique_fd.h"
+#include "tracer/proc_stat.h"
 
 namespace sctrace::container {
 
@@ -65,18 +66,6 @@ std::optional<ProcPlace> proc_place(int pid) {
   return p;
 }
 
-// The pid a pidfd stands for, -1 once that process has exited.
-int pidfd_pid(int pidfd) {
-  std::ifstream in("/proc/self/fdinfo/" + std::to_string(pidfd));
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream fields(line);
-    std::string key;
-    int pid = 0;
-    if (fields >> key >> pid && key == "Pid:") return pid;
-  }
-  return -1;
-}
 
 // Who is at the other end of `fd`. The peer's parent is read between two
 // reads of the peer's own PPid: had that parent exited in between (its pid
@@ -101,7 +90,7 @@ PeerOrigin peer_origin(int fd) {
   const std::optional<ProcPlace> parent = proc_place(self->ppid);
   const std::optional<ProcPlace> again = proc_place(cred.pid);
   if (!parent || !again || again->ppid != self->ppid) return o;
-  if (pidfd && pidfd_pid(pidfd.get()) != cred.pid) return o;
+  if (pidfd && pidfd_target(::getpid(), pidfd.get()) != cred.pid) return o;
   o.known = true;
   o.pid = cred.pid;
   o.depth = self->depth;
