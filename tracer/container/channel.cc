@@ -85,16 +85,24 @@ PeerOrigin peer_origin(int fd) {
   } else if (errno != ENOPROTOOPT) {
     return o;  // ESRCH: it has exited
   }
-  const std::optional<ProcPlace> self = proc_place(cred.pid);
-  if (!self) return o;
-  const std::optional<ProcPlace> parent = proc_place(self->ppid);
-  const std::optional<ProcPlace> again = proc_place(cred.pid);
-  if (!parent || !again || again->ppid != self->ppid) return o;
-  if (pidfd && pidfd_target(::getpid(), pidfd.get()) != cred.pid) return o;
-  o.known = true;
-  o.pid = cred.pid;
-  o.depth = self->depth;
-  o.parent_depth = parent->depth;
+  // A process whose parent exits as it connects (under `docker exec`, the
+  // runtime's intermediate child) reads inconsistently until the kernel has
+  // reparented it: look again a few times, 62 ms in all, before giving up.
+  for (int attempt = 0; attempt < 6; ++attempt) {
+    if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(1 << attempt));
+    const std::optional<ProcPlace> self = proc_place(cred.pid);
+    if (!self) return o;  // gone
+    const std::optional<ProcPlace> parent = proc_place(self->ppid);
+    const std::optional<ProcPlace> again = proc_place(cred.pid);
+    if (!again) return o;
+    if (!parent || again->ppid != self->ppid) continue;
+    if (pidfd && pidfd_target(::getpid(), pidfd.get()) != cred.pid) return o;
+    o.known = true;
+    o.pid = cred.pid;
+    o.depth = self->depth;
+    o.parent_depth = parent->depth;
+    return o;
+  }
   return o;
 }
 
