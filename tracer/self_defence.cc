@@ -52,24 +52,6 @@ std::string ptrace_request_text(int64_t request) {
   }
 }
 
-// The decimal number at p, after optional blanks.
-std::optional<long> leading_number(const char* p) {
-  char* end = nullptr;
-  errno = 0;
-  const long v = std::strtol(p, &end, 10);
-  if (end == p || errno != 0) return std::nullopt;
-  return v;
-}
-
-std::string read_small(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return {};
-  char buf[4096];
-  const ssize_t n = ::read(fd.get(), buf, sizeof buf - 1);
-  if (n <= 0) return {};
-  return std::string(buf, static_cast<size_t>(n));
-}
-
 std::string read_link(const std::string& path) {
   char buf[256];
   const ssize_t n = ::readlink(path.c_str(), buf, sizeof buf);
@@ -77,26 +59,15 @@ std::string read_link(const std::string& path) {
   return std::string(buf, static_cast<size_t>(n));
 }
 
-// The number after "\n<key>" in a /proc text file, 0 when absent.
-pid_t field_after(const std::string& text, const char* key) {
-  const size_t at = text.find(key);
-  if (at == std::string::npos) return 0;
-  const auto v = leading_number(text.c_str() + at + std::strlen(key));
-  return v && *v > 0 ? static_cast<pid_t>(*v) : 0;
-}
-
 class RealProcView final : public ProcView {
  public:
-  pid_t tgid_of(pid_t tid) override { return field_after(read_small(fmt::format("/proc/{}/status", tid)), "\nTgid:"); }
+  pid_t tgid_of(pid_t tid) override {
+    const auto st = read_proc_status(tid);
+    return st ? st->tgid : 0;
+  }
   pid_t pgid_of(pid_t pid) override {
-    // "pid (comm) state ppid pgrp ...": comm may hold spaces and ')'.
-    const std::string stat = read_small(fmt::format("/proc/{}/stat", pid));
-    const size_t close = stat.rfind(')');
-    if (close == std::string::npos) return 0;
-    int ppid = 0, pgrp = 0;
-    char state = 0;
-    if (std::sscanf(stat.c_str() + close + 1, " %c %d %d", &state, &ppid, &pgrp) != 3) return 0;
-    return pgrp;
+    const auto st = read_proc_stat(pid);
+    return st ? st->pgrp : 0;
   }
   pid_t ppid_of(pid_t pid) override {
     const auto st = read_proc_stat(pid);

@@ -11,9 +11,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <fstream>
 #include <optional>
-#include <sstream>
 #include <thread>
 
 #include <fmt/format.h>
@@ -40,33 +38,6 @@ constexpr auto kHeaderTime = std::chrono::seconds(2);
 #define SO_PEERPIDFD 77  // Linux 6.5; older headers lack it
 #endif
 
-// The lines of /proc/PID/status that place a process (readable by any user).
-struct ProcPlace {
-  int ppid = 0;
-  int depth = 0;  // entries of NSpid
-};
-
-std::optional<ProcPlace> proc_place(int pid) {
-  if (pid <= 0) return std::nullopt;
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  ProcPlace p;
-  bool ppid = false;
-  while (std::getline(in, line)) {
-    std::istringstream fields(line);
-    std::string key;
-    fields >> key;
-    if (key == "PPid:") {
-      ppid = static_cast<bool>(fields >> p.ppid);
-    } else if (key == "NSpid:") {
-      for (int v; fields >> v;) ++p.depth;
-    }
-  }
-  if (!ppid || p.depth == 0) return std::nullopt;
-  return p;
-}
-
-
 // Who is at the other end of `fd`. The peer's parent is read between two
 // reads of the peer's own PPid: had that parent exited in between (its pid
 // free for another process), the peer would have been reparented, so an
@@ -90,17 +61,17 @@ PeerOrigin peer_origin(int fd) {
   // reparented it: look again a few times, 62 ms in all, before giving up.
   for (int attempt = 0; attempt < 6; ++attempt) {
     if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(1 << attempt));
-    const std::optional<ProcPlace> self = proc_place(cred.pid);
+    const std::optional<ProcStatus> self = read_proc_status(cred.pid);
     if (!self) return o;  // gone
-    const std::optional<ProcPlace> parent = proc_place(self->ppid);
-    const std::optional<ProcPlace> again = proc_place(cred.pid);
+    const std::optional<ProcStatus> parent = read_proc_status(self->ppid);
+    const std::optional<ProcStatus> again = read_proc_status(cred.pid);
     if (!again) return o;
     if (!parent || again->ppid != self->ppid) continue;
     if (pidfd && pidfd_target(::getpid(), pidfd.get()) != cred.pid) return o;
     o.known = true;
     o.pid = cred.pid;
-    o.depth = self->depth;
-    o.parent_depth = parent->depth;
+    o.depth = self->pid_ns_depth;
+    o.parent_depth = parent->pid_ns_depth;
     return o;
   }
   return o;
