@@ -14,11 +14,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
-#include <fstream>
-#include <sstream>
 
 #include <fmt/format.h>
 
+#include "core/atomic_file.h"
 #include "core/error.h"
 #include "tracer/self_defence.h"
 #include "tracer/temp_dir.h"
@@ -38,11 +37,13 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
   return out;
 }
 
-std::string read_file(const char* path) {
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
+// A /proc file of our own; empty when it cannot be read (then no cgroup is used).
+std::string read_own_proc_file(const char* path) {
+  try {
+    return read_file(path);
+  } catch (const Error&) {
+    return {};
+  }
 }
 
 // The files of one cgroup the guardian uses, spelt out before the fork.
@@ -271,8 +272,8 @@ Guardian Guardian::start() {
   Guardian g;
   const char* forced_env = std::getenv("SCTRACE_GUARDIAN_CGROUP");
   const std::string forced = forced_env ? forced_env : "";
-  const std::string mountinfo = read_file("/proc/self/mountinfo");
-  const std::string own = read_file("/proc/self/cgroup");
+  const std::string mountinfo = read_own_proc_file("/proc/self/mountinfo");
+  const std::string own = read_own_proc_file("/proc/self/cgroup");
   for (CgroupKind kind : {CgroupKind::v2, CgroupKind::v1_freezer}) {
     if (!forced.empty() && forced != (kind == CgroupKind::v2 ? "v2" : "v1")) continue;
     if (auto dir = make_cgroup(kind, mountinfo, own)) {
@@ -349,8 +350,8 @@ void Guardian::stop(bool done) {
 
 std::vector<std::string> remove_orphaned_cgroups() {
   std::vector<std::string> removed;
-  const std::string mountinfo = read_file("/proc/self/mountinfo");
-  const std::string own = read_file("/proc/self/cgroup");
+  const std::string mountinfo = read_own_proc_file("/proc/self/mountinfo");
+  const std::string own = read_own_proc_file("/proc/self/cgroup");
   const std::string prefix = fmt::format("sctrace-{}-", kCgroupKind);
   for (CgroupKind kind : {CgroupKind::v2, CgroupKind::v1_freezer}) {
     const auto parent = parent_dir(kind, mountinfo, own);
