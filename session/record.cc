@@ -15,6 +15,7 @@
 #include "profile/emit/formats.h"
 #include "profile/filter.h"
 #include "profile/templates.h"
+#include "session/check.h"
 #include "session/container_run.h"
 #include "session/oci_agent.h"
 #include "session/recording_sink.h"
@@ -50,11 +51,10 @@ int record_local(const RecordRequest& req, const Workload& w, const RuntimeBasel
   const BackendChoice choice = select_backend(w, req.backend, req.ptrace_stops, machine_probes());
   RunRequest request;
   request.timeout = std::chrono::milliseconds(static_cast<int64_t>(req.timeout_sec * 1000));
-  if (baseline) {
-    SeccompProfile known = baseline_profile(*baseline);
-    compile_watch_filter(known, EvalContext::docker_default(), SECCOMP_RET_TRACE);  // refuse before starting
-    request.watch_filter = [known](uint32_t a) { return compile_watch_filter(known, EvalContext::docker_default(), a); };
-  }
+  // Watched as check watches a profile: what OLD covers runs in the kernel,
+  // except the calls that could aim at sctrace, which reach the tracer always
+  // so that it refuses those (compiled here: refused before starting).
+  if (baseline) watch_profile(request, baseline_profile(*baseline), EvalContext::docker_default());
 
   Recorded r;
   Recording& rec = r.rec;

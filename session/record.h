@@ -4,7 +4,8 @@
 // (session/outputs.h write_recorded). Three ways in, one way out:
 // - a local command (local_ptrace, local_notify) through Backend: every
 //   syscall reaches the sink, or with --baseline only what the baseline does
-//   not cover. Under --backend auto a
+//   not cover, plus the calls that could aim at sctrace itself, so that the
+//   tracer refuses those (tracer/self_defence.h). Under --backend auto a
 //   workload that asks for its own seccomp listener is recorded again with
 //   ptrace (notify cannot give it one).
 // - podman, runc, Docker >= 23 (oci_agent, session/oci_agent.h): the runtime
