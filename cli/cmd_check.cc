@@ -25,7 +25,7 @@
 //   or call site there: the recording keeps arguments and pids).
 // - `podman run ...`, `docker run ...` on an engine that passes listenerPath,
 //   and `runc run -b BUNDLE ID` (backend notify): the OCI seccomp agent
-//   (cli/podman.h, cli/cmd_podman.cc). The runtime loads
+//   (cli/podman.h, session/oci_agent.h). The runtime loads
 //   check_runtime_profile(P): what P allows whatever the arguments is
 //   SCMP_ACT_ALLOW in the kernel, every other syscall libseccomp knows is
 //   SCMP_ACT_NOTIFY (runc refuses NOTIFY as the default action, so they are

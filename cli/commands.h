@@ -10,7 +10,6 @@
 #include "cli/options.h"
 #include "profile/profile_input.h"
 #include "profile/seccomp_profile.h"
-#include "session/outputs.h"
 
 namespace sctrace::container {
 struct SessionOptions;  // tracer/container/session.h
@@ -28,12 +27,6 @@ int cmd_explain(const Options& o);    // cli/cmd_explain.cc
 int cmd_diff(const Options& o);       // cli/cmd_explain.cc
 int cmd_calibrate(const Options& o);  // cli/cmd_calibrate.cc
 int cmd_verify_container(const Options& o);  // cli/cmd_verify.cc
-// `sctrace run -- podman|docker run ...` through the runtime's seccomp agent
-// (listenerPath), no sensor; batch containers and services (probes) alike.
-// why: select_backend's, for the backend line (cli/cmd_podman.cc).
-int cmd_run_notify_container(const Options& o, const SeccompProfile& tmpl, const std::string& why);
-// `sctrace run -- runc run [-b BUNDLE] ID` the same way (cli/cmd_podman.cc).
-int cmd_run_runc(const Options& o, const SeccompProfile& tmpl);
 // The container session for o.workload with o's probes, --duration and
 // --timeout (cli/cmd_podman.cc); callers add what they need (sensor,
 // profile, watch filter).
@@ -49,10 +42,6 @@ struct LoadedProfile {
   ProfileInput input;
 };
 LoadedProfile load_profile_input(const std::string& path);
-
-// Where `run` writes its profile and recording (session/outputs.h).
-using RunOutputs = sctrace::RunOutputs;
-RunOutputs run_outputs(const Options& o, bool complete);
 
 // Refuses two outputs that name the same file ({option, path} pairs; empty
 // paths are skipped): the second write would silently replace the first.

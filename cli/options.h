@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "session/agent_container.h"
 #include "session/backend.h"
 
 namespace sctrace::cli {
@@ -23,11 +24,7 @@ struct Options {
   std::vector<std::string> workload;  // after "--"
 
   // container mode (run and verify on a `docker run` / `podman run` line)
-  struct Probe {
-    std::string kind;  // "http", "cmd", "exec"
-    std::string text;
-    bool operator==(const Probe&) const = default;
-  };
+  using Probe = ProbeOption;  // kind "http", "cmd" or "exec", and its text
   std::vector<Probe> probes;  // in the order given on the command line
   std::vector<std::string> wait_ports;
   double ready_timeout_sec = 30;

@@ -1,9 +1,9 @@
 #pragma once
 // The OCI agent path from the command line (cli/cmd_podman.cc): Options
-// turned into an AgentWorkload and an AgentRunRequest (session/oci_agent.h).
-// Shared by `run` (every notification recorded and let through) and `check`
-// (notifications judged by the watch program of the checked profile,
-// profile/agent_profile.h: check_runtime_profile).
+// turned into an AgentWorkload and an AgentRunRequest (session/oci_agent.h)
+// for `check` (notifications judged by the watch program of the checked
+// profile, profile/agent_profile.h: check_runtime_profile), and into the
+// service options `run` hands to session/record.h.
 #include <functional>
 #include <string>
 
@@ -16,6 +16,9 @@
 
 namespace sctrace::cli {
 
+// --http-probe, --probe-cmd, --exec-probe, --wait-port, --ready-timeout,
+// --duration as given.
+ServiceOptions service_options(const Options& o);
 // Probes, wait ports or a duration given: the container is a service.
 bool wants_service(const Options& o);
 // --http-probe, --probe-cmd, --exec-probe, --wait-port, --ready-timeout,

@@ -55,6 +55,19 @@ json inspect(const std::string& cli, const std::string& id) {
 
 }  // namespace
 
+ServicePlan parse_service_plan(const ServiceOptions& o) {
+  ServicePlan plan;
+  for (const auto& p : o.probes) {
+    if (p.kind == "http") plan.probes.push_back(parse_http_probe(p.text));
+    else if (p.kind == "cmd") plan.probes.push_back(parse_probe_cmd(p.text));
+    else plan.probes.push_back(parse_exec_probe(p.text));
+  }
+  for (const auto& wp : o.wait_ports) plan.wait_ports.push_back(parse_wait_port(wp).port);
+  plan.ready_timeout_sec = o.ready_timeout_sec;
+  plan.duration_sec = o.duration_sec;
+  return plan;
+}
+
 std::vector<std::string> agent_container_argv(const container::DockerRun& run, const std::string& profile_path,
                                               const std::string& cidfile, const std::string& owner) {
   std::vector<std::string> argv = {run.cli};

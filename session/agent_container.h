@@ -30,6 +30,24 @@ struct ServicePlan {
   bool empty() const { return probes.empty() && wait_ports.empty() && duration_sec <= 0; }
 };
 
+// The same as given on the command line, not yet parsed: a probe's kind
+// ("http", "cmd", "exec") and its text.
+struct ProbeOption {
+  std::string kind;
+  std::string text;
+  bool operator==(const ProbeOption&) const = default;
+};
+struct ServiceOptions {
+  std::vector<ProbeOption> probes;  // in the order given
+  std::vector<std::string> wait_ports;
+  double ready_timeout_sec = 30;
+  double duration_sec = 0;
+  // Probes, wait ports or a duration given: the container is a service.
+  bool wanted() const { return !probes.empty() || !wait_ports.empty() || duration_sec > 0; }
+};
+// Throws Error(usage) for a malformed probe or port.
+ServicePlan parse_service_plan(const ServiceOptions& o);
+
 // A progress line for the user ("probe ...: ok").
 using SayFn = std::function<void(const std::string&)>;
 

@@ -55,7 +55,7 @@ BackendChoice for_local(RequestedBackend requested, PtraceStops ptrace_stops, co
 // `runc run` on a bundle goes through listenerPath unless ptrace is asked
 // for (then runc is traced like any local command). --ptrace-stops does not
 // steer it, and an explicit notify is checked against the kernel when the
-// line is prepared (cli/cmd_podman.cc prepare_agent_workload), after the
+// line is prepared (session/record.cc, cli/cmd_podman.cc prepare_agent_workload), after the
 // line's own refusals.
 BackendChoice for_runc(RequestedBackend requested, PtraceStops ptrace_stops, const Probes& probes) {
   const BackendChoice through_agent{BackendKind::oci_agent, "runc run on a copy of the bundle's config.json"};

@@ -123,7 +123,7 @@ class Backend {
 };
 
 // The local backends (local_ptrace with `stops`, local_notify). The container
-// kinds are run by cli/cmd_container.cc and cli/cmd_podman.cc until they move
+// kinds are run by session/container_run.h and session/oci_agent.h until they move
 // behind this interface: asking for them here is Error(runtime).
 std::unique_ptr<Backend> make_backend(BackendKind kind, PtraceStops stops = PtraceStops::automatic);
 

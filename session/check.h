@@ -47,7 +47,8 @@ class ViolationSink : public EventSink {
   Recording refusals_;  // only its refusals
 };
 
-// A local check's watch of `profile` (RunRequest::watch_filter and
+// A local check's watch of `profile`, and `run --baseline`'s of the
+// baseline's (RunRequest::watch_filter and
 // watch_lets_run): what the profile lets run passes in the kernel, except
 // the self-defence calls, which reach the tracer always so that those aimed
 // at sctrace are refused; the rest of them run unreported.

@@ -18,7 +18,6 @@
 #include "core/atomic_file.h"
 #include "core/redact.h"
 #include "profile/emit/formats.h"
-#include "profile/emit/summary.h"
 #include "profile/templates.h"
 #include "report/json.h"
 #include "report/sarif.h"
@@ -42,6 +41,19 @@ MinimizeOptions minimize_options_for(const nlohmann::json& inspect) {
   m.ctx.caps = config.caps;
   m.no_new_privileges = config.no_new_privileges;
   return m;
+}
+
+container::SessionOptions sensor_session(const std::vector<std::string>& argv, ServicePlan plan, double timeout_sec,
+                                         int stack_depth) {
+  container::SessionOptions s;
+  s.argv = argv;
+  s.probes = std::move(plan.probes);
+  s.wait_ports = std::move(plan.wait_ports);
+  s.ready_timeout_sec = plan.ready_timeout_sec;
+  s.duration_sec = plan.duration_sec;
+  s.timeout_sec = timeout_sec;
+  s.stack_depth = stack_depth;
+  return s;
 }
 
 namespace {
@@ -172,38 +184,33 @@ int run_docker_sensor(const ContainerRunRequest& req, const SayFn& say) {
     return interrupted_exit_code();
   }
 
-  Recording rec = merged_recordings(res.recordings);
+  Recorded r;
+  Recording& rec = r.rec;
+  rec = merged_recordings(res.recordings);
   rec.commands = {without_secrets(req.session.argv)};
   rec.backend = "ptrace-sensor";
   rec.complete = rec.complete && !res.interrupted && !res.timed_out && res.probes_ok;
-  say_refusals(rec, say);
-  const RunOutputs out = run_outputs(req.outputs, rec.complete, say);
-  if (!out.recording.empty()) write_file_atomic(out.recording, recording_to_json(rec));
-  MinimizeOptions mopts = minimize_options_for(res.config);
+  r.mopts = minimize_options_for(res.config);
   std::optional<RuntimeBaseline> baseline_override;
   if (!req.runtime_baseline.empty()) {
     baseline_override = parse_runtime_baseline(read_file(req.runtime_baseline), req.runtime_baseline);
-    mopts.runtime_baseline = &*baseline_override;
+    r.mopts.runtime_baseline = &*baseline_override;
   }
-  MinimizeResult m = minimize(rec, *req.tmpl, mopts);
-  for (const auto& note : write_profile(m.profile, mopts.ctx, req.outputs.format, out.output)) say(note);
-
-  std::fputs(summary_text(m).c_str(), stderr);
-  std::fputs(attribution_text(rec).c_str(), stderr);
-  for (const auto& f : res.probe_failures) say(f);
-  if (res.interrupted) say("interrupted: the container was stopped and removed; the profile is incomplete");
-  say(fmt::format("wrote {}{}{}", out.output, out.recording.empty() ? "" : " and " + out.recording,
-                  rec.complete ? "" : " (incomplete recording)"));
-  if (res.timed_out) say(fmt::format("the container was stopped at the --timeout of {} s", req.session.timeout_sec));
+  r.attribution = true;
+  r.after_summary = res.probe_failures;
+  if (res.interrupted) r.after_summary.push_back("interrupted: the container was stopped and removed; the profile is incomplete");
+  if (res.timed_out)
+    r.after_wrote.push_back(fmt::format("the container was stopped at the --timeout of {} s", req.session.timeout_sec));
   // A planned stop is sctrace's own only when the sensor saw the end: a
   // service that ignored the stop's SIGTERM took the sensor down with the
   // SIGKILL at the end of the grace period, and its last second is lost.
   const bool planned_end = res.planned_stop && rec.complete;
   if (planned_end && res.exit_code != 0)
-    say(planned_stop_line(res.exit_code));
+    r.after_wrote.push_back(planned_stop_line(res.exit_code));
   else if (!res.interrupted && !res.timed_out && res.exit_code != 0)
-    say(fmt::format("the container exited {}{}: the profile covers what it did until then", res.exit_code,
-                    signal_note(res.exit_code)));
+    r.after_wrote.push_back(fmt::format("the container exited {}{}: the profile covers what it did until then",
+                                        res.exit_code, signal_note(res.exit_code)));
+  const RunOutputs out = write_recorded(req.outputs, *req.tmpl, r, say);
 
   const size_t failing = !res.interrupted && !res.timed_out ? harden(req, res, rec, out.output, say) : 0;
   // Like a shell: 128+signal when interrupted (also during the hardening

@@ -2,8 +2,8 @@
 // `sctrace run [probes] -- docker run ...` through the in-container sensor:
 // the session, the sensors' recordings merged, the profile minimized against
 // the container's own configuration and written, the hardening report (and
-// --verify-hardening), the exit code. cli/cmd_run.cc checks the options and
-// calls run_docker_sensor.
+// --verify-hardening), the exit code. session/record.h calls run_docker_sensor
+// for a docker line the sensor records.
 #include <string>
 #include <vector>
 
@@ -28,6 +28,11 @@ struct ContainerRunRequest {
   std::string fail_on;           // --fail-on high|medium|low ("" = never)
   bool verify_hardening = false;
 };
+
+// The session of a line with its service plan, --timeout and --stack-depth;
+// callers add what they need (sensor, profile, watch filter).
+container::SessionOptions sensor_session(const std::vector<std::string>& argv, ServicePlan plan, double timeout_sec,
+                                         int stack_depth);
 
 // Returns sctrace's exit code; throws sctrace::Error.
 int run_docker_sensor(const ContainerRunRequest& req, const SayFn& say);

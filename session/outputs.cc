@@ -1,5 +1,6 @@
 #include "session/outputs.h"
 
+#include <cstdio>
 #include <filesystem>
 #include <vector>
 
@@ -8,6 +9,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "profile/emit/formats.h"
+#include "profile/emit/summary.h"
 
 namespace sctrace {
 
@@ -42,6 +44,22 @@ RunOutputs run_outputs(const OutputPlan& plan, bool complete, const SayFn& say) 
   }
   say(fmt::format("the run is incomplete, so what is already there stays ({}); writing {} instead", taken,
                   out.output));
+  return out;
+}
+
+RunOutputs write_recorded(const OutputPlan& plan, const SeccompProfile& tmpl, const Recorded& r, const SayFn& say) {
+  say_refusals(r.rec, say);
+  const RunOutputs out = run_outputs(plan, r.rec.complete, say);
+  if (!out.recording.empty()) write_file_atomic(out.recording, recording_to_json(r.rec));
+  const MinimizeResult m = minimize(r.rec, tmpl, r.mopts);
+  for (const auto& note : write_profile(m.profile, r.mopts.ctx, plan.format, out.output)) say(note);
+  for (const auto& line : r.before_summary) say(line);
+  std::fputs(summary_text(m).c_str(), stderr);
+  if (r.attribution) std::fputs(attribution_text(r.rec).c_str(), stderr);
+  for (const auto& line : r.after_summary) say(line);
+  say(fmt::format("wrote {}{}{}", out.output, out.recording.empty() ? "" : " and " + out.recording,
+                  r.rec.complete ? "" : " (incomplete recording)"));
+  for (const auto& line : r.after_wrote) say(line);
   return out;
 }
 

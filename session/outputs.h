@@ -2,8 +2,11 @@
 // Where `run` writes its profile and recording, and the lines every
 // recording run says before it writes them.
 #include <string>
+#include <vector>
 
+#include "profile/minimizer.h"
 #include "profile/recording.h"
+#include "profile/seccomp_profile.h"
 #include "session/agent_container.h"
 
 namespace sctrace {
@@ -25,6 +28,23 @@ struct RunOutputs {
   std::string recording;  // may be empty
 };
 RunOutputs run_outputs(const OutputPlan& plan, bool complete, const SayFn& say);
+
+// A finished recording and the lines said around its outputs. Every
+// recording path (local, OCI agent, docker sensor) writes the same outputs
+// and says its own lines in the same places.
+struct Recorded {
+  Recording rec;
+  MinimizeOptions mopts;                    // mopts.runtime_baseline must outlive write_recorded
+  std::vector<std::string> before_summary;  // after the profile's notes
+  bool attribution = false;                 // the call sites (profile/emit/summary.h), after the summary
+  std::vector<std::string> after_summary;
+  std::vector<std::string> after_wrote;
+};
+// Says the refusals (say_refusals), writes the recording and the profile
+// minimized from it against tmpl where run_outputs puts them, and says the
+// profile's notes, before_summary, the summary, the attribution,
+// after_summary, "wrote ...", after_wrote. Returns where the outputs went.
+RunOutputs write_recorded(const OutputPlan& plan, const SeccompProfile& tmpl, const Recorded& r, const SayFn& say);
 
 // One line per call the tracer refused because it aimed at the tracer itself.
 void say_refusals(const Recording& rec, const SayFn& say);

@@ -32,6 +32,14 @@ sctrace printed the same refusal line, and a SIGTERM to sctrace still ends
 a run whose workload waits (128+15). P is the profile `run` recorded under
 ptrace two-stop, with the attack's syscalls and pause named outright (a
 recording does not promise every one of them).
+`run --baseline OLD` (every local backend) also stops only some syscalls:
+what OLD does not cover. OLD is the recording `run` made of the same attack
+on that backend, which holds every attack call with the values it was made
+with (ptrace's request and kill's signal are classified arguments), so
+before none of them reached sctrace and the first one stopped it for good.
+Now the baseline's watch routes the self-defence calls to sctrace always,
+as check's does: exit 0, EPERM for every attempt, the same refusal line.
+
 Each run has its own session (a kill(0) that got through must not reach the
 test) and is killed with its session after a timeout. Images are
 FROM-scratch imports removed by ID; containers carry a unique label and are
@@ -181,6 +189,13 @@ with e2e.tempdir(NAME) as tmp:
         check_refusing(f"{label} --profile P", [e2e.SCTRACE, *cmd, "--profile", allowing, "--", SAMPLE, "--group"])
         check_sigterm(f"{label} --profile P, SIGTERM",
                       [e2e.SCTRACE, *cmd, "--profile", allowing, "--", SAMPLE, "--group", "--wait"])
+
+    for opts, label in BACKENDS:
+        tag = label.replace(" ", "_")
+        old = os.path.join(tmp, f"{tag}.recording.json")
+        check_refusing(f"{label} run --baseline OLD",
+                       [e2e.SCTRACE, "run", *opts, "--baseline", old, "-o", os.path.join(tmp, f"{tag}.baseline.json"),
+                        "--", SAMPLE, "--group"])
 
     if e2e.docker_usable(c, NAME, part="docker (sensor path)"):
         img = ct.build_scratch_image({"/selfattack": SAMPLE}, name="selfattack", cmd=["/selfattack", "--group"])

@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "cli/options.h"
+#include "session/outputs.h"
 #include "tests/unit/unit_helpers.h"
 #include "core/error.h"
 
@@ -127,13 +128,16 @@ TEST_CASE("an incomplete run never replaces a profile or recording that exists",
   cli::Options o;
   o.output = (dir.path / "p.json").string();
   o.recording = (dir.path / "p.recording.json").string();
+  auto run_outputs = [&o](bool complete) {
+    return sctrace::run_outputs({o.format, o.output, o.recording}, complete, [](const std::string&) {});
+  };
   // Nothing there yet: an incomplete run writes where it was told.
-  CHECK(cli::run_outputs(o, false).output == o.output);
+  CHECK(run_outputs(false).output == o.output);
   std::ofstream(o.recording) << "{}";
   // A complete run replaces what is there.
-  CHECK(cli::run_outputs(o, true).output == o.output);
+  CHECK(run_outputs(true).output == o.output);
   // An incomplete one goes beside, profile and recording alike.
-  cli::RunOutputs out = cli::run_outputs(o, false);
+  sctrace::RunOutputs out = run_outputs(false);
   CHECK(out.output == (dir.path / "p.incomplete.json").string());
   CHECK(out.recording == (dir.path / "p.recording.incomplete.json").string());
   // --format k8s writes a JSON sibling: an existing one counts too.
@@ -142,14 +146,14 @@ TEST_CASE("an incomplete run never replaces a profile or recording that exists",
   o.format = "k8s";
   o.output = (dir.path / "sp.yaml").string();
   std::ofstream(dir.path / "sp.json") << "{}";
-  CHECK(cli::run_outputs(o, false).output == (dir.path / "sp.incomplete.yaml").string());
+  CHECK(run_outputs(false).output == (dir.path / "sp.incomplete.yaml").string());
   // Devices are written as they are, also when another output exists as a file.
   o.format = "docker";
   o.output = "/dev/null";
-  CHECK(cli::run_outputs(o, false).output == "/dev/null");
+  CHECK(run_outputs(false).output == "/dev/null");
   o.recording = (dir.path / "r.json").string();
   std::ofstream(o.recording) << "{}";
-  out = cli::run_outputs(o, false);
+  out = run_outputs(false);
   CHECK(out.output == "/dev/null");
   CHECK(out.recording == (dir.path / "r.incomplete.json").string());
   // Devices never count as two outputs on one file.

@@ -1,4 +1,4 @@
-// session/check.h and session/calibrate.h (sctrace_session_commands, which
+// session/check.h, session/calibrate.h and session/outputs.h (sctrace_session_commands, which
 // joins profile/, report/ and tracer/, so its tests live with cli's).
 #include <linux/seccomp.h>
 #include <sys/stat.h>
@@ -8,13 +8,18 @@
 #include <catch2/catch.hpp>
 #include <cerrno>
 #include <filesystem>
+#include <fstream>
 #include <string>
+#include <vector>
 
 #include "core/arch.h"
 #include "core/atomic_file.h"
 #include "profile/filter.h"
 #include "session/calibrate.h"
+#include "profile/templates.h"
 #include "session/check.h"
+#include "session/outputs.h"
+#include "tests/unit/unit_helpers.h"
 
 using namespace sctrace;
 
@@ -114,4 +119,40 @@ TEST_CASE("calibrate's do-nothing program runs and exits 0", "[calibrate]") {
     CHECK(WEXITSTATUS(status) == 0);
   }
   CHECK_FALSE(std::filesystem::exists(path));  // the temp dir went with its owner
+}
+
+TEST_CASE("write_recorded: the outputs written, every path's lines in their places", "[outputs]") {
+  sctrace::test::TempDir dir;
+  const OutputPlan plan{"docker", (dir.path / "p.json").string(), (dir.path / "p.recording.json").string()};
+  Recorded r;
+  r.rec.backend = "ptrace";
+  r.rec.add_refusal("refused the workload's kill(SIGSTOP) of sctrace itself (pid 1): EPERM", 2);
+  r.before_summary = {"before"};
+  r.after_summary = {"after 1", "after 2"};
+  r.after_wrote = {"end"};
+  std::vector<std::string> said;
+  const RunOutputs out = write_recorded(plan, docker_default_template(), r, [&](const std::string& l) {
+    said.push_back(l);
+  });
+  CHECK(out.output == plan.output);
+  CHECK(out.recording == plan.recording);
+  CHECK(std::filesystem::is_regular_file(plan.output));
+  CHECK(recording_from_json(read_file(plan.recording), "written").backend == "ptrace");
+  const std::vector<std::string> want = {
+      "refused the workload's kill(SIGSTOP) of sctrace itself (pid 1): EPERM (2 times)", "before", "after 1",
+      "after 2", "wrote " + plan.output + " and " + plan.recording, "end"};
+  CHECK(said == want);
+
+  // Incomplete, with the complete run's files there: beside them, and said.
+  r.rec.complete = false;
+  said.clear();
+  const RunOutputs beside = write_recorded(plan, docker_default_template(), r, [&](const std::string& l) {
+    said.push_back(l);
+  });
+  CHECK(beside.output == (dir.path / "p.incomplete.json").string());
+  CHECK(beside.recording == (dir.path / "p.recording.incomplete.json").string());
+  CHECK(std::filesystem::is_regular_file(beside.recording));
+  REQUIRE(said.size() == 7);
+  CHECK(said[1].rfind("the run is incomplete, so what is already there stays", 0) == 0);
+  CHECK(said[5] == "wrote " + beside.output + " and " + beside.recording + " (incomplete recording)");
 }
