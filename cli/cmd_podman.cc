@@ -36,6 +36,7 @@
 #include "profile/recorder.h"
 #include "session/container_run.h"
 #include "session/oci_agent.h"
+#include "session/outputs.h"
 #include "session/recording_sink.h"
 #include "session/runc_line.h"
 #include "tracer/container/session.h"
@@ -88,6 +89,7 @@ int record_with_agent(const Options& o, const SeccompProfile& tmpl, const AgentW
   mopts.no_new_privileges = w.no_new_privileges;
   mopts.ctx = w.ctx;
   const RunOutputs out = write_outputs(o, rec, tmpl, mopts);
+  say_refusals(rec, say);  // the calls the agent refused for aiming at sctrace
 
   say(fmt::format("recorded {} notifications from {} container process{} ('write' added: runc cannot notify it)",
                   res.notifications, res.container_processes, res.container_processes == 1 ? "" : "es"));
