@@ -22,7 +22,9 @@
 // - `docker run ...` on an engine that drops listenerPath (Docker 20.10), or
 //   --backend ptrace: the in-container sensor, which gets the compiled
 //   program with --watch-filter and records only violations (no executable
-//   or call site there: the recording keeps arguments and pids).
+//   or call site there: the recording keeps arguments and pids). The program
+//   stops the self-defence calls always (session/check.h watch_program), so
+//   the sensor refuses those aimed at it whatever P allows.
 // - `podman run ...`, `docker run ...` on an engine that passes listenerPath,
 //   and `runc run -b BUNDLE ID` (backend notify): the OCI seccomp agent
 //   (cli/podman.h, session/oci_agent.h). The runtime loads
@@ -31,7 +33,9 @@
 //   SCMP_ACT_NOTIFY (runc refuses NOTIFY as the default action, so they are
 //   named), defaultAction is P's. session/check.h's AgentCheck runs P's watch
 //   program on each notification: a violation is recorded (pid, executable,
-//   call site, the six arguments). runc hands the listener over with `write`, `rt_sigreturn` and
+//   call site, the six arguments). The self-defence calls are notified
+//   always and the agent refuses those aimed at sctrace
+//   (tracer/container/listener.h). runc hands the listener over with `write`, `rt_sigreturn` and
 //   `restart_syscall`, so they always run and cannot be watched; when P does
 //   not allow them whatever their arguments, the report says so. Probes, -d
 //   and --timeout work as in `run`.
@@ -54,6 +58,7 @@
 #include "report/check_report.h"
 #include "session/backend.h"
 #include "session/check.h"
+#include "session/outputs.h"
 #include "session/workload.h"
 #include "tracer/container/session.h"
 #include "tracer/child_process.h"
@@ -83,8 +88,10 @@ int finish(const CheckReport& r, const Options& o) {
 // only what it stops on.
 int check_container(const Options& o, const SeccompProfile& profile, std::optional<int> deny) {
   container::SessionOptions s = session_options(o);
-  // The sensor is a ptrace tracer: the program answers SECCOMP_RET_TRACE.
-  std::vector<sock_filter> prog = compile_watch_filter(profile, EvalContext::docker_default(), SECCOMP_RET_TRACE);
+  // The sensor is a ptrace tracer: the program answers SECCOMP_RET_TRACE. It
+  // stops the self-defence calls always, marked where P lets them run, so the
+  // sensor refuses those aimed at it (PID 1, or a probe's parent).
+  std::vector<sock_filter> prog = watch_program(profile, EvalContext::docker_default(), SECCOMP_RET_TRACE);
   s.watch_filter_bpf.assign(reinterpret_cast<const char*>(prog.data()), prog.size() * sizeof(sock_filter));
   s.deny_errno = deny;
   // The sensor's program must be the only filter: under the engine's own
@@ -104,6 +111,7 @@ int check_container(const Options& o, const SeccompProfile& profile, std::option
   for (size_t i = 0; i < res.recordings.size(); ++i)
     rec.merge(recording_from_json(res.recordings[i], fmt::format("sensor recording {}", i)));
   r.violations = violations_from_recording(rec);
+  say_refusals(rec, say);
   for (const auto& f : res.probe_failures) say(f);
   r.probes_failed = !res.probes_ok;
   r.exit_code = exit_code_of({.workload_code = res.planned_stop && rec.complete ? 0 : res.exit_code, .timed_out = res.timed_out, .interrupted = res.interrupted,
@@ -124,7 +132,7 @@ int check_with_agent(const Options& o, const SeccompProfile& profile, std::optio
   spec.profile_name = "check profile";
   spec.profile = [&](const std::string& listener) {
     unwatchable.clear();
-    return check_runtime_profile(profile, w.ctx, listener, &unwatchable);
+    return agent_check_profile(profile, w.ctx, listener, &unwatchable);
   };
   spec.backend_line = [&](const std::string& socket) {
     return fmt::format("backend notify ({}; the check profile's listenerPath is sctrace's seccomp agent at {})", why,
@@ -132,7 +140,9 @@ int check_with_agent(const Options& o, const SeccompProfile& profile, std::optio
   };
 
   const auto start = std::chrono::steady_clock::now();
-  const AgentRunResult res = run_with_agent(o, w, spec, handler);
+  // The sink hears of the calls the agent refused for aiming at sctrace.
+  const AgentRunResult res = run_with_agent(o, w, spec, handler, &sink);
+  sink.say_refusals(say);
   CheckReport r = new_report(o, deny, "notify-agent");
   r.violations = sink.take();
   r.exit_code = res.exit_code;

@@ -69,7 +69,7 @@ SeccompProfile recording_profile(const SeccompProfile& tmpl, const std::string& 
 }
 
 SeccompProfile check_runtime_profile(const SeccompProfile& p, const EvalContext& ctx, const std::string& listener_path,
-                                     std::vector<std::string>* unwatchable) {
+                                     std::vector<std::string>* unwatchable, const std::vector<std::string>& always) {
   auto runs = [](const std::string& action) { return action == kAllow || action == "SCMP_ACT_LOG"; };
   // name -> whether every rule that names it (for this container) allows it
   // whatever its arguments. A name with any other rule (conditions, errno,
@@ -88,6 +88,7 @@ SeccompProfile check_runtime_profile(const SeccompProfile& p, const EvalContext&
     auto it = plain.find(name);
     return it == plain.end() ? runs(p.default_action) : it->second;
   };
+  const std::set<std::string> watched(always.begin(), always.end());
 
   const std::vector<arch::Token> arches = profile_arches(p, ctx);
   SyscallRule allow;
@@ -100,7 +101,7 @@ SeccompProfile check_runtime_profile(const SeccompProfile& p, const EvalContext&
     if (hands_listener_over(name)) {
       allow.names.push_back(name);
       if (!unconditional(name) && unwatchable) unwatchable->push_back(name);
-    } else if (unconditional(name)) {
+    } else if (unconditional(name) && watched.count(name) == 0) {
       // With an allowing default the name is not listed at all: the default
       // lets it run (runc would skip a rule equal to the default anyway).
       if (plain.count(name)) allow.names.push_back(name);

@@ -29,8 +29,11 @@ SeccompProfile recording_profile(const SeccompProfile& tmpl, const std::string& 
 // knows on P's arches is named with SCMP_ACT_NOTIFY (runc refuses NOTIFY as
 // the default action); defaultAction and arches are P's. `unwatchable` gets
 // the hand-over syscalls P does not allow whatever their arguments (they run
-// unwatched).
+// unwatched). The names in `always` (other than the hand-over syscalls) are
+// notified even where P lets them run: the calls the agent must see to
+// refuse those aimed at sctrace (profile/filter.h AlwaysWatched).
 SeccompProfile check_runtime_profile(const SeccompProfile& p, const EvalContext& ctx, const std::string& listener_path,
-                                     std::vector<std::string>* unwatchable = nullptr);
+                                     std::vector<std::string>* unwatchable = nullptr,
+                                     const std::vector<std::string>& always = {});
 
 }  // namespace sctrace

@@ -82,6 +82,7 @@ bool runs_syscall(uint32_t action) { return action == SCMP_ACT_ALLOW || action =
 struct Denials {
   uint32_t action;           // replaces it (notify_denials and watch filters)
   bool keep_enosys = false;  // except ERRNO(ENOSYS), kept as it is
+  uint32_t always_data = 0;  // SECCOMP_RET_DATA of the always-watched calls the profile lets run
 };
 
 uint32_t for_mode(uint32_t action, std::optional<Denials> denials) {
@@ -362,7 +363,8 @@ std::vector<sock_filter> compile(const SeccompProfile& profile, const EvalContex
     prog.insert(prog.begin(), stub.begin(), stub.end());
   }
   if (denials && !always.empty())
-    for (uint32_t runs : {SCMP_ACT_ALLOW, SCMP_ACT_LOG}) watch_always(prog, arches, always, runs, denials->action);
+    for (uint32_t runs : {SCMP_ACT_ALLOW, SCMP_ACT_LOG})
+      watch_always(prog, arches, always, runs, denials->action | denials->always_data);
   if (prog.size() > BPF_MAXINSNS)
     fail(ErrorKind::input,
          "the profile compiles to {} BPF instructions, more than the kernel's limit of {} (BPF_MAXINSNS): no "
@@ -380,13 +382,18 @@ std::vector<sock_filter> compile_filter(const SeccompProfile& profile, const Eva
 }
 
 std::vector<sock_filter> compile_watch_filter(const SeccompProfile& profile, const EvalContext& ctx,
-                                              uint32_t watch_action, const AlwaysWatched& always) {
+                                              uint32_t watch_action, const AlwaysWatched& always,
+                                              uint32_t always_data) {
   // libseccomp's SCMP_ACT_TRACE(0) and SCMP_ACT_NOTIFY are the kernel's
   // SECCOMP_RET_TRACE and SECCOMP_RET_USER_NOTIF.
   if (watch_action != SECCOMP_RET_TRACE && watch_action != SECCOMP_RET_USER_NOTIF)
     fail(ErrorKind::input, "watch filter: action {:#x} is neither SECCOMP_RET_TRACE nor SECCOMP_RET_USER_NOTIF",
          watch_action);
-  return compile(profile, ctx, Denials{watch_action, true}, always);
+  // A notification carries no data: only a ptrace stop can tell them apart.
+  if (always_data != 0 && (watch_action != SECCOMP_RET_TRACE || (always_data & ~SECCOMP_RET_DATA) != 0))
+    fail(ErrorKind::input, "watch filter: data {:#x} for the always-watched calls needs SECCOMP_RET_TRACE and 16 bits",
+         always_data);
+  return compile(profile, ctx, Denials{watch_action, true, always_data}, always);
 }
 
 // ---- Baseline ---------------------------------------------------------------

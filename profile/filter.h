@@ -45,9 +45,13 @@ std::vector<sock_filter> compile_filter(const SeccompProfile& profile, const Eva
 // libc meets by falling back (clone3 -> clone), so it is kept and the
 // workload takes the fallback it takes in production, which is then checked
 // in turn. Same compiler as compile_filter, so "allowed" means what runc
-// would let through.
+// would let through. always_data (SECCOMP_RET_TRACE only): the
+// SECCOMP_RET_DATA of the always-watched calls where the profile lets them
+// run, so that a ptrace tracer tells them from the profile's refusals at the
+// stop itself, with no second program to run (the in-container sensor).
 std::vector<sock_filter> compile_watch_filter(const SeccompProfile& profile, const EvalContext& ctx,
-                                              uint32_t watch_action, const AlwaysWatched& always = {});
+                                              uint32_t watch_action, const AlwaysWatched& always = {},
+                                              uint32_t always_data = 0);
 
 // `run --baseline OLD`: a profile that allows what OLD covers, to compile
 // with compile_watch_filter. Syscalls without classified arguments

@@ -11,6 +11,9 @@
 // works, and exit 0 (with --wait: "selfattack: waiting", then it waits for a
 // signal). Under a tracer that does not defend itself the first
 // attempt leaves the parent stopped and the run hangs.
+// With SELFATTACK_TARGET=PID in the environment it turns on that process
+// instead of its parent: a container that shares the host's pid namespace
+// aims at sctrace, which runs the seccomp agent of the OCI path.
 #include <signal.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -34,7 +37,8 @@ static void report(const char* name, long r) {
 }
 
 int main(int argc, char** argv) {
-  const long ppid = syscall(SYS_getppid);
+  const char* target = getenv("SELFATTACK_TARGET");
+  const long ppid = target != NULL && *target != '\0' ? strtol(target, NULL, 10) : syscall(SYS_getppid);
   report("ptrace_attach", syscall(SYS_ptrace, PTRACE_ATTACH, ppid, 0, 0));
   report("ptrace_seize", syscall(SYS_ptrace, PTRACE_SEIZE, ppid, 0, 0));
 

@@ -17,6 +17,9 @@
 // --watch-filter: a raw array of struct sock_filter (8 bytes each, host byte
 // order) whose SECCOMP_RET_TRACE answers pick the syscalls recorded
 // (LaunchSpec::watch_filter); --deny-errno N makes each of them fail with N.
+// Its stops marked kSelfDefenceData (tracer/self_defence.h) are calls the
+// checked profile lets run: refused when aimed at the sensor, else let run,
+// neither recorded nor denied.
 //
 // --container-main: COMMAND is the container's main process (the sensor is
 // the entrypoint, not an exec or a healthcheck): the recording ends when it

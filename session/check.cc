@@ -12,6 +12,7 @@
 
 #include "core/arch.h"
 #include "core/atomic_file.h"
+#include "profile/agent_profile.h"
 #include "profile/filter.h"
 #include "report/json.h"
 #include "report/junit.h"
@@ -77,11 +78,18 @@ void ViolationSink::say_refusals(const SayFn& say) {
   sctrace::say_refusals(refusals_, say);
 }
 
+std::vector<sock_filter> watch_program(const SeccompProfile& profile, const EvalContext& ctx, uint32_t action) {
+  return compile_watch_filter(profile, ctx, action, self_defence_syscalls(),
+                              action == SECCOMP_RET_TRACE ? kSelfDefenceData : 0);
+}
+
+SeccompProfile agent_check_profile(const SeccompProfile& profile, const EvalContext& ctx,
+                                   const std::string& listener_path, std::vector<std::string>* unwatchable) {
+  return check_runtime_profile(profile, ctx, listener_path, unwatchable, self_defence_syscalls());
+}
+
 void watch_profile(RunRequest& request, const SeccompProfile& profile, const EvalContext& ctx) {
-  const AlwaysWatched always = self_defence_syscalls();
-  request.watch_filter = [profile, ctx, always](uint32_t action) {
-    return compile_watch_filter(profile, ctx, action, always);
-  };
+  request.watch_filter = [profile, ctx](uint32_t action) { return watch_program(profile, ctx, action); };
   // The program without them judges a reported call: the kernel answers
   // SECCOMP_RET_ALLOW and LOG without reporting, so those verdicts are the
   // self-defence calls the profile lets run.

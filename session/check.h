@@ -47,6 +47,20 @@ class ViolationSink : public EventSink {
   Recording refusals_;  // only its refusals
 };
 
+// P's watch program answering `action` (SECCOMP_RET_TRACE or
+// SECCOMP_RET_USER_NOTIF), with the self-defence calls
+// (self_defence_syscalls()) stopped always; under SECCOMP_RET_TRACE those P
+// lets run carry kSelfDefenceData, so that a ptrace tracer that has only
+// this program (the in-container sensor) refuses the ones aimed at it and
+// lets the rest run, unreported.
+std::vector<sock_filter> watch_program(const SeccompProfile& profile, const EvalContext& ctx, uint32_t action);
+
+// The profile the runtime loads to check P through the OCI agent
+// (profile/agent_profile.h check_runtime_profile), with the self-defence
+// calls notified always, so that the agent refuses those aimed at sctrace.
+SeccompProfile agent_check_profile(const SeccompProfile& profile, const EvalContext& ctx,
+                                   const std::string& listener_path, std::vector<std::string>* unwatchable);
+
 // A local check's watch of `profile`, and `run --baseline`'s of the
 // baseline's (RunRequest::watch_filter and
 // watch_lets_run): what the profile lets run passes in the kernel, except

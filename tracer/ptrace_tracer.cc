@@ -495,6 +495,9 @@ void PtraceEngine::watch_info(pid_t tid, Task& t, const __ptrace_syscall_info& i
         keep_child_traced(tid, t, info);
         return;
       }
+      // A self-defence call the profile lets run, marked so by the program:
+      // refuse_self_attack has judged it already.
+      if ((info.seccomp.ret_data & SECCOMP_RET_DATA) == kSelfDefenceData) return;
       take_entry(tid, t, info);
       if (!reporting()) return;
       // A self-defence call the profile lets run: refuse_self_attack has

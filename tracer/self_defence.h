@@ -54,6 +54,14 @@ AimedAt aimed_at(std::string_view name, const std::array<uint64_t, 6>& args, boo
 // sees each one that could aim at it.
 std::vector<std::string> self_defence_syscalls();
 
+// The SECCOMP_RET_DATA a ptrace watch filter gives the self-defence calls
+// that the profile lets run (profile/filter.h compile_watch_filter's
+// always_data): at such a stop the tracer refuses the call when it aims at
+// the tracer and otherwise lets it run, unreported. The in-container sensor
+// has only the program the host compiled, so the mark is in the program.
+// Not kCloneGuardData (tracer/ptrace_tracer.h).
+inline constexpr uint32_t kSelfDefenceData = 0x5dfd;
+
 // True for the signals that stop or kill a process whatever its handlers.
 bool stops_or_kills(int sig);
 

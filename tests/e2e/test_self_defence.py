@@ -40,6 +40,26 @@ before none of them reached sctrace and the first one stopped it for good.
 Now the baseline's watch routes the self-defence calls to sctrace always,
 as check's does: exit 0, EPERM for every attempt, the same refusal line.
 
+Container checks, with P' (templates/docker-default.json with the attack's
+syscalls allowed by name), so that the filters let the attack run:
+  - `check --profile P' -- docker run --cap-add SYS_PTRACE ...` (the sensor
+    watches with P's program): the sensor is PID 1 and the sample's parent.
+    Before, the host compiled the watch program without the self-defence
+    calls, so the attack never reached the sensor, ptrace(PTRACE_ATTACH)
+    (real with CAP_SYS_PTRACE) stopped PID 1 for good and the run hung. Now
+    the sensor refuses each call (the two Docker's own profile would refuse
+    too: check runs the container without it), the host says the sensor's
+    refusal lines, and the check passes;
+  - `check` and `verify --profile P' -- podman run --pid=host ...` (the OCI
+    agent path): the sample aims at sctrace (SELFATTACK_TARGET, the pid of
+    sctrace, which serves the seccomp agent) and may signal it (same uid, a
+    shared pid namespace). Before, the runtime profile let every call P
+    allows run unnotified and the agent judged none of them itself: the
+    sample's SIGSTOP stopped sctrace, and with it the agent every notified
+    syscall of the container waits for, and the run hung. Now the runtime
+    profile notifies the self-defence calls always and the agent refuses
+    those aimed at sctrace (EPERM), said as on the local backends. `run` on
+    the same line: the agent refuses them too, and the recording lists them.
 Each run has its own session (a kill(0) that got through must not reach the
 test) and is killed with its session after a timeout. Images are
 FROM-scratch imports removed by ID; containers carry a unique label and are
@@ -47,6 +67,8 @@ removed by it.
 """
 import os
 import re
+import shlex
+import shutil
 import signal
 import subprocess
 import time
@@ -111,7 +133,7 @@ def describe(argv, rc, out, err):
     return f"$ {' '.join(argv)}\nexit code: {rc}\nstdout:\n{out[-3000:]}\nstderr:\n{err[-3000:]}"
 
 
-def check_refusing(what, argv, tracer_text="sctrace itself"):
+def check_refusing(what, argv, tracer_text="sctrace itself", attempts=ATTEMPTS):
     """One run (of run, verify or check) that ends by itself, exit 0, every attempt refused and said."""
     proc = start(argv)
     watch = e2e.StreamWatch(proc)
@@ -119,7 +141,7 @@ def check_refusing(what, argv, tracer_text="sctrace itself"):
     detail = describe(argv, rc, out, err)
     c.check(rc is not None, f"{what}: sctrace ends by itself (within {RUN_TIMEOUT} s)", detail)
     c.check(rc == 0, f"{what}: exit 0", detail)
-    for name in ATTEMPTS:
+    for name in attempts:
         c.check(f"selfattack: {name} EPERM" in out, f"{what}: the workload's {name} aimed at its tracer got EPERM",
                 detail)
     c.check("selfattack: own_kill OK" in out, f"{what}: the workload's SIGTERM to its own child still works", detail)
@@ -130,9 +152,9 @@ def check_refusing(what, argv, tracer_text="sctrace itself"):
             f"{what}: names the refused kill(SIGSTOP) too", detail)
 
 
-def check_run(what, argv, rec_path, tracer_text, refused_kinds):
+def check_run(what, argv, rec_path, tracer_text, refused_kinds, attempts=ATTEMPTS):
     """One `run`: as check_refusing, and the recording keeps the refused calls."""
-    check_refusing(what, argv, tracer_text)
+    check_refusing(what, argv, tracer_text, attempts)
     rec = e2e.load_json(rec_path) or {}
     refused = rec.get("refused") or {}
     c.check(len(refused) == refused_kinds, f"{what}: the recording lists the {refused_kinds} kinds of refused calls",
@@ -197,6 +219,9 @@ with e2e.tempdir(NAME) as tmp:
                        [e2e.SCTRACE, "run", *opts, "--baseline", old, "-o", os.path.join(tmp, f"{tag}.baseline.json"),
                         "--", SAMPLE, "--group"])
 
+    # P': the template with the attack allowed, for the container checks.
+    allowing_tmpl = allowing_attack(e2e.template_path(), os.path.join(tmp, "allowing_template.json"))
+
     if e2e.docker_usable(c, NAME, part="docker (sensor path)"):
         img = ct.build_scratch_image({"/selfattack": SAMPLE}, name="selfattack", cmd=["/selfattack", "--group"])
         label = ["--label", f"{LABEL_KEY}={LABEL_VALUE}"]
@@ -208,8 +233,36 @@ with e2e.tempdir(NAME) as tmp:
             check_sigterm("docker sensor, SIGTERM",
                           [e2e.SCTRACE, "run", "-o", os.path.join(tmp, "docker.term.json"), "--", "docker", "run",
                            "--rm", *label, img.id, "/selfattack", "--group", "--wait"])
+            # CAP_SYS_PTRACE makes ptrace(PTRACE_ATTACH) of the sensor real.
+            check_refusing("check docker sensor --profile P'",
+                           [e2e.SCTRACE, "check", "--profile", allowing_tmpl, "--", "docker", "run", "--rm", *label,
+                            "--cap-add", "SYS_PTRACE", img.id, "/selfattack", "--group"], "the sensor")
         finally:
             ct.remove_containers_with_label(LABEL_KEY, LABEL_VALUE)
             img.remove()
+
+    if shutil.which("podman") is None:
+        print("skipped: podman (OCI agent path), podman is not installed")
+    else:
+        pimg = ct.build_scratch_image({"/selfattack": SAMPLE}, name="selfattack", cmd=["/selfattack"], docker="podman")
+        # sh execs sctrace, so $$ is sctrace's pid, known before the line runs.
+        def podman_argv(*opts):
+            return ["sh", "-c", f"exec {shlex.join([e2e.SCTRACE, *opts])} -- podman run --rm --label "
+                                f"{LABEL_KEY}={LABEL_VALUE} --pid=host -e SELFATTACK_TARGET=$$ {pimg.id}"]
+        # No kill(0): in its own process group the sample would stop itself.
+        attempts = [a for a in ATTEMPTS if a != "kill_group"]
+        try:
+            for cmd in ("check", "verify"):
+                check_refusing(f"{cmd} podman (OCI agent) --profile P'", podman_argv(cmd, "--profile", allowing_tmpl),
+                               "sctrace itself", attempts)
+            # run: the recording profile notifies every call the template allows; the
+            # template refuses pidfd_getfd without CAP_SYS_PTRACE itself.
+            rec = os.path.join(tmp, "podman.recording.json")
+            check_run("run podman (OCI agent)",
+                      podman_argv("run", "-o", os.path.join(tmp, "podman.json"), "--recording", rec), rec,
+                      "sctrace itself", len(attempts) - 1, attempts)
+        finally:
+            ct.remove_containers_with_label(LABEL_KEY, LABEL_VALUE, docker="podman")
+            pimg.remove()
 
 c.finish()

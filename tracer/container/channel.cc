@@ -33,6 +33,10 @@ using Clock = std::chrono::steady_clock;
 constexpr size_t kMaxUnauthenticated = 32;
 // A peer has this long to send its first header.
 constexpr auto kHeaderTime = std::chrono::seconds(2);
+// What the channel holds at once for the sensors' connections (each one's
+// newest snapshot and unfinished frame), in frames of the largest size: the
+// entrypoint's snapshot and the one on its way, and room for the probes'.
+constexpr uint64_t kKeptFrames = 4;
 
 #ifndef SO_PEERPIDFD
 #define SO_PEERPIDFD 77  // Linux 6.5; older headers lack it
@@ -84,6 +88,8 @@ struct Peer {
   uint64_t bytes = 0;
   PeerOrigin origin;
   bool acked = false;
+  bool admitted = false;  // counted among the authenticated connections
+  uint64_t kept = 0;      // bytes its reader holds (newest body, unfinished frame)
 };
 
 std::unique_ptr<Peer> accept_peer(int listener, const std::vector<std::string>* keys, size_t max_frame) {
@@ -106,6 +112,56 @@ struct RecordingChannel::State {
   std::vector<std::unique_ptr<Peer>> closed;
   std::vector<std::string> refused;
   bool finished = false;
+  // The bounds on authenticated connections (kept until finish) and on the
+  // bytes held for them; what went over them.
+  size_t max_connections = 0;
+  uint64_t max_kept = 0;
+  size_t admitted = 0;
+  uint64_t kept_total = 0;
+  size_t cut_off = 0;      // connections over max_connections
+  bool over_kept = false;  // a connection took the bytes held over max_kept
+
+  // After each feed: an authenticated peer is counted once and its bytes
+  // held are added up. False: over a bound, the caller drops the peer.
+  bool within_bounds(Peer& p) {
+    if (p.reader.key_index() < 0) return true;  // bounded by kMaxUnauthenticated and kHeaderTime
+    if (!p.admitted) {
+      if (admitted >= max_connections) {
+        ++cut_off;
+        return false;
+      }
+      p.admitted = true;
+      ++admitted;
+    }
+    const uint64_t now = p.reader.latest().size() + p.reader.pending();
+    kept_total = kept_total - p.kept + now;
+    p.kept = now;
+    if (kept_total <= max_kept) return true;
+    over_kept = true;
+    return false;
+  }
+
+  // A peer over a bound: closed, and nothing it sent is kept.
+  void drop_peer(size_t i) {
+    kept_total -= peers[i]->kept;
+    peers.erase(peers.begin() + static_cast<std::ptrdiff_t>(i));
+  }
+
+  // Feeds what peer i sent; false when it was closed or dropped.
+  bool feed(size_t i, std::string_view data) {
+    Peer& p = *peers[i];
+    p.bytes += data.size();
+    const FrameReader::Verdict v = p.reader.feed(data);
+    if (!within_bounds(p)) {
+      drop_peer(i);
+      return false;
+    }
+    if (v != FrameReader::Verdict::reading) {
+      close_peer(i);
+      return false;
+    }
+    return true;
+  }
 
   void close_peer(size_t i) {
     std::unique_ptr<Peer> p = std::move(peers[i]);
@@ -156,12 +212,8 @@ struct RecordingChannel::State {
           close_peer(i);
           continue;
         }
+        if (!feed(i, std::string_view(buf, static_cast<size_t>(got)))) continue;
         Peer& p = *peers[i];
-        p.bytes += static_cast<uint64_t>(got);
-        if (p.reader.feed(std::string_view(buf, static_cast<size_t>(got))) != FrameReader::Verdict::reading) {
-          close_peer(i);
-          continue;
-        }
         // Looked at (on accept) and authenticated: the sensor may start its command.
         if (!p.acked && p.reader.key_index() >= 0) {
           p.acked = true;
@@ -173,11 +225,13 @@ struct RecordingChannel::State {
 };
 
 RecordingChannel::RecordingChannel(const std::string& socket_path, std::vector<std::string> labels,
-                                   size_t max_frame_bytes, PeerRule rule)
+                                   size_t max_frame_bytes, PeerRule rule, size_t max_connections)
     : state_(std::make_unique<State>()) {
   State& s = *state_;
   s.labels = std::move(labels);
   s.max_frame = max_frame_bytes;
+  s.max_connections = max_connections;
+  s.max_kept = kKeptFrames * max_frame_bytes;
   s.rule = std::move(rule);
   for (size_t i = 0; i < s.labels.size(); ++i) {
     s.keys_hex.push_back(random_key_hex());
@@ -227,17 +281,25 @@ ChannelReport RecordingChannel::finish() {
   while (auto p = accept_peer(s.listener.get(), &s.keys, s.max_frame)) s.peers.push_back(std::move(p));
   char buf[65536];
   while (!s.peers.empty()) {
-    Peer& p = *s.peers.back();
-    for (;;) {
-      const ssize_t got = ::read(p.fd.get(), buf, sizeof buf);
+    const size_t last = s.peers.size() - 1;
+    bool open = true;
+    while (open) {
+      const ssize_t got = ::read(s.peers[last]->fd.get(), buf, sizeof buf);
       if (got < 0 && errno == EINTR) continue;
       if (got <= 0) break;
-      p.bytes += static_cast<uint64_t>(got);
-      if (p.reader.feed(std::string_view(buf, static_cast<size_t>(got))) != FrameReader::Verdict::reading) break;
+      open = s.feed(last, std::string_view(buf, static_cast<size_t>(got)));
     }
-    s.close_peer(s.peers.size() - 1);
+    if (open) s.close_peer(last);
   }
   rep.refused = s.refused;
+  // Over a bound: what was cut off is lost, so the recording cannot be trusted whole.
+  if (s.cut_off > 0)
+    rep.tampered.push_back(fmt::format("more than {} connections used the sensors' keys: {} more were cut off unread",
+                                       s.max_connections, s.cut_off));
+  if (s.over_kept)
+    rep.tampered.push_back(fmt::format("the sensors' connections sent more than the channel holds ({} bytes at once): "
+                                       "the one that went over was cut off",
+                                       s.max_kept));
   for (const auto& label : s.labels) rep.streams.push_back(ChannelStream{label, {}, true, 0});
   // The container's PID namespace level: the anchor sensor's, when exactly
   // one connection used its key (more fail the run anyway); 0: unknown.

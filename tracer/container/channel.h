@@ -57,11 +57,21 @@ struct ChannelReport {
   std::vector<std::string> tampered;   // a sensor's stream broken: the run must fail
 };
 
+// How many connections may authenticate with the sensors' keys in one run
+// (a healthcheck connects once per run of it).
+inline constexpr size_t kMaxSensorConnections = 4096;
+
 class RecordingChannel {
  public:
   // Listens on `socket_path` (made world-connectable); one key per label.
+  // Bounded: a frame's body at max_frame_bytes, the authenticated
+  // connections at max_connections, the bytes held for them at once (each
+  // one's newest snapshot and unfinished frame) at four frames. A workload
+  // that holds a key (the healthcheck's can be read) could otherwise connect
+  // until the host runs out of memory. A connection over a bound is cut off
+  // unread, and finish() reports it as tampering: the run fails.
   RecordingChannel(const std::string& socket_path, std::vector<std::string> labels, size_t max_frame_bytes,
-                   PeerRule rule = {});
+                   PeerRule rule = {}, size_t max_connections = kMaxSensorConnections);
   RecordingChannel(const RecordingChannel&) = delete;
   ~RecordingChannel();
   // The key for `label`, as 64 hex digits for the sensor's environment.

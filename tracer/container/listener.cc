@@ -16,9 +16,12 @@
 #include <cstdlib>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
 #include <unordered_map>
 
 #include "core/error.h"
+#include "tracer/self_defence.h"
 #include "tracer/temp_dir.h"
 
 
@@ -38,17 +41,30 @@ constexpr size_t kMaxFds = 16;
 
 // Tells the ProcessWatch about each notification before the handler
 // answers it: an exec is reported before the new program's first syscall.
+// Then refuses (EPERM) what aims at sctrace, whose thread this agent is
+// (tracer/self_defence.h), whatever the handler answered: a container that
+// shares the host's pid namespace could otherwise stop or read sctrace, and
+// every notified syscall would wait for an agent that no longer answers. The
+// handler has seen the call (recorded as made, judged against the checked
+// profile); the refusal goes to `events` when there is one.
 class Watched : public NotifyHandler {
  public:
-  Watched(NotifyHandler& inner, ProcessWatch& watch) : inner_(inner), watch_(watch) {}
+  Watched(NotifyHandler& inner, ProcessWatch& watch, EventSink* events)
+      : inner_(inner), watch_(watch), events_(events) {}
   NotifyDecision on_notify(const SyscallEvent& ev) override {
     watch_.on_notification(ev);
-    return inner_.on_notify(ev);
+    const NotifyDecision decision = inner_.on_notify(ev);
+    const std::optional<std::string> note = self_defence_.check(ev);
+    if (!note) return decision;
+    if (events_ != nullptr) events_->on_refusal(*note);
+    return {false, EPERM};
   }
 
  private:
   NotifyHandler& inner_;
   ProcessWatch& watch_;
+  EventSink* events_;
+  SelfDefence self_defence_;
 };
 
 // One container's listener fd and what answering on it needs.
@@ -193,7 +209,7 @@ void SeccompAgent::loop(NotifyHandler& outer, EventSink* process_events) {
   // from pidfds, the rest (and whatever is left when serving stops) at the
   // end of the loop.
   ProcessWatch watch(process_events, true);
-  Watched handler(outer, watch);
+  Watched handler(outer, watch, process_events);
   struct Finish {
     ProcessWatch& w;
     size_t& count;

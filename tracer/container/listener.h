@@ -51,7 +51,8 @@ class SeccompAgent {
   // so is process_events (when given): the container processes' execs and
   // ends as a ProcessWatch (tracer/notify.h) sees them in the notifications,
   // each exec before the first notification of the new program, every end
-  // by the time stop() returns.
+  // by the time stop() returns, and the calls refused (EPERM) for aiming at
+  // sctrace (tracer/self_defence.h; the handler sees them first).
   void start(NotifyHandler& handler, EventSink* process_events = nullptr);
   // Stops accepting, serves the containers already connected until every
   // process holding their filters is gone (their listener fds hang up) or

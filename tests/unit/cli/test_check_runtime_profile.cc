@@ -129,3 +129,34 @@ TEST_CASE("check runtime profile: an allowing default lists only what the profil
   CHECK(names_with(c, "SCMP_ACT_NOTIFY") == std::set<std::string>{"keyctl"});
   CHECK(names_with(c, "SCMP_ACT_ALLOW") == std::set<std::string>{"write", "rt_sigreturn", "restart_syscall"});
 }
+
+TEST_CASE("check runtime profile: the always-watched names are notified where the profile lets them run") {
+  // The self-defence calls: the agent must see them to refuse those aimed at sctrace.
+  SeccompProfile p;
+  p.default_action = "SCMP_ACT_ERRNO";
+  SyscallRule r;
+  r.action = "SCMP_ACT_ALLOW";
+  r.names = {"read", "kill", "ptrace", "write"};
+  p.syscalls.push_back(r);
+  const std::vector<std::string> always = {"kill", "ptrace", "tgkill", "write"};
+  SeccompProfile c = check_runtime_profile(p, EvalContext::docker_default(), kSock, nullptr, always);
+  const auto notify = names_with(c, "SCMP_ACT_NOTIFY");
+  const auto allow = names_with(c, "SCMP_ACT_ALLOW");
+  for (const char* n : {"kill", "ptrace", "tgkill"}) {
+    INFO(n);
+    CHECK(notify.count(n) == 1);
+    CHECK(allow.count(n) == 0);
+  }
+  // runc's hand-over stays allowed whatever the list says; the rest as before.
+  CHECK(allow == std::set<std::string>{"read", "write", "rt_sigreturn", "restart_syscall"});
+  // Without the list, kill and ptrace run in the kernel, unseen.
+  const auto plain = names_with(check_runtime_profile(p, EvalContext::docker_default(), kSock), "SCMP_ACT_ALLOW");
+  CHECK(plain.count("kill") == 1);
+
+  // An allowing default lists them too.
+  SeccompProfile open;
+  open.default_action = "SCMP_ACT_ALLOW";
+  const auto listed = names_with(check_runtime_profile(open, EvalContext::docker_default(), kSock, nullptr, always),
+                                 "SCMP_ACT_NOTIFY");
+  CHECK(listed == std::set<std::string>{"kill", "ptrace", "tgkill"});
+}

@@ -241,3 +241,41 @@ TEST_CASE("recording channel: an engine-started label's key counts only from a p
   REQUIRE(rep.tampered.size() == 1);
   CHECK(rep.tampered[0].find("health sensor's key was used by pid") != std::string::npos);
 }
+
+TEST_CASE("recording channel: authenticated connections and the bytes held for them are bounded", "[frame]") {
+  using container::RecordingChannel;
+  // A workload holding a key (the healthcheck's) connects again and again.
+  auto flood = [](const std::string& sock, const std::string& key, int n, const std::string& body) {
+    for (int i = 0; i < n; ++i) {
+      UniqueFd c = connect_to(sock);
+      send_all(c, encode_frame(key, 0, false, "") + encode_frame(key, 1, true, body));
+    }
+  };
+  SECTION("connections") {
+    ChannelDir d;
+    RecordingChannel ch(d.sock(), {"main", "health"}, 1024, {}, 3);
+    flood(d.sock(), key_from_hex(ch.key_hex("health")), 5, "snap");
+    const container::ChannelReport rep = ch.finish();
+    REQUIRE(rep.streams.size() == 2);
+    CHECK(rep.streams[1].recordings.size() == 3);
+    REQUIRE(rep.tampered.size() == 1);
+    CHECK(rep.tampered[0] == "more than 3 connections used the sensors' keys: 2 more were cut off unread");
+  }
+  SECTION("bytes held: four frames of the largest size") {
+    for (const int n : {4, 5}) {  // 64 bytes of bodies: within; 80: over
+      INFO(n);
+      ChannelDir d;
+      RecordingChannel ch(d.sock(), {"main", "health"}, 16);
+      flood(d.sock(), key_from_hex(ch.key_hex("health")), n, std::string(16, 'x'));
+      const container::ChannelReport rep = ch.finish();
+      REQUIRE(rep.streams.size() == 2);
+      CHECK(rep.streams[1].recordings.size() == 4);
+      if (n == 4) {
+        CHECK(rep.tampered.empty());
+      } else {
+        REQUIRE(rep.tampered.size() == 1);
+        CHECK(rep.tampered[0].find("more than the channel holds (64 bytes at once)") != std::string::npos);
+      }
+    }
+  }
+}

@@ -1385,6 +1385,23 @@ TEST_CASE("ptrace engine watch: a call the profile lets run stops only for self-
   CHECK(h.sink.events[0].result == -EACCES);
 }
 
+TEST_CASE("ptrace engine watch: a stop marked kSelfDefenceData is the profile's allowed call, not a violation", "[ptrace]") {
+  // The sensor has only the host's program, no watch_lets_run: the mark says it.
+  OneStop h(Mode::watch, EACCES);
+  h.sys.msgs[100] = 100;
+  h.engine.handle(100, event_stop(PTRACE_EVENT_EXEC));
+  seccomp_info(h.sys, 100, SYS_kill);  // kill(0, 0): aimed at nobody
+  h.sys.infos[100].back().seccomp.ret_data = sctrace::kSelfDefenceData;
+  h.engine.handle(100, kSeccompStop);
+  CHECK(h.sink.events.empty());  // not reported, not denied
+  CHECK(h.sys.sets.empty());
+  CHECK(h.sys.skips.empty());
+  CHECK(last_resume(h.sys) == cont(100));
+  h.seccomp(100, SYS_kill);  // the same call unmarked: the profile refuses it
+  REQUIRE(h.sink.events.size() == 1);
+  CHECK(h.sink.events[0].result == -EACCES);
+}
+
 TEST_CASE("ptrace engine: deny_errno is ignored outside watch mode", "[ptrace]") {
   OneStop h(Mode::one_stop, EPERM);
   h.start();
