@@ -9,6 +9,8 @@
 #include <tuple>
 #include <utility>
 
+#include "core/error.h"
+
 namespace sctrace {
 namespace {
 
@@ -105,6 +107,12 @@ bool has(const C& c, const std::string& s) {
 
 }  // namespace
 
+Unlisted unlisted_from_name(std::string_view name) {
+  if (name == "errno") return Unlisted::deny;
+  if (name == "log") return Unlisted::log;
+  fail(ErrorKind::usage, "--unlisted: '{}' is neither errno nor log", name);
+}
+
 MinimizeResult minimize(const Recording& rec, const SeccompProfile& tmpl, const MinimizeOptions& opts) {
   EvalContext ctx = opts.ctx;
   if (ctx.native_arch == 0) ctx.native_arch = arch::native();
@@ -197,8 +205,8 @@ MinimizeResult minimize(const Recording& rec, const SeccompProfile& tmpl, const 
 
   // --- the profile, in the template's order ---
   SeccompProfile& out = res.profile;
-  out.default_action = tmpl.default_action;
-  out.default_errno_ret = tmpl.default_errno_ret;
+  out.default_action = opts.unlisted == Unlisted::log ? "SCMP_ACT_LOG" : tmpl.default_action;
+  if (opts.unlisted == Unlisted::deny) out.default_errno_ret = tmpl.default_errno_ret;
   out.flags = tmpl.flags;
   out.listener_path = tmpl.listener_path;
   out.listener_metadata = tmpl.listener_metadata;
