@@ -53,6 +53,7 @@ namespace {
 RunOutputs write_outputs(const Options& o, Recording& rec, const SeccompProfile& tmpl, MinimizeOptions mopts) {
   const RunOutputs out = run_outputs(o, rec.complete);
   if (!out.recording.empty()) write_file_atomic(out.recording, recording_to_json(rec));
+  mopts.unlisted = unlisted_from_name(o.unlisted);
   MinimizeResult m = minimize(rec, tmpl, mopts);
   for (const auto& note : write_profile(m.profile, mopts.ctx, o.format, out.output)) say(note);
   std::fputs(summary_text(m).c_str(), stderr);

@@ -1,7 +1,5 @@
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
-#include <map>
 #include <optional>
 
 #include "cli/commands.h"
@@ -43,20 +41,6 @@ LoadedProfile load_profile_input(const std::string& path) {
 
 SeccompProfile load_profile_file(const std::string& path) { return std::move(load_profile_input(path).input.profile); }
 
-void check_distinct_outputs(const std::vector<std::pair<std::string, std::string>>& outputs) {
-  std::map<std::string, std::string> seen;  // the file, compared as an absolute path -> the option naming it
-  for (const auto& [option, path] : outputs) {
-    // Devices and /dev/stdout are written in place: two of them never replace each other.
-    if (path.empty() || written_in_place(path)) continue;
-    std::error_code ec;
-    std::string key = std::filesystem::weakly_canonical(std::filesystem::absolute(path, ec), ec).string();
-    if (ec) key = path;
-    auto [it, fresh] = seen.emplace(key, option);
-    if (!fresh) fail(ErrorKind::usage, "{} and {} name the same file ({}): one would replace the other", it->second,
-                     option, path);
-  }
-}
-
 RunOutputs run_outputs(const Options& o, bool complete) {
   return sctrace::run_outputs({o.format, o.output, o.recording}, complete, say);
 }
@@ -90,6 +74,7 @@ int cmd_run(const Options& given) {
   std::optional<RuntimeBaseline> runtime_baseline_override;
   if (!o.runtime_baseline.empty())
     runtime_baseline_override = parse_runtime_baseline(read_file(o.runtime_baseline), o.runtime_baseline);
+  const Unlisted unlisted = unlisted_from_name(o.unlisted);
   const Workload w = parse_workload(o.workload);
   if (!o.baseline.empty() && w.kind != WorkloadKind::local)
     fail(ErrorKind::usage, "--baseline: local workloads only (not container lines yet)");
@@ -103,7 +88,7 @@ int cmd_run(const Options& given) {
         return w.kind == WorkloadKind::runc_bundle ? cmd_run_runc(o, tmpl) : cmd_run_notify_container(o, tmpl, choice.why);
       case BackendKind::docker_sensor: {
         const int code = run_docker_sensor({.session = session_options(o), .tmpl = &tmpl,
-                                            .outputs = {o.format, o.output, o.recording},
+                                            .outputs = {o.format, o.output, o.recording, unlisted},
                                             .runtime_baseline = o.runtime_baseline, .report_json = o.report_json,
                                             .sarif = o.sarif, .fail_on = o.fail_on,
                                             .verify_hardening = o.verify_hardening},
@@ -194,6 +179,7 @@ int cmd_run(const Options& given) {
   if (!out.recording.empty()) write_file_atomic(out.recording, recording_to_json(rec));
   MinimizeOptions mopts;
   mopts.no_new_privileges = o.no_new_privileges;
+  mopts.unlisted = unlisted;
   if (runtime_baseline_override) mopts.runtime_baseline = &*runtime_baseline_override;
   MinimizeResult res = minimize(rec, tmpl, mopts);
   for (const auto& note : write_profile(res.profile, mopts.ctx, o.format, out.output)) say(note);
@@ -221,22 +207,7 @@ int cmd_run(const Options& given) {
 
 int cmd_merge(const Options& o) {
   check_distinct_outputs({{"-o", o.output}, {"--profile", o.merge_profile}});
-  SeccompProfile tmpl = load_template(o.template_path);
-  check_writable(o.output);
-  if (!o.merge_profile.empty()) check_writable(o.merge_profile);
-  Recording merged;
-  for (const auto& in : o.inputs) merged.merge(recording_from_json(read_file(in), in));
-  write_file_atomic(o.output, recording_to_json(merged));
-  say(fmt::format("merged {} recordings: {} distinct syscalls", o.inputs.size(), merged.total_names()));
-  if (!o.merge_profile.empty()) {
-    MinimizeOptions mopts;
-    mopts.no_new_privileges = o.no_new_privileges;
-    MinimizeResult res = minimize(merged, tmpl, mopts);
-    for (const auto& note : write_profile(res.profile, mopts.ctx, "docker", o.merge_profile)) say(note);
-    std::fputs(summary_text(res).c_str(), stderr);
-    say(fmt::format("wrote {}", o.merge_profile));
-  }
-  return 0;
+  return run_merge({o.inputs, o.output, o.merge_profile, o.no_new_privileges}, load_template(o.template_path), say);
 }
 
 }  // namespace sctrace::cli

@@ -27,6 +27,7 @@ int cmd_check(const Options& o);      // cli/cmd_check.cc
 int cmd_explain(const Options& o);    // cli/cmd_explain.cc
 int cmd_diff(const Options& o);       // cli/cmd_explain.cc
 int cmd_calibrate(const Options& o);  // cli/cmd_calibrate.cc
+int cmd_harvest(const Options& o);    // cli/cmd_harvest.cc
 int cmd_verify_container(const Options& o);  // cli/cmd_verify.cc
 // `sctrace run -- podman|docker run ...` through the runtime's seccomp agent
 // (listenerPath), no sensor; batch containers and services (probes) alike.
@@ -54,9 +55,7 @@ LoadedProfile load_profile_input(const std::string& path);
 using RunOutputs = sctrace::RunOutputs;
 RunOutputs run_outputs(const Options& o, bool complete);
 
-// Refuses two outputs that name the same file ({option, path} pairs; empty
-// paths are skipped): the second write would silently replace the first.
-void check_distinct_outputs(const std::vector<std::pair<std::string, std::string>>& outputs);
+using sctrace::check_distinct_outputs;  // session/outputs.h
 
 // One "sctrace: ..." line on stderr.
 void say(const std::string& line);

@@ -180,6 +180,7 @@ int run_docker_sensor(const ContainerRunRequest& req, const SayFn& say) {
   const RunOutputs out = run_outputs(req.outputs, rec.complete, say);
   if (!out.recording.empty()) write_file_atomic(out.recording, recording_to_json(rec));
   MinimizeOptions mopts = minimize_options_for(res.config);
+  mopts.unlisted = req.outputs.unlisted;
   std::optional<RuntimeBaseline> baseline_override;
   if (!req.runtime_baseline.empty()) {
     baseline_override = parse_runtime_baseline(read_file(req.runtime_baseline), req.runtime_baseline);

@@ -1,6 +1,8 @@
 #include "session/outputs.h"
 
+#include <cstdio>
 #include <filesystem>
+#include <map>
 #include <vector>
 
 #include <fmt/format.h>
@@ -8,6 +10,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "profile/emit/formats.h"
+#include "profile/emit/summary.h"
 
 namespace sctrace {
 
@@ -47,6 +50,39 @@ RunOutputs run_outputs(const OutputPlan& plan, bool complete, const SayFn& say) 
 
 void say_refusals(const Recording& rec, const SayFn& say) {
   for (const auto& [note, n] : rec.refusals) say(n == 1 ? note : fmt::format("{} ({} times)", note, n));
+}
+
+void check_distinct_outputs(const std::vector<std::pair<std::string, std::string>>& outputs) {
+  std::map<std::string, std::string> seen;  // the file, compared as an absolute path -> the option naming it
+  for (const auto& [option, path] : outputs) {
+    // Devices and /dev/stdout are written in place: two of them never replace each other.
+    if (path.empty() || written_in_place(path)) continue;
+    std::error_code ec;
+    std::string key = std::filesystem::weakly_canonical(std::filesystem::absolute(path, ec), ec).string();
+    if (ec) key = path;
+    auto [it, fresh] = seen.emplace(key, option);
+    if (!fresh) fail(ErrorKind::usage, "{} and {} name the same file ({}): one would replace the other", it->second,
+                     option, path);
+  }
+}
+
+
+int run_merge(const MergeRequest& req, const SeccompProfile& tmpl, const SayFn& say) {
+  check_writable(req.output);
+  if (!req.profile.empty()) check_writable(req.profile);
+  Recording merged;
+  for (const auto& in : req.inputs) merged.merge(recording_from_json(read_file(in), in));
+  write_file_atomic(req.output, recording_to_json(merged));
+  say(fmt::format("merged {} recordings: {} distinct syscalls", req.inputs.size(), merged.total_names()));
+  if (!req.profile.empty()) {
+    MinimizeOptions mopts;
+    mopts.no_new_privileges = req.no_new_privileges;
+    MinimizeResult res = minimize(merged, tmpl, mopts);
+    for (const auto& note : write_profile(res.profile, mopts.ctx, "docker", req.profile)) say(note);
+    std::fputs(summary_text(res).c_str(), stderr);
+    say(fmt::format("wrote {}", req.profile));
+  }
+  return 0;
 }
 
 }  // namespace sctrace
