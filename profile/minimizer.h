@@ -13,8 +13,9 @@ namespace sctrace {
 // What the profile does with a call no rule allows. deny: the template's
 // default (Docker's errno). log (`run --unlisted log`): defaultAction
 // SCMP_ACT_LOG, the call runs and the kernel logs it (a canary rollout;
-// `sctrace harvest` reads the log back). Rules that refuse on purpose
-// (clone3's ENOSYS) stay.
+// `sctrace harvest` reads the log back). Only for what the template would
+// let run: its refusing rules (clone3's ENOSYS) stay, and the names it
+// refuses by its default get a rule with that answer.
 enum class Unlisted { deny, log };
 // "errno" -> deny, "log" -> log; throws Error(usage) for anything else.
 Unlisted unlisted_from_name(std::string_view name);

@@ -5,6 +5,9 @@ those records back into a recording, `sctrace merge` adds it, and `sctrace
 verify` passes the new path under the merged profile, where it failed under
 the profile of the first recording alone.
 
+The canary still refuses what the template refuses (mount under Docker's
+default), enforced.
+
 Path A is a sample as recorded; path B is the same sample with
 --extra-syscall (one uname(2) more, samples/common.h).
 
@@ -107,6 +110,13 @@ def test_local_rollout(checks, tmp):
     checks.check(r.returncode == 0, "path A recorded", r.describe())
     check_log_default(checks, canary, "the canary profile")
     checks.check("uname" not in names_in(rec_a), "path A makes no uname", sorted(names_in(rec_a)))
+    # The canary logs only what the template would let run: Docker's default
+    # refuses mount, and so does the canary, enforced (samples/common.h
+    # --danger: exit 0 on EPERM, 3 when the call went through).
+    r = e2e.sctrace("enforce", "--profile", canary, "--", sample, "--danger=mount")
+    checks.check(r.returncode == 0 and "danger mount: EPERM" in r.stdout,
+                 "the canary refuses what the template refuses (mount: EPERM), it does not log it through",
+                 r.describe())
 
     # The profile of path A alone, as `run` writes it without --unlisted.
     only_a = os.path.join(tmp, "only-a.json")

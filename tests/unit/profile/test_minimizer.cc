@@ -415,9 +415,16 @@ TEST_CASE("--unlisted log: the default action logs, the rules stay the same", "[
   CHECK(denying.profile.default_action == "SCMP_ACT_ERRNO");
   CHECK(canary.profile.default_action == "SCMP_ACT_LOG");
   CHECK_FALSE(canary.profile.default_errno_ret);
-  // The same rules: clone3 still answered ENOSYS, socket still narrowed.
-  REQUIRE(canary.profile.syscalls.size() == denying.profile.syscalls.size());
-  for (size_t i = 0; i < canary.profile.syscalls.size(); ++i) {
+  // The same rules (clone3 still answered ENOSYS, socket still narrowed),
+  // then one refusing what the template refuses by its default.
+  REQUIRE(canary.profile.syscalls.size() == denying.profile.syscalls.size() + 1);
+  const SyscallRule& refuse = canary.profile.syscalls.back();
+  CHECK(refuse.action == "SCMP_ACT_ERRNO");
+  CHECK(refuse.errno_ret == docker_default_template().default_errno_ret);
+  for (const char* n : {"mount", "kexec_load", "unshare"}) CHECK(has_name(refuse, n));
+  // Template-allowed but unrecorded: left to the default, logged.
+  for (const char* n : {"getppid", "uname", "clone3", "read"}) CHECK_FALSE(has_name(refuse, n));
+  for (size_t i = 0; i < denying.profile.syscalls.size(); ++i) {
     const SyscallRule& a = canary.profile.syscalls[i];
     const SyscallRule& b = denying.profile.syscalls[i];
     CHECK((a.names == b.names && a.action == b.action && a.errno_ret == b.errno_ret && a.args == b.args));
