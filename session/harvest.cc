@@ -122,7 +122,7 @@ int run_harvest(const HarvestRequest& req, const SayFn& say) {
     select.since = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count() - *d;
   }
   select.exe = req.exe;
-  std::string whose = req.exe.empty() ? "any executable" : "executable " + printable(req.exe);
+  std::string whose = req.exe.empty() ? "every process" : "executable " + printable(req.exe);
   if (!req.container.empty()) {
     ContainerProcesses c = container_processes(req.container);
     whose = fmt::format("container {} ({}){}", printable(req.container),
