@@ -207,7 +207,8 @@ int cmd_run(const Options& given) {
 
 int cmd_merge(const Options& o) {
   check_distinct_outputs({{"-o", o.output}, {"--profile", o.merge_profile}});
-  return run_merge({o.inputs, o.output, o.merge_profile, o.no_new_privileges}, load_template(o.template_path), say);
+  return run_merge({o.inputs, o.output, o.merge_profile, o.no_new_privileges, unlisted_from_name(o.unlisted)},
+                   load_template(o.template_path), say);
 }
 
 }  // namespace sctrace::cli

@@ -120,6 +120,8 @@ Options parse_args(int argc, const char* const* argv) {
   merge->add_option("--profile", o.merge_profile, "Also write the profile minimized from the merged recording");
   merge->add_option("--template", o.template_path, "Template profile (default: the bundled Docker default)");
   merge->add_flag("--no-new-privileges", o.no_new_privileges, "Use the no-new-privileges runtime baseline");
+  merge->add_option("--unlisted", o.unlisted, "--profile's answer to calls no recording saw: errno or log (canary)")
+      ->check(CLI::IsMember({"errno", "log"}));
   merge->add_option("recordings", o.inputs, "Recordings to merge")->required()->check(CLI::ExistingFile);
 
   CLI::App* verify = app.add_subcommand("verify", "Run COMMAND with the profile enforced and report denials");

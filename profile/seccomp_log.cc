@@ -207,7 +207,7 @@ std::vector<std::string> harvest_summary(const Harvest& h, const std::string& so
   if (h.audit_lost.value_or(0) > 0)
     what += fmt::format("{}audit_lost={} (the audit backlog, since boot)", what.empty() ? "" : "; ", *h.audit_lost);
   out.push_back(fmt::format("the kernel reported losses: {}. Calls may be missing: merge this recording, deploy the "
-                            "profile made from it, and harvest again (what it allows is no longer logged, so the "
+                            "canary made from it (merge --unlisted log --profile ...), and harvest again (what it allows is no longer logged, so the "
                             "rest gets through)",
                             what));
   return out;

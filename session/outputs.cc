@@ -77,6 +77,7 @@ int run_merge(const MergeRequest& req, const SeccompProfile& tmpl, const SayFn& 
   if (!req.profile.empty()) {
     MinimizeOptions mopts;
     mopts.no_new_privileges = req.no_new_privileges;
+    mopts.unlisted = req.unlisted;
     MinimizeResult res = minimize(merged, tmpl, mopts);
     for (const auto& note : write_profile(res.profile, mopts.ctx, "docker", req.profile)) say(note);
     std::fputs(summary_text(res).c_str(), stderr);

@@ -42,6 +42,7 @@ struct MergeRequest {
   std::string output;
   std::string profile;  // "" = none
   bool no_new_privileges = false;
+  Unlisted unlisted = Unlisted::deny;  // --unlisted: a canary for the next round
 };
 int run_merge(const MergeRequest& req, const SeccompProfile& tmpl, const SayFn& say);
 

@@ -238,6 +238,10 @@ def test_kernel_losses(checks, tmp):
                   re.M)
     checks.check(r.returncode == 0 and m and int(m.group(1)) > 0, "harvest reports the kernel's losses", r.describe())
     checks.check("getppid" in names_in(out), "what got through is in the recording", r.describe())
+    # The next canary: the recordings merged, still logging what is unlisted.
+    nxt = os.path.join(tmp, "next.json")
+    r = e2e.sctrace("merge", "-o", os.path.join(tmp, "next.rec.json"), "--profile", nxt, "--unlisted", "log", out)
+    check_log_default(checks, nxt, "merge --unlisted log --profile")
     rec = e2e.load_json(out) or {}
     checks.check(rec.get("complete") is False, "a recording with losses is marked incomplete", json.dumps(rec)[:200])
     checks.done()
