@@ -1,6 +1,4 @@
 #include <cstdio>
-#include <filesystem>
-#include <map>
 
 #include "cli/commands.h"
 #include "cli/podman.h"
@@ -33,20 +31,6 @@ LoadedProfile load_profile_input(const std::string& path) {
 
 SeccompProfile load_profile_file(const std::string& path) { return std::move(load_profile_input(path).input.profile); }
 
-void check_distinct_outputs(const std::vector<std::pair<std::string, std::string>>& outputs) {
-  std::map<std::string, std::string> seen;  // the file, compared as an absolute path -> the option naming it
-  for (const auto& [option, path] : outputs) {
-    // Devices and /dev/stdout are written in place: two of them never replace each other.
-    if (path.empty() || written_in_place(path)) continue;
-    std::error_code ec;
-    std::string key = std::filesystem::weakly_canonical(std::filesystem::absolute(path, ec), ec).string();
-    if (ec) key = path;
-    auto [it, fresh] = seen.emplace(key, option);
-    if (!fresh) fail(ErrorKind::usage, "{} and {} name the same file ({}): one would replace the other", it->second,
-                     option, path);
-  }
-}
-
 int cmd_run(const Options& given) {
   // The recording goes beside the profile unless --recording names it:
   // `sctrace explain` and `sctrace diff` read it later, maybe elsewhere. A
@@ -71,7 +55,8 @@ int cmd_run(const Options& given) {
   }
   // session/record.h refuses the rest before the workload starts.
   return record({.argv = o.workload, .backend = o.backend, .ptrace_stops = o.ptrace_stops,
-                 .tmpl = load_template(o.template_path), .outputs = {o.format, o.output, o.recording},
+                 .tmpl = load_template(o.template_path),
+                 .outputs = {o.format, o.output, o.recording, unlisted_from_name(o.unlisted)},
                  .timeout_sec = o.timeout_sec, .stack_depth = o.stack_depth,
                  .no_new_privileges = o.no_new_privileges, .baseline = o.baseline,
                  .runtime_baseline = o.runtime_baseline, .service = service_options(o),
@@ -82,22 +67,8 @@ int cmd_run(const Options& given) {
 
 int cmd_merge(const Options& o) {
   check_distinct_outputs({{"-o", o.output}, {"--profile", o.merge_profile}});
-  SeccompProfile tmpl = load_template(o.template_path);
-  check_writable(o.output);
-  if (!o.merge_profile.empty()) check_writable(o.merge_profile);
-  Recording merged;
-  for (const auto& in : o.inputs) merged.merge(recording_from_json(read_file(in), in));
-  write_file_atomic(o.output, recording_to_json(merged));
-  say(fmt::format("merged {} recordings: {} distinct syscalls", o.inputs.size(), merged.total_names()));
-  if (!o.merge_profile.empty()) {
-    MinimizeOptions mopts;
-    mopts.no_new_privileges = o.no_new_privileges;
-    MinimizeResult res = minimize(merged, tmpl, mopts);
-    for (const auto& note : write_profile(res.profile, mopts.ctx, "docker", o.merge_profile)) say(note);
-    std::fputs(summary_text(res).c_str(), stderr);
-    say(fmt::format("wrote {}", o.merge_profile));
-  }
-  return 0;
+  return run_merge({o.inputs, o.output, o.merge_profile, o.no_new_privileges, unlisted_from_name(o.unlisted)},
+                   load_template(o.template_path), say);
 }
 
 }  // namespace sctrace::cli

@@ -26,6 +26,7 @@ int cmd_check(const Options& o);      // cli/cmd_check.cc
 int cmd_explain(const Options& o);    // cli/cmd_explain.cc
 int cmd_diff(const Options& o);       // cli/cmd_explain.cc
 int cmd_calibrate(const Options& o);  // cli/cmd_calibrate.cc
+int cmd_harvest(const Options& o);    // cli/cmd_harvest.cc
 int cmd_verify_container(const Options& o);  // cli/cmd_verify.cc
 // The container session for o.workload with o's probes, --duration and
 // --timeout (cli/cmd_podman.cc); callers add what they need (sensor,
@@ -43,9 +44,7 @@ struct LoadedProfile {
 };
 LoadedProfile load_profile_input(const std::string& path);
 
-// Refuses two outputs that name the same file ({option, path} pairs; empty
-// paths are skipped): the second write would silently replace the first.
-void check_distinct_outputs(const std::vector<std::pair<std::string, std::string>>& outputs);
+using sctrace::check_distinct_outputs;  // session/outputs.h
 
 // One "sctrace: ..." line on stderr.
 void say(const std::string& line);

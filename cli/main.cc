@@ -50,6 +50,7 @@ int main(int argc, char** argv) {
       case cli::Command::explain: return cli::cmd_explain(o);
       case cli::Command::diff: return cli::cmd_diff(o);
       case cli::Command::calibrate: return cli::cmd_calibrate(o);
+      case cli::Command::harvest: return cli::cmd_harvest(o);
     }
   } catch (const Error& e) {
     std::fprintf(stderr, "sctrace: error: %s\n", e.what());

@@ -105,6 +105,10 @@ Options parse_args(int argc, const char* const* argv) {
   run->add_option("--stack-depth", o.stack_depth, "Frames per captured call stack (0: no call-site attribution)")
       ->check(CLI::Range(0, 256))
       ->capture_default_str();
+  run->add_option("--unlisted", o.unlisted, "What the profile does with calls the recording did not see: errno "
+                  "(denied, the template's default) or log (allowed and logged by the kernel; see harvest)")
+      ->check(CLI::IsMember({"errno", "log"}))
+      ->capture_default_str();
   run->add_option("--runtime-baseline", o.runtime_baseline,
                   "Runtime baseline written by `sctrace calibrate` (default: the bundled one)");
   std::vector<std::string> http, cmd, exec;
@@ -116,6 +120,8 @@ Options parse_args(int argc, const char* const* argv) {
   merge->add_option("--profile", o.merge_profile, "Also write the profile minimized from the merged recording");
   merge->add_option("--template", o.template_path, "Template profile (default: the bundled Docker default)");
   merge->add_flag("--no-new-privileges", o.no_new_privileges, "Use the no-new-privileges runtime baseline");
+  merge->add_option("--unlisted", o.unlisted, "--profile's answer to calls no recording saw: errno or log (canary)")
+      ->check(CLI::IsMember({"errno", "log"}));
   merge->add_option("recordings", o.inputs, "Recordings to merge")->required()->check(CLI::ExistingFile);
 
   CLI::App* verify = app.add_subcommand("verify", "Run COMMAND with the profile enforced and report denials");
@@ -155,6 +161,13 @@ Options parse_args(int argc, const char* const* argv) {
       ->capture_default_str();
   calibrate->add_option("-o,--output", o.calibrate_output, "Baseline to write (or update)")->capture_default_str();
 
+  CLI::App* harvest = app.add_subcommand(
+      "harvest", "Read the kernel's seccomp log records (profiles from run --unlisted log) into a recording");
+  harvest->add_option("-o,--output", o.output, "Recording to write")->required();
+  harvest->add_option("--since", o.since, "Only records of the last DURATION (90s, 15m, 2h, 1d)");
+  harvest->add_option("--container", o.container, "Only the processes of this running Docker container");
+  harvest->add_option("--exe", o.exe, "Only calls made by this executable (its path as the process saw it)");
+
   CLI::App* enforce = app.add_subcommand("enforce", "Exec COMMAND under the profile, as the runtime would load it");
   enforce->add_option("--profile", o.profile, "Profile to enforce")->required();
   enforce->prefix_command();
@@ -166,7 +179,7 @@ Options parse_args(int argc, const char* const* argv) {
     app.parse(static_cast<int>(shown_argv.size()), shown_argv.data());
   } catch (const CLI::CallForHelp&) {
     o.command = Command::help;
-    for (CLI::App* sub : {run, merge, verify, enforce, check, explain, diff, calibrate})
+    for (CLI::App* sub : {run, merge, verify, enforce, check, explain, diff, calibrate, harvest})
       if (sub->parsed()) {
         o.help_text = sub->help();
         return o;
@@ -209,6 +222,9 @@ Options parse_args(int argc, const char* const* argv) {
   } else if (calibrate->parsed()) {
     o.command = Command::calibrate;
     no_extras(&app, calibrate);
+  } else if (harvest->parsed()) {
+    o.command = Command::harvest;
+    no_extras(&app, harvest);
   } else if (enforce->parsed()) {
     o.command = Command::enforce;
     o.workload = workload_from(&app, enforce, argc, argv);

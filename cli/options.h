@@ -8,7 +8,7 @@
 
 namespace sctrace::cli {
 
-enum class Command { help, version, run, merge, verify, enforce, check, explain, diff, calibrate };
+enum class Command { help, version, run, merge, verify, enforce, check, explain, diff, calibrate, harvest };
 
 struct Options {
   Command command = Command::help;
@@ -42,6 +42,7 @@ struct Options {
   PtraceStops ptrace_stops = PtraceStops::automatic;  // --ptrace-stops (one: SECCOMP_RET_TRACE stops only)
   int stack_depth = 16;              // --stack-depth N: frames per captured call stack, 0 = no stacks
   std::string runtime_baseline;      // --runtime-baseline FILE (from `sctrace calibrate`)
+  std::string unlisted = "errno";    // --unlisted errno|log (profile/minimizer.h Unlisted)
 
   // check (also uses profile, probes, backend, timeout, sarif, report_json)
   bool enforce = false;  // --enforce: violations fail with the profile's errno instead of running
@@ -59,6 +60,9 @@ struct Options {
   // merge
   std::string merge_profile;
   std::vector<std::string> inputs;
+
+  // harvest [--since D] [--container C] [--exe PATH] -o REC (session/harvest.h)
+  std::string since, container, exe;
 
   // verify / enforce
   std::string profile;

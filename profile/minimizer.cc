@@ -9,6 +9,8 @@
 #include <tuple>
 #include <utility>
 
+#include "core/error.h"
+
 namespace sctrace {
 namespace {
 
@@ -105,6 +107,12 @@ bool has(const C& c, const std::string& s) {
 
 }  // namespace
 
+Unlisted unlisted_from_name(std::string_view name) {
+  if (name == "errno") return Unlisted::deny;
+  if (name == "log") return Unlisted::log;
+  fail(ErrorKind::usage, "--unlisted: '{}' is neither errno nor log", name);
+}
+
 MinimizeResult minimize(const Recording& rec, const SeccompProfile& tmpl, const MinimizeOptions& opts) {
   EvalContext ctx = opts.ctx;
   if (ctx.native_arch == 0) ctx.native_arch = arch::native();
@@ -197,8 +205,8 @@ MinimizeResult minimize(const Recording& rec, const SeccompProfile& tmpl, const 
 
   // --- the profile, in the template's order ---
   SeccompProfile& out = res.profile;
-  out.default_action = tmpl.default_action;
-  out.default_errno_ret = tmpl.default_errno_ret;
+  out.default_action = opts.unlisted == Unlisted::log ? "SCMP_ACT_LOG" : tmpl.default_action;
+  if (opts.unlisted == Unlisted::deny) out.default_errno_ret = tmpl.default_errno_ret;
   out.flags = tmpl.flags;
   out.listener_path = tmpl.listener_path;
   out.listener_metadata = tmpl.listener_metadata;
@@ -230,7 +238,9 @@ MinimizeResult minimize(const Recording& rec, const SeccompProfile& tmpl, const 
       SyscallRule k = r;
       k.names.clear();
       for (const auto& n : names)
-        if (default_allows || has(wanted, n) || has(enosys_observed, n) || has(policy.enosys, n)) k.names.push_back(n);
+        if (default_allows || opts.unlisted == Unlisted::log || has(wanted, n) || has(enosys_observed, n) ||
+            has(policy.enosys, n))
+          k.names.push_back(n);
       if (k.names.empty()) continue;
       in_rules.insert(k.names.begin(), k.names.end());
       out.syscalls.push_back(std::move(k));
@@ -326,6 +336,30 @@ MinimizeResult minimize(const Recording& rec, const SeccompProfile& tmpl, const 
     return key(x) < key(y);
   });
   res.template_denied = std::move(denied);
+
+  // --unlisted log: the canary logs what the template would let run, and no
+  // more. Under defaultAction SCMP_ACT_LOG a name no rule covers runs, so the
+  // names the template refuses by its default (mount, kexec_load, ... under
+  // Docker's) keep that answer in a rule of their own; its refusing rules
+  // were all kept above.
+  if (opts.unlisted == Unlisted::log && !default_allows) {
+    std::set<std::string> named;
+    for (const auto& r : out.syscalls) named.insert(r.names.begin(), r.names.end());
+    std::set<std::string> refused;
+    for (arch::Token t : profile_arches(out, ctx))
+      for (int nr = 0; nr < 1024; ++nr)
+        for (int n : {nr, static_cast<int>(nr | arch::kX32SyscallBit)})
+          if (auto name = arch::syscall_name(t, n); name && !has(tmpl_allowed, *name) && !has(named, *name))
+            refused.insert(*name);
+    if (!refused.empty()) {
+      SyscallRule r;
+      r.names.assign(refused.begin(), refused.end());
+      r.action = tmpl.default_action;
+      r.errno_ret = tmpl.default_errno_ret;
+      r.comment = "refused by the template: not logged and let through by the canary's default";
+      out.syscalls.push_back(std::move(r));
+    }
+  }
 
   for (arch::Token t : profile_arches(out, ctx)) res.arches.push_back(arch::scmp_name(t));
   res.allowed_names = count_allowed(out, ctx);

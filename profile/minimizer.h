@@ -1,6 +1,7 @@
 #pragma once
 // recording x template -> profile.
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "profile/recording.h"
@@ -9,7 +10,18 @@
 
 namespace sctrace {
 
+// What the profile does with a call no rule allows. deny: the template's
+// default (Docker's errno). log (`run --unlisted log`): defaultAction
+// SCMP_ACT_LOG, the call runs and the kernel logs it (a canary rollout;
+// `sctrace harvest` reads the log back). Only for what the template would
+// let run: its refusing rules (clone3's ENOSYS) stay, and the names it
+// refuses by its default get a rule with that answer.
+enum class Unlisted { deny, log };
+// "errno" -> deny, "log" -> log; throws Error(usage) for anything else.
+Unlisted unlisted_from_name(std::string_view name);
+
 struct MinimizeOptions {
+  Unlisted unlisted = Unlisted::deny;
   EvalContext ctx = EvalContext::docker_default();
   bool no_new_privileges = false;  // picks the runtime baseline variant
   bool add_runtime_baseline = true;

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <vector>
 
 #include <fmt/format.h>
@@ -51,8 +52,10 @@ RunOutputs write_recorded(const OutputPlan& plan, const SeccompProfile& tmpl, co
   say_refusals(r.rec, say);
   const RunOutputs out = run_outputs(plan, r.rec.complete, say);
   if (!out.recording.empty()) write_file_atomic(out.recording, recording_to_json(r.rec));
-  const MinimizeResult m = minimize(r.rec, tmpl, r.mopts);
-  for (const auto& note : write_profile(m.profile, r.mopts.ctx, plan.format, out.output)) say(note);
+  MinimizeOptions mopts = r.mopts;
+  mopts.unlisted = plan.unlisted;
+  const MinimizeResult m = minimize(r.rec, tmpl, mopts);
+  for (const auto& note : write_profile(m.profile, mopts.ctx, plan.format, out.output)) say(note);
   for (const auto& line : r.before_summary) say(line);
   std::fputs(summary_text(m).c_str(), stderr);
   if (r.attribution) std::fputs(attribution_text(r.rec).c_str(), stderr);
@@ -65,6 +68,40 @@ RunOutputs write_recorded(const OutputPlan& plan, const SeccompProfile& tmpl, co
 
 void say_refusals(const Recording& rec, const SayFn& say) {
   for (const auto& [note, n] : rec.refusals) say(n == 1 ? note : fmt::format("{} ({} times)", note, n));
+}
+
+void check_distinct_outputs(const std::vector<std::pair<std::string, std::string>>& outputs) {
+  std::map<std::string, std::string> seen;  // the file, compared as an absolute path -> the option naming it
+  for (const auto& [option, path] : outputs) {
+    // Devices and /dev/stdout are written in place: two of them never replace each other.
+    if (path.empty() || written_in_place(path)) continue;
+    std::error_code ec;
+    std::string key = std::filesystem::weakly_canonical(std::filesystem::absolute(path, ec), ec).string();
+    if (ec) key = path;
+    auto [it, fresh] = seen.emplace(key, option);
+    if (!fresh) fail(ErrorKind::usage, "{} and {} name the same file ({}): one would replace the other", it->second,
+                     option, path);
+  }
+}
+
+
+int run_merge(const MergeRequest& req, const SeccompProfile& tmpl, const SayFn& say) {
+  check_writable(req.output);
+  if (!req.profile.empty()) check_writable(req.profile);
+  Recording merged;
+  for (const auto& in : req.inputs) merged.merge(recording_from_json(read_file(in), in));
+  write_file_atomic(req.output, recording_to_json(merged));
+  say(fmt::format("merged {} recordings: {} distinct syscalls", req.inputs.size(), merged.total_names()));
+  if (!req.profile.empty()) {
+    MinimizeOptions mopts;
+    mopts.no_new_privileges = req.no_new_privileges;
+    mopts.unlisted = req.unlisted;
+    MinimizeResult res = minimize(merged, tmpl, mopts);
+    for (const auto& note : write_profile(res.profile, mopts.ctx, "docker", req.profile)) say(note);
+    std::fputs(summary_text(res).c_str(), stderr);
+    say(fmt::format("wrote {}", req.profile));
+  }
+  return 0;
 }
 
 }  // namespace sctrace

@@ -2,6 +2,7 @@
 // Where `run` writes its profile and recording, and the lines every
 // recording run says before it writes them.
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "profile/minimizer.h"
@@ -16,6 +17,7 @@ struct OutputPlan {
   std::string format;
   std::string output;
   std::string recording;
+  Unlisted unlisted = Unlisted::deny;  // --unlisted: the profile's default action
 };
 
 // Where it writes them. A complete run writes what it was told to; an
@@ -45,6 +47,21 @@ struct Recorded {
 // profile's notes, before_summary, the summary, the attribution,
 // after_summary, "wrote ...", after_wrote. Returns where the outputs went.
 RunOutputs write_recorded(const OutputPlan& plan, const SeccompProfile& tmpl, const Recorded& r, const SayFn& say);
+
+// Refuses two outputs that name the same file ({option, path} pairs; empty
+// paths are skipped): the second write would silently replace the first.
+void check_distinct_outputs(const std::vector<std::pair<std::string, std::string>>& outputs);
+
+// `sctrace merge`: the union of `inputs` written to `output`, and with
+// `profile` the profile minimized from it against `tmpl`.
+struct MergeRequest {
+  std::vector<std::string> inputs;
+  std::string output;
+  std::string profile;  // "" = none
+  bool no_new_privileges = false;
+  Unlisted unlisted = Unlisted::deny;  // --unlisted: a canary for the next round
+};
+int run_merge(const MergeRequest& req, const SeccompProfile& tmpl, const SayFn& say);
 
 // One line per call the tracer refused because it aimed at the tracer itself.
 void say_refusals(const Recording& rec, const SayFn& say);

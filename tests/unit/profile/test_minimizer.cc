@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "core/error.h"
 #include "profile/emit/summary.h"
 #include "profile/filter.h"
 #include "profile/minimizer.h"
@@ -401,4 +402,35 @@ TEST_CASE("the minimized profile compiles with libseccomp and answers as designe
   CHECK(answer(kX86_64, "socket", 1) == SECCOMP_RET_ALLOW);
   CHECK(answer(kX86_64, "socket", 2) == (SECCOMP_RET_ERRNO | 1));
   CHECK(answer(kX86_64, "exit_group") == SECCOMP_RET_ALLOW);
+}
+
+TEST_CASE("--unlisted log: the default action logs, the rules stay the same", "[minimizer]") {
+  Recording rec;
+  add(rec, kX86_64, {"read", "write", "clone3"});
+  add_args(rec, kX86_64, "socket", 0, {1});
+  MinimizeOptions logging = options();
+  logging.unlisted = Unlisted::log;
+  const MinimizeResult denying = run(rec);
+  const MinimizeResult canary = run(rec, logging);
+  CHECK(denying.profile.default_action == "SCMP_ACT_ERRNO");
+  CHECK(canary.profile.default_action == "SCMP_ACT_LOG");
+  CHECK_FALSE(canary.profile.default_errno_ret);
+  // The same rules (clone3 still answered ENOSYS, socket still narrowed),
+  // then one refusing what the template refuses by its default.
+  REQUIRE(canary.profile.syscalls.size() == denying.profile.syscalls.size() + 1);
+  const SyscallRule& refuse = canary.profile.syscalls.back();
+  CHECK(refuse.action == "SCMP_ACT_ERRNO");
+  CHECK(refuse.errno_ret == docker_default_template().default_errno_ret);
+  for (const char* n : {"mount", "kexec_load", "unshare"}) CHECK(has_name(refuse, n));
+  // Template-allowed but unrecorded: left to the default, logged.
+  for (const char* n : {"getppid", "uname", "clone3", "read"}) CHECK_FALSE(has_name(refuse, n));
+  for (size_t i = 0; i < denying.profile.syscalls.size(); ++i) {
+    const SyscallRule& a = canary.profile.syscalls[i];
+    const SyscallRule& b = denying.profile.syscalls[i];
+    CHECK((a.names == b.names && a.action == b.action && a.errno_ret == b.errno_ret && a.args == b.args));
+  }
+  CHECK(answers_enosys(canary.profile, "clone3"));
+  CHECK(unlisted_from_name("errno") == Unlisted::deny);
+  CHECK(unlisted_from_name("log") == Unlisted::log);
+  CHECK_THROWS_AS(unlisted_from_name("allow"), Error);
 }
