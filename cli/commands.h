@@ -10,6 +10,7 @@
 #include "cli/options.h"
 #include "profile/profile_input.h"
 #include "profile/seccomp_profile.h"
+#include "session/outputs.h"
 
 namespace sctrace::container {
 struct SessionOptions;  // tracer/container/session.h
