@@ -1,0 +1,265 @@
+#include "static/disasm.h"
+
+#include <capstone/capstone.h>
+#include <elf.h>
+
+#include <bitset>
+#include <optional>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+namespace sctrace::static_reach {
+
+namespace {
+
+// Syscall numbers kept per function; x86-64's are below 512 (x32's carry bit 30
+// and are not made through glibc's x86-64 wrappers).
+constexpr int kMaxNr = 1024;
+using NrSet = std::bitset<kMaxNr>;
+constexpr int kUnknown = -1;
+
+enum class Kind : uint8_t { other, syscall, call, jump, branch, stop };
+
+// One decoded instruction, reduced to what the walk needs.
+struct Step {
+  Kind kind = Kind::stop;
+  uint8_t size = 0;
+  bool has_target = false;
+  uint64_t target = 0;
+  bool writes_eax = false;
+  int eax_const = kUnknown;  // the value it leaves in eax, when a constant
+};
+
+bool is_eax(unsigned reg) { return reg == X86_REG_RAX || reg == X86_REG_EAX; }
+bool in_eax(unsigned reg) {
+  return reg == X86_REG_RAX || reg == X86_REG_EAX || reg == X86_REG_AX || reg == X86_REG_AL || reg == X86_REG_AH;
+}
+
+class Capstone {
+ public:
+  Capstone() {
+    if (cs_open(CS_ARCH_X86, CS_MODE_64, &h_) != CS_ERR_OK) {
+      h_ = 0;
+      return;
+    }
+    cs_option(h_, CS_OPT_DETAIL, CS_OPT_ON);
+    insn_ = cs_malloc(h_);
+  }
+  ~Capstone() {
+    if (insn_) cs_free(insn_, 1);
+    if (h_) cs_close(&h_);
+  }
+  Capstone(const Capstone&) = delete;
+  Capstone& operator=(const Capstone&) = delete;
+  bool ok() const { return h_ != 0 && insn_ != nullptr; }
+
+  // Decodes one instruction at *code (advancing it); nullopt when invalid.
+  std::optional<Step> next(const uint8_t** code, size_t* size, uint64_t* addr) {
+    if (!cs_disasm_iter(h_, code, size, addr, insn_)) return std::nullopt;
+    return step(*insn_);
+  }
+
+ private:
+  Step step(const cs_insn& in) {
+    Step s;
+    s.size = static_cast<uint8_t>(in.size);
+    const cs_x86& x = in.detail->x86;
+    auto group = [&](uint8_t g) {
+      for (uint8_t i = 0; i < in.detail->groups_count; ++i)
+        if (in.detail->groups[i] == g) return true;
+      return false;
+    };
+    if (x.op_count >= 1 && x.operands[0].type == X86_OP_IMM) {
+      s.has_target = true;
+      s.target = static_cast<uint64_t>(x.operands[0].imm);
+    }
+    switch (in.id) {
+      case X86_INS_SYSCALL: s.kind = Kind::syscall; s.writes_eax = true; return s;
+      case X86_INS_CALL: s.kind = Kind::call; s.writes_eax = true; return s;
+      case X86_INS_JMP: s.kind = Kind::jump; return s;
+      case X86_INS_HLT: case X86_INS_UD2: case X86_INS_INT3: s.kind = Kind::stop; return s;
+      default: break;
+    }
+    if (group(CS_GRP_RET) || group(CS_GRP_IRET)) return s;  // Kind::stop
+    if (group(CS_GRP_JUMP)) {
+      s.kind = Kind::branch;
+      return s;
+    }
+    s.kind = Kind::other;
+    s.has_target = false;
+    if (x.op_count == 2 && x.operands[0].type == X86_OP_REG && is_eax(x.operands[0].reg)) {
+      if (in.id == X86_INS_MOV && x.operands[1].type == X86_OP_IMM && x.operands[1].imm >= 0 &&
+          x.operands[1].imm < kMaxNr) {
+        s.writes_eax = true;
+        s.eax_const = static_cast<int>(x.operands[1].imm);
+        return s;
+      }
+      if (in.id == X86_INS_XOR && x.operands[1].type == X86_OP_REG && x.operands[1].reg == x.operands[0].reg) {
+        s.writes_eax = true;
+        s.eax_const = 0;
+        return s;
+      }
+    }
+    cs_regs read, written;
+    uint8_t nread = 0, nwritten = 0;
+    if (cs_regs_access(h_, &in, read, &nread, written, &nwritten) == CS_ERR_OK) {
+      for (uint8_t i = 0; i < nwritten; ++i)
+        if (in_eax(written[i])) s.writes_eax = true;
+    } else {
+      s.writes_eax = true;  // not known: not a constant any more
+    }
+    return s;
+  }
+
+  csh h_ = 0;
+  cs_insn* insn_ = nullptr;
+};
+
+// Decodes on demand by virtual address, each address once.
+class CodeMap {
+ public:
+  CodeMap(const ElfModule& m, Capstone& cs) : m_(m), cs_(cs) {}
+  const Step* at(uint64_t addr) {
+    if (auto it = cache_.find(addr); it != cache_.end()) return it->second ? &*it->second : nullptr;
+    std::optional<Step> s;
+    for (const auto& r : m_.code) {
+      if (addr < r.vaddr || addr - r.vaddr >= r.bytes.size()) continue;
+      const uint8_t* p = reinterpret_cast<const uint8_t*>(r.bytes.data()) + (addr - r.vaddr);
+      size_t left = r.bytes.size() - (addr - r.vaddr);
+      uint64_t a = addr;
+      s = cs_.next(&p, &left, &a);
+      break;
+    }
+    auto& slot = cache_[addr];
+    slot = s;
+    return slot ? &*slot : nullptr;
+  }
+
+ private:
+  const ElfModule& m_;
+  Capstone& cs_;
+  std::unordered_map<uint64_t, std::optional<Step>> cache_;
+};
+
+struct Node {
+  NrSet local;
+  std::vector<uint64_t> callees;  // calls, and jumps to another exported entry (tail calls)
+};
+
+// Walks the code reachable from `entry` without entering calls; eax is
+// tracked per path ((address, eax) pairs are visited once).
+Node walk(uint64_t entry, CodeMap& code, const std::unordered_set<uint64_t>& entries) {
+  Node n;
+  std::vector<std::pair<uint64_t, int>> todo{{entry, kUnknown}};
+  std::set<std::pair<uint64_t, int>> seen;
+  while (!todo.empty()) {
+    auto [addr, eax] = todo.back();
+    todo.pop_back();
+    while (seen.insert({addr, eax}).second) {
+      if (addr != entry && entries.count(addr) != 0) {  // ran into another function: it is its own node
+        n.callees.push_back(addr);
+        break;
+      }
+      const Step* s = code.at(addr);
+      if (!s || s->kind == Kind::stop) break;
+      const uint64_t next = addr + s->size;
+      if (s->kind == Kind::syscall && eax != kUnknown) n.local.set(static_cast<size_t>(eax));
+      if (s->kind == Kind::call) {
+        if (s->has_target) n.callees.push_back(s->target);
+      } else if (s->kind == Kind::jump) {
+        if (!s->has_target) break;  // indirect: a PLT stub, a jump table
+        if (entries.count(s->target) != 0 && s->target != entry) {
+          n.callees.push_back(s->target);
+          break;
+        }
+        addr = s->target;
+        continue;
+      } else if (s->kind == Kind::branch && s->has_target) {
+        todo.emplace_back(s->target, eax);
+      }
+      if (s->writes_eax) eax = s->eax_const;
+      addr = next;
+    }
+  }
+  return n;
+}
+
+std::set<int> to_set(const NrSet& b) {
+  std::set<int> out;
+  for (int i = 0; i < kMaxNr; ++i)
+    if (b.test(static_cast<size_t>(i))) out.insert(i);
+  return out;
+}
+
+}  // namespace
+
+std::set<int> own_syscalls(const ElfModule& m) {
+  std::set<int> out;
+  Capstone cs;
+  if (m.machine != EM_X86_64 || !cs.ok()) return out;
+  for (const auto& r : m.code) {
+    const uint8_t* p = reinterpret_cast<const uint8_t*>(r.bytes.data());
+    size_t left = r.bytes.size();
+    uint64_t addr = r.vaddr;
+    int eax = kUnknown;
+    while (left > 0) {
+      std::optional<Step> s = cs.next(&p, &left, &addr);
+      if (!s) {  // not an instruction (data, padding): skip a byte and forget eax
+        ++p;
+        --left;
+        ++addr;
+        eax = kUnknown;
+        continue;
+      }
+      if (s->kind == Kind::syscall && eax != kUnknown) out.insert(eax);
+      // A constant survives only straight-line code.
+      eax = s->kind == Kind::other && s->writes_eax ? s->eax_const : s->kind == Kind::other ? eax : kUnknown;
+    }
+  }
+  return out;
+}
+
+std::map<std::string, std::set<int>> exported_syscalls(const ElfModule& lib) {
+  std::map<std::string, std::set<int>> out;
+  Capstone cs;
+  if (lib.machine != EM_X86_64 || !cs.ok()) return out;
+  CodeMap code(lib, cs);
+  std::unordered_set<uint64_t> entries;
+  for (const auto& e : lib.exports) entries.insert(e.value);
+
+  std::unordered_map<uint64_t, Node> nodes;
+  std::vector<uint64_t> todo(entries.begin(), entries.end());
+  while (!todo.empty()) {
+    const uint64_t a = todo.back();
+    todo.pop_back();
+    if (nodes.count(a) != 0) continue;
+    Node n = walk(a, code, entries);
+    for (uint64_t c : n.callees)
+      if (nodes.count(c) == 0) todo.push_back(c);
+    nodes.emplace(a, std::move(n));
+  }
+  // Reach = own numbers plus the callees' reach, to a fixed point (the call
+  // graph has cycles: recursion, mutual tail calls).
+  std::unordered_map<uint64_t, NrSet> reach;
+  for (const auto& [a, n] : nodes) reach[a] = n.local;
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (const auto& [a, n] : nodes) {
+      NrSet r = reach[a];
+      for (uint64_t c : n.callees) r |= reach[c];
+      if (r != reach[a]) {
+        reach[a] = r;
+        changed = true;
+      }
+    }
+  }
+  for (const auto& e : lib.exports) {
+    std::set<int> s = to_set(reach[e.value]);
+    out[e.name].insert(s.begin(), s.end());
+  }
+  return out;
+}
+
+}  // namespace sctrace::static_reach
