@@ -17,6 +17,7 @@
 #include "session/backend.h"
 #include "session/container_run.h"
 #include "session/recording_sink.h"
+#include "session/static_completion.h"
 #include "session/workload.h"
 #include "tracer/child_process.h"
 #include "tracer/interrupt.h"
@@ -190,6 +191,7 @@ int cmd_run(const Options& given) {
     say("interrupted: writing what was recorded so far (marked incomplete)");
 
   say_refusals(rec, say);
+  complete_statically(rec, o.static_mode, say);
   const RunOutputs out = run_outputs(o, rec.complete);
   if (!out.recording.empty()) write_file_atomic(out.recording, recording_to_json(rec));
   MinimizeOptions mopts;

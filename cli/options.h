@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "profile/static_completion.h"
 #include "session/backend.h"
 
 namespace sctrace::cli {
@@ -45,6 +46,7 @@ struct Options {
   PtraceStops ptrace_stops = PtraceStops::automatic;  // --ptrace-stops (one: SECCOMP_RET_TRACE stops only)
   int stack_depth = 16;              // --stack-depth N: frames per captured call stack, 0 = no stacks
   std::string runtime_baseline;      // --runtime-baseline FILE (from `sctrace calibrate`)
+  StaticMode static_mode = StaticMode::benign;  // --static off|benign|all (profile/static_completion.h)
 
   // check (also uses profile, probes, backend, timeout, sarif, report_json)
   bool enforce = false;  // --enforce: violations fail with the profile's errno instead of running
