@@ -30,6 +30,7 @@ struct Step {
   uint64_t target = 0;
   bool writes_eax = false;
   int eax_const = kUnknown;  // the value it leaves in eax, when a constant
+  bool returns = false;      // a ret (Kind::stop)
 };
 
 bool is_eax(unsigned reg) { return reg == X86_REG_RAX || reg == X86_REG_EAX; }
@@ -82,7 +83,10 @@ class Capstone {
       case X86_INS_HLT: case X86_INS_UD2: case X86_INS_INT3: s.kind = Kind::stop; return s;
       default: break;
     }
-    if (group(CS_GRP_RET) || group(CS_GRP_IRET)) return s;  // Kind::stop
+    if (group(CS_GRP_RET) || group(CS_GRP_IRET)) {
+      s.returns = true;  // Kind::stop
+      return s;
+    }
     if (group(CS_GRP_JUMP)) {
       s.kind = Kind::branch;
       return s;
@@ -146,32 +150,55 @@ class CodeMap {
 struct Node {
   NrSet local;
   std::vector<uint64_t> callees;  // calls, and jumps to another exported entry (tail calls)
+  bool returns = false;           // some path reaches a ret (or leaves through a pointer)
 };
 
+// exit and exit_group: a `syscall` with these in eax does not come back.
+bool ends_process(int nr) { return nr == 60 || nr == 231; }
+
 // Walks the code reachable from `entry` without entering calls; eax is
-// tracked per path ((address, eax) pairs are visited once).
-Node walk(uint64_t entry, CodeMap& code, const std::unordered_set<uint64_t>& entries) {
+// tracked per path ((address, eax) pairs are visited once). The code after a
+// call is walked only when the callee is known to return: glibc places the
+// next function right after calls to abort() or __libc_fatal(), and walking
+// into it made every function reach everything.
+Node walk(uint64_t entry, CodeMap& code, const std::unordered_set<uint64_t>& entries,
+          const std::unordered_set<uint64_t>& returning) {
   Node n;
   std::vector<std::pair<uint64_t, int>> todo{{entry, kUnknown}};
   std::set<std::pair<uint64_t, int>> seen;
+  auto tail_call = [&](uint64_t target) {
+    n.callees.push_back(target);
+    if (returning.count(target) != 0) n.returns = true;
+  };
   while (!todo.empty()) {
     auto [addr, eax] = todo.back();
     todo.pop_back();
     while (seen.insert({addr, eax}).second) {
       if (addr != entry && entries.count(addr) != 0) {  // ran into another function: it is its own node
-        n.callees.push_back(addr);
+        tail_call(addr);
         break;
       }
       const Step* s = code.at(addr);
-      if (!s || s->kind == Kind::stop) break;
+      if (!s) break;
+      if (s->kind == Kind::stop) {
+        n.returns = n.returns || s->returns;
+        break;
+      }
       const uint64_t next = addr + s->size;
-      if (s->kind == Kind::syscall && eax != kUnknown) n.local.set(static_cast<size_t>(eax));
-      if (s->kind == Kind::call) {
-        if (s->has_target) n.callees.push_back(s->target);
+      if (s->kind == Kind::syscall && eax != kUnknown) {
+        n.local.set(static_cast<size_t>(eax));
+        if (ends_process(eax)) break;
+      }
+      if (s->kind == Kind::call && s->has_target) {
+        n.callees.push_back(s->target);
+        if (returning.count(s->target) == 0) break;
       } else if (s->kind == Kind::jump) {
-        if (!s->has_target) break;  // indirect: a PLT stub, a jump table
+        if (!s->has_target) {  // through a pointer: a PLT stub, a jump table
+          n.returns = true;
+          break;
+        }
         if (entries.count(s->target) != 0 && s->target != entry) {
-          n.callees.push_back(s->target);
+          tail_call(s->target);
           break;
         }
         addr = s->target;
@@ -229,16 +256,29 @@ std::map<std::string, std::set<int>> exported_syscalls(const ElfModule& lib) {
   std::unordered_set<uint64_t> entries;
   for (const auto& e : lib.exports) entries.insert(e.value);
 
+  // Which functions return is found with the walks: at first none is assumed
+  // to, and each pass walks past the calls to those the last pass saw
+  // return, until no more do (the least fixed point: a function that only
+  // ever reaches abort() stays non-returning).
   std::unordered_map<uint64_t, Node> nodes;
-  std::vector<uint64_t> todo(entries.begin(), entries.end());
-  while (!todo.empty()) {
-    const uint64_t a = todo.back();
-    todo.pop_back();
-    if (nodes.count(a) != 0) continue;
-    Node n = walk(a, code, entries);
-    for (uint64_t c : n.callees)
-      if (nodes.count(c) == 0) todo.push_back(c);
-    nodes.emplace(a, std::move(n));
+  std::unordered_set<uint64_t> returning;
+  for (;;) {
+    nodes.clear();
+    std::vector<uint64_t> todo(entries.begin(), entries.end());
+    while (!todo.empty()) {
+      const uint64_t a = todo.back();
+      todo.pop_back();
+      if (nodes.count(a) != 0) continue;
+      Node n = walk(a, code, entries, returning);
+      for (uint64_t c : n.callees)
+        if (nodes.count(c) == 0) todo.push_back(c);
+      nodes.emplace(a, std::move(n));
+    }
+    std::unordered_set<uint64_t> now;
+    for (const auto& [a, n] : nodes)
+      if (n.returns) now.insert(a);
+    if (now == returning) break;
+    returning = std::move(now);
   }
   // Reach = own numbers plus the callees' reach, to a fixed point (the call
   // graph has cycles: recursion, mutual tail calls).
