@@ -42,11 +42,14 @@ StaticOutcome apply_static_completion(Recording& rec, const static_reach::ReachF
   out.notes = facts.notes;
   if (mode == StaticMode::off) return out;
   const arch::Token native = arch::native();
-  const auto& recorded = rec.syscalls[native];
+  const auto recorded_on = rec.syscalls.find(native);
+  auto recorded = [&](const std::string& n) {
+    return recorded_on != rec.syscalls.end() && recorded_on->second.count(n) != 0;
+  };
   std::map<std::string, StaticReach> found;
   for (const auto& r : facts.reach) {
     const std::optional<std::string> name = arch::syscall_name(native, r.nr);
-    if (!name || recorded.count(*name) != 0) continue;
+    if (!name || recorded(*name)) continue;
     StaticReach s;
     s.sensitive = !benign_syscall(*name);
     s.added = mode == StaticMode::all || !s.sensitive;
