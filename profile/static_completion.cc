@@ -8,6 +8,7 @@
 
 #include "core/arch.h"
 #include "core/error.h"
+#include "core/text.h"
 
 namespace sctrace::embedded {
 std::string_view static_tiers_json();
@@ -66,14 +67,15 @@ StaticOutcome apply_static_completion(Recording& rec, const static_reach::ReachF
 
 std::vector<std::string> static_outcome_lines(const StaticOutcome& o, const Recording& rec) {
   std::vector<std::string> lines;
-  for (const auto& n : o.notes) lines.push_back("static completion: " + n);
+  // Module names come from the workload's files: escaped before they reach a terminal.
+  for (const auto& n : o.notes) lines.push_back("static completion: " + printable(n));
   lines.push_back(fmt::format("static completion: {} module{} looked at; {} reachable syscall{} not recorded added{}",
                               o.modules, o.modules == 1 ? "" : "s", o.added.size(), o.added.size() == 1 ? "" : "s",
                               o.added.empty() ? "" : fmt::format(": {}", fmt::join(o.added, ", "))));
   const auto native = rec.static_reach.find(arch::native());
   for (const auto& n : o.added)
     if (native != rec.static_reach.end() && native->second.count(n) != 0)
-      lines.push_back(fmt::format("  {} ({})", n, native->second.at(n).provenance.front()));
+      lines.push_back(fmt::format("  {} ({})", n, printable(native->second.at(n).provenance.front())));
   if (!o.listed.empty())
     lines.push_back(fmt::format("static completion: reachable but sensitive, NOT added (--static all adds them): {}",
                                 fmt::join(o.listed, ", ")));

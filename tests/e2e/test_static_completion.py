@@ -7,6 +7,7 @@ allows it, with its provenance in the recording, and `sctrace verify` of the
 sleeping path passes under the profile; with `--static off` the same verify
 is denied clock_nanosleep (so the test shows what static completion buys).
 """
+import json
 import os
 import re
 
@@ -52,6 +53,23 @@ with e2e.tempdir("static") as tmp:
     if sensitive:
         c.check("NOT added" in r.stderr and all(n in r.stderr for n in sensitive),
                 "the sensitive names are listed in the run's report", r.describe())
+
+    # explain shows the provenance of a name the recording never saw.
+    rec_path = os.path.join(tmp, "benign.rec.json")
+    x = e2e.sctrace("explain", "clock_nanosleep", "--recording", rec_path)
+    c.check(x.returncode == 0 and "but reachable (benign): added to the profile by static completion" in x.stdout
+            and "lazy_sleep imports usleep -> clock_nanosleep" in x.stdout,
+            "explain clock_nanosleep: reachable, added, and through what", x.describe())
+    x = e2e.sctrace("explain", "clock_nanosleep", "--recording", rec_path, "--json")
+    try:
+        xs = json.loads(x.stdout).get("static") or [{}]
+    except ValueError:
+        xs = [{}]
+    c.check(x.returncode == 0 and xs[0].get("added") is True and "lazy_sleep imports usleep -> clock_nanosleep" in xs[0].get("via", []),
+            "explain --json: the same, as data", x.describe())
+    for n in sorted(sensitive)[:1]:
+        x = e2e.sctrace("explain", n, "--recording", rec_path)
+        c.check(x.returncode == 0 and "NOT added" in x.stdout, f"explain {n}: listed, not added", x.describe())
 
     # Cached: a second run reads the analysis back.
     r2, prof2, rec2 = record(None, "benign2")
