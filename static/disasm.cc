@@ -3,6 +3,7 @@
 #include <capstone/capstone.h>
 #include <elf.h>
 
+#include <algorithm>
 #include <bitset>
 #include <optional>
 #include <unordered_map>
@@ -226,23 +227,39 @@ std::set<int> own_syscalls(const ElfModule& m) {
   std::set<int> out;
   Capstone cs;
   if (m.machine != EM_X86_64 || !cs.ok()) return out;
+  // Decoding every instruction of a 100 MB library took seconds; most modules
+  // have no `syscall` at all. So: find the instruction's bytes (0f 05), then
+  // decode only the straight-line run before each, from the starts in a
+  // small window before it.
+  constexpr size_t kWindow = 48;
   for (const auto& r : m.code) {
-    const uint8_t* p = reinterpret_cast<const uint8_t*>(r.bytes.data());
-    size_t left = r.bytes.size();
-    uint64_t addr = r.vaddr;
-    int eax = kUnknown;
-    while (left > 0) {
-      std::optional<Step> s = cs.next(&p, &left, &addr);
-      if (!s) {  // not an instruction (data, padding): skip a byte and forget eax
-        ++p;
-        --left;
-        ++addr;
-        eax = kUnknown;
-        continue;
+    const auto* base = reinterpret_cast<const uint8_t*>(r.bytes.data());
+    for (size_t k = r.bytes.find("\x0f\x05"); k != std::string_view::npos; k = r.bytes.find("\x0f\x05", k + 1)) {
+      // Starts that decode onto k vote for it being an instruction; starts
+      // that decode over it vote for its bytes being inside a longer one
+      // (libgcc's unwinder holds "mov $15, %rax; syscall" as an immediate to
+      // compare code with). Decodings of x86 resynchronize within a few
+      // instructions, so the majority is the real boundary.
+      size_t onto = 0, over = 0;
+      int first_eax = kUnknown;
+      for (size_t from = k > kWindow ? k - kWindow : 0; from <= k; ++from) {
+        const uint8_t* p = base + from;
+        size_t left = std::min(r.bytes.size(), k + 16) - from;  // room to decode over k
+        uint64_t addr = r.vaddr + from;
+        int eax = kUnknown;
+        std::optional<Step> s;
+        while (addr < r.vaddr + k && (s = cs.next(&p, &left, &addr)))
+          // A constant survives only straight-line code.
+          eax = s->kind != Kind::other ? kUnknown : s->writes_eax ? s->eax_const : eax;
+        if (addr != r.vaddr + k) {
+          if (addr > r.vaddr + k) ++over;
+          continue;
+        }
+        s = cs.next(&p, &left, &addr);
+        if (!s || s->kind != Kind::syscall) continue;
+        if (onto++ == 0) first_eax = eax;  // the farthest start sees the longest straight line
       }
-      if (s->kind == Kind::syscall && eax != kUnknown) out.insert(eax);
-      // A constant survives only straight-line code.
-      eax = s->kind == Kind::other && s->writes_eax ? s->eax_const : s->kind == Kind::other ? eax : kUnknown;
+      if (onto > over && first_eax != kUnknown) out.insert(first_eax);
     }
   }
   return out;

@@ -128,3 +128,20 @@ TEST_CASE("loader_dirs: ld.so.conf with includes, then the default dirs", "[stat
   CHECK(dirs.back() == "/usr/lib");
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("own_syscalls: syscall bytes inside another instruction are not a syscall", "[static]") {
+  // libgcc's unwinder compares code with "mov $15, %rax; syscall" held as an
+  // immediate: decoded from the middle of that instruction, it looks like
+  // rt_sigreturn made with a constant.
+  std::string libgcc;
+  for (const auto& d : loader_dirs())
+    if (libgcc.empty() && std::filesystem::exists(d + "/libgcc_s.so.1")) libgcc = d + "/libgcc_s.so.1";
+  REQUIRE_FALSE(libgcc.empty());  // every Debian system with gcc has it
+  std::optional<ElfModule> m = read_elf(libgcc);
+  REQUIRE(m);
+  CHECK(own_syscalls(*m).count(nr("rt_sigreturn")) == 0);
+  // ... while the sample's own `mov eax, 110; syscall` is found.
+  std::optional<ElfModule> s = read_elf(sample("lazy_sleep"));
+  REQUIRE(s);
+  CHECK(own_syscalls(*s) == std::set<int>{nr("getppid")});
+}
