@@ -1,6 +1,7 @@
 #include "static/disasm.h"
 
-#include <capstone/capstone.h>
+#include "static/capstone_api.h"
+
 #include <elf.h>
 
 #include <algorithm>
@@ -41,17 +42,17 @@ bool in_eax(unsigned reg) {
 
 class Capstone {
  public:
-  Capstone() {
-    if (cs_open(CS_ARCH_X86, CS_MODE_64, &h_) != CS_ERR_OK) {
+  Capstone() : cs_(capstone_api()) {
+    if (!cs_ || cs_->open(CS_ARCH_X86, CS_MODE_64, &h_) != CS_ERR_OK) {
       h_ = 0;
       return;
     }
-    cs_option(h_, CS_OPT_DETAIL, CS_OPT_ON);
-    insn_ = cs_malloc(h_);
+    cs_->option(h_, CS_OPT_DETAIL, CS_OPT_ON);
+    insn_ = cs_->malloc(h_);
   }
   ~Capstone() {
-    if (insn_) cs_free(insn_, 1);
-    if (h_) cs_close(&h_);
+    if (insn_) cs_->free(insn_, 1);
+    if (h_) cs_->close(&h_);
   }
   Capstone(const Capstone&) = delete;
   Capstone& operator=(const Capstone&) = delete;
@@ -59,7 +60,7 @@ class Capstone {
 
   // Decodes one instruction at *code (advancing it); nullopt when invalid.
   std::optional<Step> next(const uint8_t** code, size_t* size, uint64_t* addr) {
-    if (!cs_disasm_iter(h_, code, size, addr, insn_)) return std::nullopt;
+    if (!cs_->disasm_iter(h_, code, size, addr, insn_)) return std::nullopt;
     return step(*insn_);
   }
 
@@ -109,7 +110,7 @@ class Capstone {
     }
     cs_regs read, written;
     uint8_t nread = 0, nwritten = 0;
-    if (cs_regs_access(h_, &in, read, &nread, written, &nwritten) == CS_ERR_OK) {
+    if (cs_->regs_access(h_, &in, read, &nread, written, &nwritten) == CS_ERR_OK) {
       for (uint8_t i = 0; i < nwritten; ++i)
         if (in_eax(written[i])) s.writes_eax = true;
     } else {
@@ -118,6 +119,7 @@ class Capstone {
     return s;
   }
 
+  const CapstoneApi* cs_;
   csh h_ = 0;
   cs_insn* insn_ = nullptr;
 };

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/atomic_file.h"
+#include "static/capstone_api.h"
 #include "static/disasm.h"
 #include "static/elf_module.h"
 
@@ -108,6 +109,10 @@ std::vector<std::string> loader_dirs(const std::string& ld_so_conf) {
 
 ReachFacts reachable_syscalls(const std::vector<std::string>& roots, const ReachOptions& opts) {
   ReachFacts facts;
+  if (!capstone_api()) {
+    facts.notes.push_back("not done: " + capstone_error());
+    return facts;
+  }
   const Cache cache(opts.cache_dir);
   const std::vector<std::string> system_dirs = opts.library_dirs.empty() ? loader_dirs() : opts.library_dirs;
 
