@@ -191,7 +191,7 @@ int cmd_run(const Options& given) {
     say("interrupted: writing what was recorded so far (marked incomplete)");
 
   say_refusals(rec, say);
-  complete_statically(rec, o.static_mode, say);
+  complete_statically(rec, w, o.static_mode, say);
   const RunOutputs out = run_outputs(o, rec.complete);
   if (!out.recording.empty()) write_file_atomic(out.recording, recording_to_json(rec));
   MinimizeOptions mopts;

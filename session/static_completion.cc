@@ -28,8 +28,14 @@ std::string static_cache_dir() {
   return "";
 }
 
-void complete_statically(Recording& rec, StaticMode mode, const std::function<void(const std::string&)>& say) {
+void complete_statically(Recording& rec, const Workload& w, StaticMode mode,
+                         const std::function<void(const std::string&)>& say) {
   if (mode == StaticMode::off) return;
+  if (w.kind != WorkloadKind::local) {
+    say("static completion: not done (local workloads only so far: the files a container ran are in its root "
+        "filesystem)");
+    return;
+  }
   const auto start = std::chrono::steady_clock::now();
   const static_reach::ReachFacts facts =
       static_reach::reachable_syscalls(loaded_roots(rec), {.cache_dir = static_cache_dir(), .library_dirs = {}});

@@ -7,6 +7,7 @@
 
 #include "profile/recording.h"
 #include "profile/static_completion.h"
+#include "session/workload.h"
 
 namespace sctrace {
 
@@ -19,6 +20,9 @@ std::vector<std::string> loaded_roots(const Recording& rec);
 std::string static_cache_dir();
 
 // Completes `rec` per `mode` and says what was added and what was only listed.
-void complete_statically(Recording& rec, StaticMode mode, const std::function<void(const std::string&)>& say);
+// Local workloads only: a container's or a bundle's exec'd paths name files
+// in its root filesystem, not the host's, so they are left alone (said once).
+void complete_statically(Recording& rec, const Workload& w, StaticMode mode,
+                         const std::function<void(const std::string&)>& say);
 
 }  // namespace sctrace
