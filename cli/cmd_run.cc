@@ -61,7 +61,7 @@ int cmd_run(const Options& given) {
                  .no_new_privileges = o.no_new_privileges, .baseline = o.baseline,
                  .runtime_baseline = o.runtime_baseline, .service = service_options(o),
                  .report_json = o.report_json, .sarif = o.sarif, .fail_on = o.fail_on,
-                 .verify_hardening = o.verify_hardening},
+                 .verify_hardening = o.verify_hardening, .static_mode = o.static_mode},
                 say);
 }
 

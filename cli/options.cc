@@ -75,6 +75,7 @@ Options parse_args(int argc, const char* const* argv) {
   app.add_flag("--version", version, "Print the version");
   std::string backend = "auto";       // o.backend, once checked
   std::string ptrace_stops = "auto";  // o.ptrace_stops, once checked
+  std::string static_mode = "benign";  // o.static_mode, once checked
 
   CLI::App* run = app.add_subcommand("run", "Trace COMMAND and write a minimized seccomp profile");
   run->add_option("-o,--output", o.output, "Profile to write (Docker JSON)")->capture_default_str();
@@ -111,6 +112,9 @@ Options parse_args(int argc, const char* const* argv) {
       ->capture_default_str();
   run->add_option("--runtime-baseline", o.runtime_baseline,
                   "Runtime baseline written by `sctrace calibrate` (default: the bundled one)");
+  run->add_option("--static", static_mode, "Local workloads: add the benign syscalls the loaded modules can reach "
+                  "but the run did not make (off, benign; all adds sensitive ones too)")
+      ->check(CLI::IsMember({"off", "benign", "all"}))->capture_default_str();
   std::vector<std::string> http, cmd, exec;
   add_probe_options(run, o, http, cmd, exec);
   run->prefix_command();
@@ -193,6 +197,7 @@ Options parse_args(int argc, const char* const* argv) {
 
   o.backend = requested_backend_from_name(backend);
   o.ptrace_stops = ptrace_stops_from_name(ptrace_stops);
+  o.static_mode = static_mode_from_name(static_mode);
   // The workload's own arguments come after sctrace's, so the first
   // occurrences in argv are the ones CLI11 took.
   o.probes = probes_in_order(argc, argv);

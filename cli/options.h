@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "profile/static_completion.h"
 #include "session/agent_container.h"
 #include "session/backend.h"
 
@@ -43,6 +44,7 @@ struct Options {
   int stack_depth = 16;              // --stack-depth N: frames per captured call stack, 0 = no stacks
   std::string runtime_baseline;      // --runtime-baseline FILE (from `sctrace calibrate`)
   std::string unlisted = "errno";    // --unlisted errno|log (profile/minimizer.h Unlisted)
+  StaticMode static_mode = StaticMode::benign;  // --static off|benign|all (profile/static_completion.h)
 
   // check (also uses profile, probes, backend, timeout, sarif, report_json)
   bool enforce = false;  // --enforce: violations fail with the profile's errno instead of running

@@ -116,6 +116,8 @@ SyscallExplanation explain_syscall(std::string_view name, const Recording& rec, 
   x.recording = std::move(recording_name);
   for (const auto& [a, calls] : rec.syscalls)
     if (auto it = calls.find(x.syscall); it != calls.end()) x.found.push_back({a, it->second});
+  for (const auto& [a, calls] : rec.static_reach)
+    if (auto it = calls.find(x.syscall); it != calls.end()) x.reached.push_back({a, it->second});
   return x;
 }
 

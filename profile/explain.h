@@ -47,6 +47,12 @@ struct SyscallExplanation {
     SyscallRecord record;
   };
   std::vector<Found> found;  // one per arch the recording has the syscall on
+  struct Reached {
+    arch::Token arch;
+    StaticReach reach;
+  };
+  // Not recorded, but reachable by a loaded module (run --static): one per arch.
+  std::vector<Reached> reached;
 };
 
 // What explain says about `name` given a recording and the reference profile

@@ -180,6 +180,13 @@ MinimizeResult minimize(const Recording& rec, const SeccompProfile& tmpl, const 
     wanted.insert(names.begin(), names.end());
   }
   wanted.insert(policy.always_allow.begin(), policy.always_allow.end());
+  // What static completion found reachable and chose to allow (run --static):
+  // the template still decides, as for a recorded name.
+  for (const auto& [a, calls] : rec.static_reach) {
+    if (std::find(covered.begin(), covered.end(), a) == covered.end()) continue;
+    for (const auto& [name, r] : calls)
+      if (r.added && valid_name(name)) wanted.insert(name);
+  }
   // A name carries one action: what the runtime needs beats an observed ENOSYS.
   for (const auto& n : wanted) enosys_observed.erase(n);
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <iterator>
 
 #include <nlohmann/json.hpp>
 
@@ -67,11 +68,28 @@ void Recording::merge(const Recording& other) {
   execs.insert(other.execs.begin(), other.execs.end());
   complete = complete && other.complete;
   for (const auto& [note, n] : other.refusals) add_refusal(note, n);
+  for (const auto& [a, calls] : other.static_reach)
+    for (const auto& [name, r] : calls) static_reach[a][name].merge(r);
+  // What is now recorded is no longer only reachable.
+  for (auto& [a, calls] : static_reach)
+    for (auto it = calls.begin(); it != calls.end();) {
+      auto rec_it = syscalls.find(a);
+      it = rec_it != syscalls.end() && rec_it->second.count(it->first) != 0 ? calls.erase(it) : std::next(it);
+    }
   if (backend.empty()) {
     backend = other.backend;
   } else if (!other.backend.empty() && other.backend != backend) {
     backend = "mixed";
   }
+}
+
+void StaticReach::merge(const StaticReach& o) {
+  sensitive = sensitive || o.sensitive;
+  added = added || o.added;
+  std::set<std::string> all(provenance.begin(), provenance.end());
+  all.insert(o.provenance.begin(), o.provenance.end());
+  provenance.assign(all.begin(), all.end());
+  if (provenance.size() > kMaxProvenance) provenance.resize(kMaxProvenance);
 }
 
 void Recording::add_refusal(const std::string& note, uint64_t count) {
@@ -189,6 +207,14 @@ std::string recording_to_json(const Recording& rec) {
   j["execs"] = rec.execs;
   // Only when there are any: recordings without refusals stay as they were.
   if (!rec.refusals.empty()) j["refused"] = rec.refusals;
+  // Only when static completion ran and found something.
+  json reach = json::object();
+  for (const auto& [arch, calls] : rec.static_reach) {
+    for (const auto& [name, r] : calls)
+      reach[arch::scmp_name(arch)][name] = {
+          {"tier", r.sensitive ? "sensitive" : "benign"}, {"added", r.added}, {"via", r.provenance}};
+  }
+  if (!reach.empty()) j["static"] = reach;
   json sys = json::object();
   for (const auto& [arch, calls] : rec.syscalls) {
     json a = json::object();
@@ -365,6 +391,31 @@ Recording recording_from_json(std::string_view text, std::string_view source) {
   if (const json& rf = p.field(j, "", "refused", false); !rf.is_null()) {
     if (!rf.is_object()) p.bad("refused", "expected an object");
     for (const auto& [note, n] : rf.items()) rec.add_refusal(note, p.u64(n, "refused." + note));
+  }
+  if (const json& st = p.field(j, "", "static", false); !st.is_null()) {
+    if (!st.is_object()) p.bad("static", "expected an object");
+    for (const auto& [arch_name, calls] : st.items()) {
+      const std::string apath = "static." + arch_name;
+      auto token = arch::from_scmp_name(arch_name);
+      if (!token) p.bad(apath, fmt::format("unknown architecture '{}'", arch_name));
+      if (!calls.is_object()) p.bad(apath, "expected an object");
+      for (const auto& [name, o] : calls.items()) {
+        const std::string spath = apath + "." + name;
+        if (!arch::syscall_nr(*token, name)) p.bad(spath, fmt::format("unknown syscall name '{}' for {}", name, arch_name));
+        const json& tier = p.field(o, spath, "tier");
+        if (tier != "benign" && tier != "sensitive") p.bad(spath + ".tier", "expected \"benign\" or \"sensitive\"");
+        const json& added = p.field(o, spath, "added");
+        if (!added.is_boolean()) p.bad(spath + ".added", "expected true or false");
+        const json& via = p.field(o, spath, "via");
+        if (!via.is_array()) p.bad(spath + ".via", "expected an array of strings");
+        StaticReach r{.sensitive = tier == "sensitive", .added = added.get<bool>(), .provenance = {}};
+        for (size_t i = 0; i < via.size(); ++i) {
+          if (!via[i].is_string()) p.bad(fmt::format("{}.via[{}]", spath, i), "expected a string");
+          r.provenance.push_back(via[i].get<std::string>());
+        }
+        rec.static_reach[*token][name].merge(r);
+      }
+    }
   }
   const json& sys = p.field(j, "", "syscalls");
   if (!sys.is_object()) p.bad("syscalls", "expected an object");

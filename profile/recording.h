@@ -76,6 +76,18 @@ struct SyscallRecord {
   bool only_enosys() const;
 };
 
+// A syscall the recording did not see but a loaded module can reach
+// (static completion, issue 17): its risk tier, whether the profile allows
+// it, and how it is reached ("libsqlite3.so.0 imports usleep -> clock_nanosleep").
+inline constexpr size_t kMaxProvenance = 8;
+struct StaticReach {
+  bool sensitive = false;  // templates/static-tiers.json: not benign
+  bool added = false;      // the profile allows it (run --static)
+  std::vector<std::string> provenance;  // at most kMaxProvenance, sorted
+  void merge(const StaticReach& o);
+  bool operator==(const StaticReach&) const = default;
+};
+
 struct Recording {
   // arch (SCMP token) -> syscall name -> record. Unknown numbers (newer than
   // libseccomp) are named "__nr_<N>".
@@ -87,6 +99,9 @@ struct Recording {
   // Calls the tracer refused because they aimed at itself
   // (tracer/self_defence.h): note -> how often. At most kMaxRefusals notes.
   std::map<std::string, uint64_t> refusals;
+  // arch -> syscall name -> how a loaded module reaches it; only names the
+  // recording does not have.
+  std::map<arch::Token, std::map<std::string, StaticReach>> static_reach;
 
   void add_refusal(const std::string& note, uint64_t count = 1);
 

@@ -161,6 +161,11 @@ std::string explain_json(const SyscallExplanation& x) {
     }
   }
   j["classes"] = classes;
+  json reached = json::array();
+  for (const auto& r : x.reached)
+    reached.push_back({{"arch", arch::short_name(r.arch)}, {"tier", r.reach.sensitive ? "sensitive" : "benign"},
+                       {"added", r.reach.added}, {"via", r.reach.provenance}});
+  j["static"] = reached;
   return j.dump(2) + "\n";
 }
 

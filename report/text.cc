@@ -182,6 +182,13 @@ std::string explain_text(const SyscallExplanation& x) {
                        x.info->capability_note.empty() ? x.info->capability : x.info->capability_note);
   else
     out += "  gated by capability: none\n";
+  for (const auto& r : x.reached) {
+    out += fmt::format("  not recorded on {}, but reachable ({}): {}\n", arch::short_name(r.arch),
+                       r.reach.sensitive ? "sensitive" : "benign",
+                       r.reach.added ? "added to the profile by static completion (run --static)"
+                                     : "listed by static completion, NOT added (run --static all adds it)");
+    for (const auto& p : r.reach.provenance) out += fmt::format("    {}\n", printable(p));
+  }
   if (x.found.empty()) {
     out += fmt::format("  not in the recording {}\n", x.recording);
     return out;

@@ -4,7 +4,7 @@
 set -euo pipefail
 packages=(
   build-essential cmake pkg-config git python3 python3-pytest
-  libseccomp-dev libunwind-dev nlohmann-json3-dev libfmt-dev catch2 libcli11-dev libcurl4-openssl-dev
+  libseccomp-dev libcapstone-dev libunwind-dev nlohmann-json3-dev libfmt-dev catch2 libcli11-dev libcurl4-openssl-dev
   docker.io podman runc
   strace sqlite3 clang libclang-rt-14-dev
   # fuzz/ (libFuzzer): clang 16, the first Debian clang that compiles the

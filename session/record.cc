@@ -19,6 +19,7 @@
 #include "session/container_run.h"
 #include "session/oci_agent.h"
 #include "session/recording_sink.h"
+#include "session/static_completion.h"
 #include "session/workload.h"
 #include "tracer/child_process.h"
 #include "tracer/interrupt.h"
@@ -109,6 +110,7 @@ int record_local(const RecordRequest& req, const Workload& w, const RuntimeBasel
   else if (outcome.interrupted)
     say("interrupted: writing what was recorded so far (marked incomplete)");
 
+  complete_statically(rec, w, req.static_mode, say);
   r.mopts.no_new_privileges = req.no_new_privileges;
   r.mopts.runtime_baseline = runtime_baseline;
   r.before_summary.push_back(fmt::format("traced {} syscall{} in {} process{}; backend {}", sink->events(),

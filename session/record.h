@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "profile/seccomp_profile.h"
+#include "profile/static_completion.h"
 #include "session/agent_container.h"
 #include "session/backend.h"
 #include "session/outputs.h"
@@ -41,6 +42,7 @@ struct RecordRequest {
   std::string sarif;
   std::string fail_on;  // high|medium|low ("" = never)
   bool verify_hardening = false;
+  StaticMode static_mode = StaticMode::benign;  // --static: local workloads only
 };
 
 // Everything that can be refused is refused before the workload starts

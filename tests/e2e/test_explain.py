@@ -37,7 +37,9 @@ if not (os.access(AFFINITY, os.X_OK) and os.path.exists(LIB)):
 
 def record(tmp, name, *args, backend="ptrace", exe=AFFINITY):
     prof = os.path.join(tmp, f"{name}.json")
-    r = e2e.sctrace("run", "--backend", backend, "-o", prof, "--", exe, *args)
+    # --static off: the diffs below compare what each run made; static
+    # completion would allow some of it (sched_getscheduler) in both.
+    r = e2e.sctrace("run", "--backend", backend, "--static", "off", "-o", prof, "--", exe, *args)
     rec_path = os.path.join(tmp, f"{name}.recording.json")
     return r, prof, rec_path, e2e.load_json(rec_path)
 

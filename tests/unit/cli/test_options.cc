@@ -196,3 +196,16 @@ TEST_CASE("the --backend and --ptrace-stops options are parsed once into enums, 
   // check and verify have no --ptrace-stops.
   CHECK(kind_of({"check", "--profile", "p.json", "--ptrace-stops", "one", "--", "ls"}) == ErrorKind::usage);
 }
+
+TEST_CASE("run --static off|benign|all, benign by default, other values refused", "[options]") {
+  CHECK(parse({"run", "--", "ls"}).static_mode == StaticMode::benign);
+  CHECK(parse({"run", "--static", "off", "--", "ls"}).static_mode == StaticMode::off);
+  CHECK(parse({"run", "--static=all", "--", "ls"}).static_mode == StaticMode::all);
+  // The workload's own --static is the workload's.
+  CHECK(parse({"run", "--", "gcc", "--static", "off"}).static_mode == StaticMode::benign);
+  std::string msg;
+  CHECK(sctrace::test::kind_of([] { parse({"run", "--static", "some", "--", "ls"}); }, &msg) == ErrorKind::usage);
+  CHECK(msg == "--static: some not in {off,benign,all}");
+  // verify has no --static.
+  CHECK(kind_of({"verify", "--profile", "p.json", "--static", "off", "--", "ls"}) == ErrorKind::usage);
+}
