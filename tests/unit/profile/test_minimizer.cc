@@ -404,7 +404,7 @@ TEST_CASE("the minimized profile compiles with libseccomp and answers as designe
   CHECK(answer(kX86_64, "exit_group") == SECCOMP_RET_ALLOW);
 }
 
-TEST_CASE("--unlisted log: the default action logs, the rules stay the same", "[minimizer]") {
+TEST_CASE("run --unlisted log: the default action logs, the rules stay the same", "[minimizer]") {
   Recording rec;
   add(rec, kX86_64, {"read", "write", "clone3"});
   add_args(rec, kX86_64, "socket", 0, {1});

@@ -38,8 +38,8 @@ TEST_CASE("names not of sctrace's shape are never touched", "[temp_dir]") {
 TEST_CASE("a temp dir's owner is gone only when its process is", "[temp_dir]") {
   TempDirOwner o{"42", 1234, 500};
   CHECK(temp_dir_owner_gone(o, "42", std::nullopt));           // no such pid
-  CHECK(temp_dir_owner_gone(o, "42", ProcStat{1, 501}));       // pid reused later
-  CHECK_FALSE(temp_dir_owner_gone(o, "42", ProcStat{1, 500}));  // alive
+  CHECK(temp_dir_owner_gone(o, "42", ProcStat{.ppid = 1, .start_time = 501}));       // pid reused later
+  CHECK_FALSE(temp_dir_owner_gone(o, "42", ProcStat{.ppid = 1, .start_time = 500}));  // alive
   CHECK_FALSE(temp_dir_owner_gone(o, "43", std::nullopt));     // another pid namespace's
   CHECK_FALSE(temp_dir_owner_gone(TempDirOwner{"", 1234, 500}, "", std::nullopt));
 }
