@@ -197,6 +197,7 @@ int run_docker_sensor(const ContainerRunRequest& req, const SayFn& say) {
     r.mopts.runtime_baseline = &*baseline_override;
   }
   r.attribution = true;
+  r.coverage = true;
   r.after_summary = res.probe_failures;
   if (res.interrupted) r.after_summary.push_back("interrupted: the container was stopped and removed; the profile is incomplete");
   if (res.timed_out)

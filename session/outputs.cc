@@ -9,6 +9,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "profile/coverage.h"
 #include "profile/emit/formats.h"
 #include "profile/emit/summary.h"
 
@@ -60,6 +61,8 @@ RunOutputs write_recorded(const OutputPlan& plan, const SeccompProfile& tmpl, co
   std::fputs(summary_text(m).c_str(), stderr);
   if (r.attribution) std::fputs(attribution_text(r.rec).c_str(), stderr);
   for (const auto& line : r.after_summary) say(line);
+  if (r.coverage)
+    for (const auto& line : coverage_hints(r.rec)) say(line);
   say(fmt::format("wrote {}{}{}", out.output, out.recording.empty() ? "" : " and " + out.recording,
                   r.rec.complete ? "" : " (incomplete recording)"));
   for (const auto& line : r.after_wrote) say(line);

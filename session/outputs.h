@@ -40,12 +40,13 @@ struct Recorded {
   std::vector<std::string> before_summary;  // after the profile's notes
   bool attribution = false;                 // the call sites (profile/emit/summary.h), after the summary
   std::vector<std::string> after_summary;
+  bool coverage = false;                    // the coverage hints (profile/coverage.h), before "wrote ..."
   std::vector<std::string> after_wrote;
 };
 // Says the refusals (say_refusals), writes the recording and the profile
 // minimized from it against tmpl where run_outputs puts them, and says the
 // profile's notes, before_summary, the summary, the attribution,
-// after_summary, "wrote ...", after_wrote. Returns where the outputs went.
+// after_summary, the coverage hints, "wrote ...", after_wrote. Returns where the outputs went.
 RunOutputs write_recorded(const OutputPlan& plan, const SeccompProfile& tmpl, const Recorded& r, const SayFn& say);
 
 // Refuses two outputs that name the same file ({option, path} pairs; empty

@@ -117,6 +117,7 @@ int record_local(const RecordRequest& req, const Workload& w, const RuntimeBasel
                                          sink->events() == 1 ? "" : "s", sink->processes(),
                                          sink->processes() == 1 ? "" : "es", name));
   r.attribution = true;
+  r.coverage = true;
   // A workload that failed may not have done all it does when it works.
   if (st.signaled && !st.timed_out && interrupt_count() == 0)
     r.after_wrote.push_back(fmt::format("the workload was killed by signal {} (SIG{}){}: the profile covers what it "
@@ -193,6 +194,7 @@ int record_with_agent(const RecordRequest& req, const Workload& wl, const std::s
   if (res.interrupted)
     r.after_summary.push_back("interrupted: the container was stopped and removed; the profile is incomplete");
   if (res.planned_stop && res.exit_code != 0) r.after_wrote.push_back(planned_stop_line(res.exit_code));
+  r.coverage = true;
   write_recorded(req.outputs, req.tmpl, r, say);
   return exit_code_of({.workload_code = res.planned_stop ? 0 : res.exit_code, .timed_out = res.timed_out,
                        .interrupted = res.interrupted, .interrupt_signal = last_interrupt_signal(),
