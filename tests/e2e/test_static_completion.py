@@ -47,6 +47,14 @@ with e2e.tempdir("static") as tmp:
             "run says what static completion added", r.describe())
     c.check(re.search(r"^sctrace:   clock_nanosleep \(lazy_sleep imports usleep -> clock_nanosleep\)", r.stderr, re.M),
             "run says where an added name comes from", r.describe())
+    # Coverage hints: the quick path never sleeps, and run says so, with what static completion did about it.
+    c.check(re.search(r"^sctrace: coverage: no sleep or timed wait was recorded \(nanosleep, clock_nanosleep\); "
+                      r"static completion added clock_nanosleep$", r.stderr, re.M),
+            "run says the workload never slept, and that static completion added clock_nanosleep", r.describe())
+    slept = e2e.sctrace("run", "-o", os.path.join(tmp, "slept.json"), "--", exe, "sleep", env=env)
+    c.check(slept.returncode == 0 and "lazy_sleep: ok (sleep)" in slept.stdout
+            and "sctrace: coverage: " in slept.stderr and "no sleep or timed wait" not in slept.stderr,
+            "a workload that sleeps gets coverage hints, but not the sleep one", slept.describe())
     # Sensitive names are listed, never added by benign.
     sensitive = {n for n, s in reach.items() if s.get("tier") == "sensitive"}
     c.check(all(reach[n].get("added") is False for n in sensitive), "no sensitive name is marked added", sensitive)
@@ -87,6 +95,9 @@ with e2e.tempdir("static") as tmp:
     c.check("static" not in rec_off, "--static off: the recording has no static section", rec_off.get("static"))
     c.check("clock_nanosleep" not in e2e.allowed_names(prof_off), "--static off: the profile does not allow clock_nanosleep")
     c.check("static completion" not in r_off.stderr, "--static off: nothing is said about it", r_off.describe())
+    c.check("sctrace: coverage: no sleep or timed wait was recorded (nanosleep, clock_nanosleep); not covered (no "
+            "--static analysis in this recording)" in r_off.stderr.splitlines(),
+            "--static off: the sleep hint says nothing covered it", r_off.describe())
 
     # Enforced: the path the probe never took.
     v = e2e.sctrace("verify", "--profile", os.path.join(tmp, "benign.json"), "--", exe, "sleep")
