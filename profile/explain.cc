@@ -47,17 +47,12 @@ std::string filter_text(const SyscallRule& r) {
 
 std::string errno_text(const std::optional<unsigned>& e) { return errno_name(e ? static_cast<int>(*e) : EPERM); }
 
-// runc answers EPERM for SCMP_ACT_ERRNO without errnoRet.
-bool answers_enosys(const SyscallRule& r) {
-  return r.action == "SCMP_ACT_ERRNO" && r.args.empty() && r.errno_ret.value_or(EPERM) == ENOSYS;
-}
-
 // The rule in force for ctx that answers every call of `name` ENOSYS, when
 // nothing in p allows it; null otherwise.
 const SyscallRule* enosys_rule(const SeccompProfile& p, std::string_view name, const EvalContext& ctx) {
   if (allowance(p, name, ctx).any) return nullptr;
   for (const auto& r : p.syscalls)
-    if (names(r, name) && rule_applies(r, ctx) && answers_enosys(r)) return &r;
+    if (names(r, name) && rule_applies(r, ctx) && r.args.empty() && answers_enosys(r)) return &r;
   return nullptr;
 }
 
