@@ -26,7 +26,7 @@ int cmd_explain(const Options& o) {
   const SyscallExplanation x =
       explain_syscall(name, rec, o.recording, docker_default_template(), EvalContext::docker_default());
   std::fputs((o.json ? explain_json(x) : explain_text(x)).c_str(), stdout);
-  return x.found.empty() && x.reached.empty() ? 1 : 0;
+  return x.covered() ? 0 : 1;
 }
 
 int cmd_diff(const Options& o) {

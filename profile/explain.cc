@@ -1,10 +1,13 @@
 #include "profile/explain.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <map>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+
+#include "profile/minimizer.h"
 
 namespace sctrace {
 
@@ -43,6 +46,57 @@ std::string filter_text(const SyscallRule& r) {
 }
 
 std::string errno_text(const std::optional<unsigned>& e) { return errno_name(e ? static_cast<int>(*e) : EPERM); }
+
+// The rule in force for ctx that answers every call of `name` ENOSYS, when
+// nothing in p allows it; null otherwise.
+const SyscallRule* enosys_rule(const SeccompProfile& p, std::string_view name, const EvalContext& ctx) {
+  if (allowance(p, name, ctx).any) return nullptr;
+  for (const auto& r : p.syscalls)
+    if (names(r, name) && rule_applies(r, ctx) && r.args.empty() && answers_enosys(r)) return &r;
+  return nullptr;
+}
+
+bool recorded_only_enosys(const Recording& rec, const std::string& name) {
+  bool any = false;
+  for (const auto& [a, calls] : rec.syscalls) {
+    auto it = calls.find(name);
+    if (it == calls.end()) continue;
+    if (!it->second.only_enosys()) return false;
+    any = true;
+  }
+  return any;
+}
+
+// Whether the profile `run` makes from rec (the reference as its template)
+// answers `name` ENOSYS, and whose decision that is.
+std::optional<SyscallExplanation::EnosysAnswer> enosys_answer(const std::string& name, const Recording& rec,
+                                                              const SeccompProfile& reference,
+                                                              const EvalContext& ctx) {
+  MinimizeOptions opts;
+  opts.ctx = ctx;
+  if (enosys_rule(minimize(rec, reference, opts).profile, name, ctx) == nullptr) return std::nullopt;
+  SyscallExplanation::EnosysAnswer a;
+  if (const SyscallRule* t = enosys_rule(reference, name, ctx)) {
+    const std::string when = filter_text(*t);
+    a.source = "template";
+    a.reason = fmt::format("the template (Docker's default) answers {} with ENOSYS{}{}, so libc takes an older call",
+                           name, when.empty() ? "" : " ", when);
+  } else if (recorded_only_enosys(rec, name)) {
+    a.source = "recorded";
+    a.reason = "every recorded call failed with ENOSYS (the kernel lacks it), so the profile keeps that answer";
+  } else {
+    a.source = "errno-policy";
+    a.reason = fmt::format("the workload did not make it, and the errno policy answers {} with ENOSYS, not EPERM, "
+                           "so a path the recording missed falls back instead of failing",
+                           name);
+  }
+  const auto& fallbacks = errno_policy().fallbacks;
+  if (auto it = fallbacks.find(name); it != fallbacks.end()) {
+    a.fallback_known = true;
+    a.falls_back_to = it->second;
+  }
+  return a;
+}
 
 }  // namespace
 
@@ -118,6 +172,7 @@ SyscallExplanation explain_syscall(std::string_view name, const Recording& rec, 
     if (auto it = calls.find(x.syscall); it != calls.end()) x.found.push_back({a, it->second});
   for (const auto& [a, calls] : rec.static_reach)
     if (auto it = calls.find(x.syscall); it != calls.end()) x.reached.push_back({a, it->second});
+  x.enosys = enosys_answer(x.syscall, rec, reference, ctx);
   return x;
 }
 

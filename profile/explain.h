@@ -2,6 +2,7 @@
 // `sctrace explain SYSCALL`: why a syscall is in a recording (classes,
 // counts, callers, stacks) and what a profile (the Docker default) does with
 // it. report/text.h and report/json.h write the result.
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,6 +54,18 @@ struct SyscallExplanation {
   };
   // Not recorded, but reachable by a loaded module (run --static): one per arch.
   std::vector<Reached> reached;
+  // Set when the profile made from the recording answers the name ENOSYS on
+  // purpose (clone3 under Docker's default): libc meets that by falling back.
+  struct EnosysAnswer {
+    std::string source;  // "template", "recorded" or "errno-policy": whose decision it is
+    std::string reason;  // "Docker's default answers clone3 with ENOSYS without CAP_SYS_ADMIN"
+    std::vector<std::string> falls_back_to;  // from templates/errno-policy.json; empty: none named
+    bool fallback_known = false;             // the policy names the fallbacks (perhaps none)
+  };
+  std::optional<EnosysAnswer> enosys;
+
+  // The recording or the profile accounts for the name (explain exits 0).
+  bool covered() const { return !found.empty() || !reached.empty() || enosys.has_value(); }
 };
 
 // What explain says about `name` given a recording and the reference profile

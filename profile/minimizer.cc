@@ -17,11 +17,6 @@ namespace {
 // SCMP_ACT_LOG lets the call through (it only logs it).
 bool allowing(const std::string& action) { return action == "SCMP_ACT_ALLOW" || action == "SCMP_ACT_LOG"; }
 
-// runc answers EPERM for SCMP_ACT_ERRNO without errnoRet.
-bool answers_enosys(const SyscallRule& r) {
-  return r.action == "SCMP_ACT_ERRNO" && r.errno_ret.value_or(EPERM) == ENOSYS;
-}
-
 std::string describe_action(const SyscallRule& r) {
   if (r.action == "SCMP_ACT_ERRNO") return fmt::format("the template answers errno {}", r.errno_ret.value_or(EPERM));
   return fmt::format("the template's action is {}", r.action);
@@ -106,6 +101,11 @@ bool has(const C& c, const std::string& s) {
 }
 
 }  // namespace
+
+// runc answers EPERM for SCMP_ACT_ERRNO without errnoRet.
+bool answers_enosys(const SyscallRule& r) {
+  return r.action == "SCMP_ACT_ERRNO" && r.errno_ret.value_or(EPERM) == ENOSYS;
+}
 
 Unlisted unlisted_from_name(std::string_view name) {
   if (name == "errno") return Unlisted::deny;

@@ -49,6 +49,10 @@ struct MinimizeResult {
   std::vector<std::string> answered_enosys;
 };
 
+// An SCMP_ACT_ERRNO rule that answers ENOSYS (the profile's designed answer
+// for calls libc falls back from, clone3 under Docker's default).
+bool answers_enosys(const SyscallRule& r);
+
 MinimizeResult minimize(const Recording& rec, const SeccompProfile& tmpl, const MinimizeOptions& opts);
 
 }  // namespace sctrace

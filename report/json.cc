@@ -1,5 +1,7 @@
 #include "report/json.h"
 
+#include <cerrno>
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -166,6 +168,16 @@ std::string explain_json(const SyscallExplanation& x) {
     reached.push_back({{"arch", arch::short_name(r.arch)}, {"tier", r.reach.sensitive ? "sensitive" : "benign"},
                        {"added", r.reach.added}, {"via", r.reach.provenance}});
   j["static"] = reached;
+  // What the profile made from the recording answers, when it refuses on purpose.
+  j["profile_answer"] = nullptr;
+  if (x.enosys)
+    j["profile_answer"] = {{"action", "SCMP_ACT_ERRNO"},
+                           {"errno", "ENOSYS"},
+                           {"errno_ret", ENOSYS},
+                           {"on_purpose", true},
+                           {"source", x.enosys->source},
+                           {"reason", x.enosys->reason},
+                           {"falls_back_to", x.enosys->fallback_known ? json(x.enosys->falls_back_to) : json()}};
   return j.dump(2) + "\n";
 }
 

@@ -1,5 +1,7 @@
 #include "report/text.h"
 
+#include <cerrno>
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -169,6 +171,21 @@ std::string diff_text(const DiffResult& d, std::string_view old_name, std::strin
   return out;
 }
 
+namespace {
+
+std::string enosys_text(const std::string& name, const SyscallExplanation::EnosysAnswer& a) {
+  std::string out = fmt::format("  the profile answers it ENOSYS (errnoRet {}) on purpose: {}\n", ENOSYS, a.reason);
+  if (!a.fallback_known)
+    out += "  libc falls back another way (the errno policy names no older call)\n";
+  else if (a.falls_back_to.empty())
+    out += "  libc does without it (there is no older call to fall back to)\n";
+  else
+    out += fmt::format("  libc falls back: {} -> {}\n", name, fmt::join(a.falls_back_to, ", "));
+  return out;
+}
+
+}  // namespace
+
 std::string explain_text(const SyscallExplanation& x) {
   std::string out = fmt::format("{}: {}\n", x.syscall, x.info ? x.info->description : "(no description)");
   out += fmt::format("  Docker default profile: {}", x.docker_default.summary);
@@ -189,8 +206,10 @@ std::string explain_text(const SyscallExplanation& x) {
                                      : "listed by static completion, NOT added (run --static all adds it)");
     for (const auto& p : r.reach.provenance) out += fmt::format("    {}\n", printable(p));
   }
+  if (x.enosys) out += enosys_text(x.syscall, *x.enosys);
   if (x.found.empty()) {
-    out += fmt::format("  not in the recording {}\n", x.recording);
+    // An ENOSYS answer is the profile's decision, not a gap in the recording.
+    if (!x.enosys) out += fmt::format("  not in the recording {}\n", x.recording);
     return out;
   }
   for (const auto& f : x.found) {

@@ -13,6 +13,9 @@ by sample_probe_affinity() in libsctrace_affinity.so, which the program links.
 - stripped copies, JIT code, tasks exiting while unwound: no crash, frames as
   `module+0x...` or `??`.
 - notify backend: at least the ip's frame (module libc).
+- `explain clone3` after `run -- /bin/true`: the profile answers it ENOSYS
+  (errnoRet 38) on purpose, by the template's rule, and libc falls back to
+  clone; exit 0, not "not in the recording".
 - in a FROM-scratch container (sctrace run -- docker run ...): the stack is
   captured by the sensor, with the container's paths.
 
@@ -117,6 +120,25 @@ with e2e.tempdir("explain") as tmp:
     r = e2e.sctrace("explain", "mount", "--recording", rec_path)
     c.check(r.returncode == 1 and "CAP_SYS_ADMIN" in r.stdout and "not in the recording" in r.stdout,
             "explain of an unrecorded syscall: its gating capability, exit 1", r.describe())
+    # --- a call the profile answers ENOSYS on purpose: Docker's default
+    # answers clone3 ENOSYS (without CAP_SYS_ADMIN), so glibc falls back to clone.
+    true_prof = os.path.join(tmp, "true.json")
+    r = e2e.sctrace("run", "-o", true_prof, "--", "/bin/true")
+    true_rec = os.path.join(tmp, "true.recording.json")
+    rules = [x for x in (e2e.load_json(true_prof) or {}).get("syscalls", []) if "clone3" in x["names"]]
+    c.check(r.returncode == 0 and any(x["action"] == "SCMP_ACT_ERRNO" and x.get("errnoRet") == 38 for x in rules),
+            "run -- /bin/true: the profile answers clone3 with errnoRet 38", r.describe() + json.dumps(rules))
+    r = e2e.sctrace("explain", "clone3", "--recording", true_rec)
+    c.check(r.returncode == 0 and "the profile answers it ENOSYS (errnoRet 38) on purpose" in r.stdout
+            and "clone3 -> clone" in r.stdout and "not in the recording" not in r.stdout,
+            "explain clone3 (text): answered ENOSYS on purpose, libc falls back to clone, exit 0", r.describe())
+    r, j = explain_json("clone3", true_rec)
+    a = (j or {}).get("profile_answer") or {}
+    c.check(r.returncode == 0 and a.get("errno_ret") == 38 and a.get("on_purpose") is True
+            and a.get("source") == "template" and a.get("falls_back_to") == ["clone"]
+            and "CAP_SYS_ADMIN" in a.get("reason", ""),
+            "explain clone3 --json: profile_answer ENOSYS (38) on purpose, the template's rule, falls back to clone",
+            r.describe())
     r = e2e.sctrace("explain", "no_such_syscall", "--recording", rec_path)
     c.check(r.returncode == 2 and r.stderr.startswith("sctrace: error: "), "explain of an unknown name: exit 2",
             r.describe())

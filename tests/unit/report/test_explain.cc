@@ -394,3 +394,56 @@ TEST_CASE("diff of two files: recordings compared as recordings, else as profile
   CHECK(p.notes[0] == "new.json minimized against the bundled Docker default before comparing");
   CHECK_THROWS_WITH(diff_inputs("{nope", "bad.json", nt, "new.json"), Catch::StartsWith("bad.json: invalid JSON"));
 }
+
+TEST_CASE("explain: a call the profile answers ENOSYS is covered, with whose rule and the fallback", "[explain]") {
+  Recording rec;
+  Recorder rr(rec);
+  rr.add_syscall(kX86_64, nr_of("read"), {}, 1, 9);
+  EvalContext ctx = EvalContext::docker_default();
+
+  // Docker's default answers clone3 ENOSYS (without CAP_SYS_ADMIN); glibc then uses clone.
+  SyscallExplanation x = explain_syscall("clone3", rec, "rec.json", docker_default_template(), ctx);
+  CHECK(x.found.empty());
+  REQUIRE(x.enosys.has_value());
+  CHECK(x.covered());
+  CHECK(x.enosys->source == "template");
+  CHECK_THAT(x.enosys->reason, Catch::Contains("without CAP_SYS_ADMIN"));
+  CHECK(x.enosys->fallback_known);
+  CHECK(x.enosys->falls_back_to == std::vector<std::string>{"clone"});
+  const std::string t = explain_text(x);
+  CHECK_THAT(t, Catch::Contains("  the profile answers it ENOSYS (errnoRet 38) on purpose: the template"));
+  CHECK_THAT(t, Catch::Contains("  libc falls back: clone3 -> clone\n"));
+  CHECK_THAT(t, !Catch::Contains("not in the recording"));
+  auto j = nlohmann::json::parse(explain_json(x));
+  CHECK(j["recorded"] == false);
+  CHECK(j["profile_answer"]["errno_ret"] == ENOSYS);
+  CHECK(j["profile_answer"]["on_purpose"] == true);
+  CHECK(j["profile_answer"]["source"] == "template");
+  CHECK(j["profile_answer"]["falls_back_to"] == nlohmann::json::array({"clone"}));
+
+  // Unrecorded statx: the errno policy's ENOSYS (Docker's default allows it).
+  SyscallExplanation s = explain_syscall("statx", rec, "rec.json", docker_default_template(), ctx);
+  REQUIRE(s.enosys.has_value());
+  CHECK(s.enosys->source == "errno-policy");
+  CHECK(s.enosys->falls_back_to == std::vector<std::string>{"newfstatat", "fstat"});
+
+  // Recorded and answered ENOSYS by nobody: no ENOSYS note.
+  rr.add_syscall(kX86_64, nr_of("statx"), {}, 0, 9);
+  CHECK_FALSE(explain_syscall("statx", rec, "rec.json", docker_default_template(), ctx).enosys.has_value());
+
+  // With CAP_SYS_ADMIN Docker's default allows clone3: unrecorded, the errno
+  // policy still answers it ENOSYS; recorded, it is allowed.
+  ctx.caps.insert("CAP_SYS_ADMIN");
+  SyscallExplanation admin = explain_syscall("clone3", rec, "rec.json", docker_default_template(), ctx);
+  REQUIRE(admin.enosys.has_value());
+  CHECK(admin.enosys->source == "errno-policy");
+  rr.add_syscall(kX86_64, nr_of("clone3"), {}, 42, 9);
+  CHECK_FALSE(explain_syscall("clone3", rec, "rec.json", docker_default_template(), ctx).enosys.has_value());
+
+  // A plain denial (EPERM) is still "not in the recording", not covered.
+  SyscallExplanation m = explain_syscall("mount", rec, "rec.json", docker_default_template(),
+                                         EvalContext::docker_default());
+  CHECK_FALSE(m.enosys.has_value());
+  CHECK_FALSE(m.covered());
+  CHECK(nlohmann::json::parse(explain_json(m))["profile_answer"].is_null());
+}
