@@ -52,9 +52,9 @@ const std::vector<CoverageClass>& coverage_classes() {
   // A futex wait with a timeout looks like any other futex call: only the
   // names that always mean a sleep are counted.
   static const std::vector<CoverageClass> classes = {
-      {"no sleep or timed wait was recorded", {"nanosleep", "clock_nanosleep"}},
-      {"no signal was delivered to a handler", {"rt_sigreturn"}},
-      {"no child process was reaped", {"wait4", "waitid"}},
+      {"no sleep or timed wait was recorded", {"nanosleep", "clock_nanosleep"}, {"clock_nanosleep_time64"}},
+      {"no signal was delivered to a handler", {"rt_sigreturn"}, {"sigreturn"}},
+      {"no child process was reaped", {"wait4", "waitid"}, {"waitpid"}},
       {"no process exited by itself (no shutdown was recorded)", {"exit_group"}},
   };
   return classes;
@@ -65,6 +65,7 @@ std::vector<std::string> coverage_hints(const Recording& rec) {
   for (const auto& c : coverage_classes()) {
     bool seen = false;
     for (const auto name : c.syscalls) seen = seen || recorded(rec, name);
+    for (const auto name : c.compat_syscalls) seen = seen || recorded(rec, name);
     if (seen) continue;
     lines.push_back(fmt::format("coverage: {} ({}); {}", c.missing, fmt::join(c.syscalls, ", "), static_part(rec, c)));
   }

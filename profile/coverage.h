@@ -16,6 +16,8 @@ namespace sctrace {
 struct CoverageClass {
   std::string_view missing;  // "no sleep or timed wait was recorded"
   std::vector<std::string_view> syscalls;
+  // The same behaviour under a 32-bit ABI's names: count as exercised, not named in the line.
+  std::vector<std::string_view> compat_syscalls = {};
 };
 const std::vector<CoverageClass>& coverage_classes();
 

@@ -61,6 +61,22 @@ TEST_CASE("coverage: any one name of a class is enough", "[coverage]") {
   CHECK(about(coverage_hints(recorded({"read"})), "sleep").size() == 1);
 }
 
+TEST_CASE("coverage: a 32-bit process's names count too", "[coverage]") {
+  constexpr arch::Token kI386 = SCMP_ARCH_X86;
+  Recording rec = recorded({"read"});
+  for (const char* n : {"clock_nanosleep_time64", "sigreturn", "waitpid"}) {
+    SyscallRecord r;
+    r.nr = *arch::syscall_nr(kI386, n);
+    r.count = 1;
+    rec.syscalls[kI386][n] = r;
+  }
+  const std::vector<std::string> lines = coverage_hints(rec);
+  CHECK(about(lines, "sleep").empty());
+  CHECK(about(lines, "signal").empty());
+  CHECK(about(lines, "reaped").empty());
+  CHECK(about(lines, "exited by itself").size() == 1);
+}
+
 TEST_CASE("coverage: what static completion added, found or missed", "[coverage]") {
   Recording rec = recorded({"read", "rt_sigreturn", "exit_group"});
   rec.static_reach[kX86_64]["clock_nanosleep"] = {.sensitive = false, .added = true, .provenance = {"x"}};
