@@ -124,6 +124,17 @@ Conds tuple_conditions(const std::vector<unsigned>& indices, const std::vector<u
   return out;
 }
 
+// Rules made for one template rule: conditions -> the names that take them.
+using CondGroups = std::vector<std::pair<Conds, std::vector<std::string>>>;
+
+void add_to_group(CondGroups& groups, Conds conds, const std::string& name) {
+  auto g = std::find_if(groups.begin(), groups.end(), [&](const auto& x) { return x.first == conds; });
+  if (g == groups.end())
+    groups.emplace_back(std::move(conds), std::vector<std::string>{name});
+  else
+    g->second.push_back(name);
+}
+
 size_t count_allowed(const SeccompProfile& p, const EvalContext& ctx) {
   std::set<std::string> names;
   for (const auto& r : p.syscalls) {
@@ -278,6 +289,16 @@ MinimizeResult minimize(const Recording& rec, const SeccompProfile& tmpl, const 
 
   std::set<std::string> in_rules;                           // names some kept rule names
   std::map<std::string, std::vector<Conds>> emitted_conds;  // per name, across the template's rules
+  // One rule per group: the template rule `r` with the group's names and conditions.
+  auto emit_groups = [&](const SyscallRule& r, CondGroups& groups) {
+    for (auto& [conds, group_names] : groups) {
+      SyscallRule k = r;
+      k.names = std::move(group_names);
+      k.args = std::move(conds);
+      in_rules.insert(k.names.begin(), k.names.end());
+      out.syscalls.push_back(std::move(k));
+    }
+  };
   for (const auto& r : tmpl.syscalls) {
     if (!rule_applies(r, ctx)) continue;
     std::set<std::string> names(r.names.begin(), r.names.end());  // sorted, distinct
@@ -300,7 +321,7 @@ MinimizeResult minimize(const Recording& rec, const SeccompProfile& tmpl, const 
       k.names.clear();
       // Names allowed only as observed (setuid & co.): one rule per argument
       // tuple recorded, names sharing a tuple grouped, after the plain rule.
-      std::vector<std::pair<Conds, std::vector<std::string>>> narrowed;
+      CondGroups narrowed;
       for (const auto& n : names) {
         if (!has(wanted, n)) continue;
         auto obs_it = observed.find(n);
@@ -311,30 +332,17 @@ MinimizeResult minimize(const Recording& rec, const SeccompProfile& tmpl, const 
           k.names.push_back(n);
           continue;
         }
-        for (const auto& t : *tuples) {
-          Conds conds = tuple_conditions(filtered_args(n), t);
-          auto g = std::find_if(narrowed.begin(), narrowed.end(), [&](const auto& x) { return x.first == conds; });
-          if (g == narrowed.end())
-            narrowed.emplace_back(std::move(conds), std::vector<std::string>{n});
-          else
-            g->second.push_back(n);
-        }
+        for (const auto& t : *tuples) add_to_group(narrowed, tuple_conditions(filtered_args(n), t), n);
       }
       if (!k.names.empty()) {
         in_rules.insert(k.names.begin(), k.names.end());
         out.syscalls.push_back(k);
       }
-      for (auto& [conds, group_names] : narrowed) {
-        SyscallRule nk = r;
-        nk.names = std::move(group_names);
-        nk.args = std::move(conds);
-        in_rules.insert(nk.names.begin(), nk.names.end());
-        out.syscalls.push_back(std::move(nk));
-      }
+      emit_groups(r, narrowed);
       continue;
     }
     // Argument rules: narrowed per name, then names sharing conditions regrouped.
-    std::vector<std::pair<Conds, std::vector<std::string>>> groups;
+    CondGroups groups;
     for (const auto& n : names) {
       if (!has(wanted, n) || has(tmpl_unconditional, n)) continue;
       auto obs_it = observed.find(n);
@@ -342,20 +350,10 @@ MinimizeResult minimize(const Recording& rec, const SeccompProfile& tmpl, const 
         auto& done = emitted_conds[n];
         if (std::find(done.begin(), done.end(), conds) != done.end()) continue;
         done.push_back(conds);
-        auto g = std::find_if(groups.begin(), groups.end(), [&](const auto& x) { return x.first == conds; });
-        if (g == groups.end())
-          groups.emplace_back(std::move(conds), std::vector<std::string>{n});
-        else
-          g->second.push_back(n);
+        add_to_group(groups, std::move(conds), n);
       }
     }
-    for (auto& [conds, group_names] : groups) {
-      SyscallRule k = r;
-      k.names = std::move(group_names);
-      k.args = std::move(conds);
-      in_rules.insert(k.names.begin(), k.names.end());
-      out.syscalls.push_back(std::move(k));
-    }
+    emit_groups(r, groups);
   }
 
   // ENOSYS where libc falls back: names made that only ever got ENOSYS, and
