@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <map>
+#include <optional>
 #include <set>
 #include <tuple>
 #include <utility>
@@ -83,6 +84,50 @@ std::vector<Conds> narrow_conditions(const SyscallRule& r, const Observed* o) {
   std::vector<Conds> out;
   for (uint64_t v : admitted) out.push_back({ArgCond{index, v, 0, "SCMP_CMP_EQ"}});
   return out;
+}
+
+// The argument tuples (over filtered_args(name)) every call of a name was
+// made with, on every arch; nullopt when some call's tuple is unknown: not
+// recorded (a harvested or older recording), or past kMaxArgClasses.
+std::optional<std::set<std::vector<uint64_t>>> observed_tuples(const std::string& name, const Observed& o) {
+  const std::vector<unsigned>& indices = filtered_args(name);
+  if (indices.empty()) return std::nullopt;
+  std::set<std::vector<uint64_t>> tuples;
+  for (const auto& [a, r] : o.records) {
+    if (r->classes_overflow) return std::nullopt;
+    uint64_t classified = 0;
+    for (const auto& c : r->classes) {
+      std::vector<uint64_t> t;
+      for (unsigned i : indices) {
+        auto v = c.args.find(i);
+        if (v == c.args.end()) return std::nullopt;
+        t.push_back(v->second);
+      }
+      tuples.insert(std::move(t));
+      classified += c.count;
+    }
+    if (classified < r->count) return std::nullopt;
+  }
+  return tuples;
+}
+
+// One EQ per argument: seccomp compares the whole register, so only the exact
+// values recorded pass (-1, "unchanged" for the setres*id calls, included).
+Conds tuple_conditions(const std::vector<unsigned>& indices, const std::vector<uint64_t>& tuple) {
+  Conds out;
+  for (size_t i = 0; i < indices.size(); ++i) out.push_back(ArgCond{indices[i], tuple[i], 0, "SCMP_CMP_EQ"});
+  return out;
+}
+
+// Rules made for one template rule: conditions -> the names that take them.
+using CondGroups = std::vector<std::pair<Conds, std::vector<std::string>>>;
+
+void add_to_group(CondGroups& groups, Conds conds, const std::string& name) {
+  auto g = std::find_if(groups.begin(), groups.end(), [&](const auto& x) { return x.first == conds; });
+  if (g == groups.end())
+    groups.emplace_back(std::move(conds), std::vector<std::string>{name});
+  else
+    g->second.push_back(name);
 }
 
 size_t count_allowed(const SeccompProfile& p, const EvalContext& ctx) {
@@ -173,19 +218,26 @@ MinimizeResult minimize(const Recording& rec, const SeccompProfile& tmpl, const 
   // --- which names the profile allows ---
   std::set<std::string> wanted;
   std::set<std::string> enosys_observed;  // made, and every call failed with ENOSYS
+  std::set<std::string> unseen_args;      // wanted for callers whose arguments the recording does not hold
   for (const auto& [name, o] : observed) (o.only_enosys ? enosys_observed : wanted).insert(name);
   if (opts.add_runtime_baseline) {
     const RuntimeBaseline& b = opts.runtime_baseline ? *opts.runtime_baseline : runtime_baseline();
     const auto& names = opts.no_new_privileges ? b.with_no_new_privs : b.with_new_privs;
     wanted.insert(names.begin(), names.end());
+    // runc's own setuid/setgid after the filter target the container's user.
+    unseen_args.insert(names.begin(), names.end());
   }
   wanted.insert(policy.always_allow.begin(), policy.always_allow.end());
+  unseen_args.insert(policy.always_allow.begin(), policy.always_allow.end());
   // What static completion found reachable and chose to allow (run --static):
   // the template still decides, as for a recorded name.
   for (const auto& [a, calls] : rec.static_reach) {
     if (std::find(covered.begin(), covered.end(), a) == covered.end()) continue;
     for (const auto& [name, r] : calls)
-      if (r.added && valid_name(name)) wanted.insert(name);
+      if (r.added && valid_name(name)) {
+        wanted.insert(name);
+        unseen_args.insert(name);
+      }
   }
   // A name carries one action: what the runtime needs beats an observed ENOSYS.
   for (const auto& n : wanted) enosys_observed.erase(n);
@@ -205,6 +257,7 @@ MinimizeResult minimize(const Recording& rec, const SeccompProfile& tmpl, const 
     for (const auto& f : fb->second) {
       if (has(wanted, f)) continue;
       wanted.insert(f);
+      unseen_args.insert(f);
       enosys_observed.erase(f);
       if (has(tmpl_allowed, f)) res.added_fallbacks.push_back(fmt::format("{} (fallback of {})", f, name));
     }
@@ -236,6 +289,16 @@ MinimizeResult minimize(const Recording& rec, const SeccompProfile& tmpl, const 
 
   std::set<std::string> in_rules;                           // names some kept rule names
   std::map<std::string, std::vector<Conds>> emitted_conds;  // per name, across the template's rules
+  // One rule per group: the template rule `r` with the group's names and conditions.
+  auto emit_groups = [&](const SyscallRule& r, CondGroups& groups) {
+    for (auto& [conds, group_names] : groups) {
+      SyscallRule k = r;
+      k.names = std::move(group_names);
+      k.args = std::move(conds);
+      in_rules.insert(k.names.begin(), k.names.end());
+      out.syscalls.push_back(std::move(k));
+    }
+  };
   for (const auto& r : tmpl.syscalls) {
     if (!rule_applies(r, ctx)) continue;
     std::set<std::string> names(r.names.begin(), r.names.end());  // sorted, distinct
@@ -256,15 +319,30 @@ MinimizeResult minimize(const Recording& rec, const SeccompProfile& tmpl, const 
     if (r.args.empty()) {
       SyscallRule k = r;
       k.names.clear();
-      for (const auto& n : names)
-        if (has(wanted, n)) k.names.push_back(n);
-      if (k.names.empty()) continue;
-      in_rules.insert(k.names.begin(), k.names.end());
-      out.syscalls.push_back(std::move(k));
+      // Names allowed only as observed (setuid & co.): one rule per argument
+      // tuple recorded, names sharing a tuple grouped, after the plain rule.
+      CondGroups narrowed;
+      for (const auto& n : names) {
+        if (!has(wanted, n)) continue;
+        auto obs_it = observed.find(n);
+        std::optional<std::set<std::vector<uint64_t>>> tuples;
+        if (allowed_only_as_observed(n) && !has(unseen_args, n) && obs_it != observed.end())
+          tuples = observed_tuples(n, obs_it->second);
+        if (!tuples) {
+          k.names.push_back(n);
+          continue;
+        }
+        for (const auto& t : *tuples) add_to_group(narrowed, tuple_conditions(filtered_args(n), t), n);
+      }
+      if (!k.names.empty()) {
+        in_rules.insert(k.names.begin(), k.names.end());
+        out.syscalls.push_back(k);
+      }
+      emit_groups(r, narrowed);
       continue;
     }
     // Argument rules: narrowed per name, then names sharing conditions regrouped.
-    std::vector<std::pair<Conds, std::vector<std::string>>> groups;
+    CondGroups groups;
     for (const auto& n : names) {
       if (!has(wanted, n) || has(tmpl_unconditional, n)) continue;
       auto obs_it = observed.find(n);
@@ -272,20 +350,10 @@ MinimizeResult minimize(const Recording& rec, const SeccompProfile& tmpl, const 
         auto& done = emitted_conds[n];
         if (std::find(done.begin(), done.end(), conds) != done.end()) continue;
         done.push_back(conds);
-        auto g = std::find_if(groups.begin(), groups.end(), [&](const auto& x) { return x.first == conds; });
-        if (g == groups.end())
-          groups.emplace_back(std::move(conds), std::vector<std::string>{n});
-        else
-          g->second.push_back(n);
+        add_to_group(groups, std::move(conds), n);
       }
     }
-    for (auto& [conds, group_names] : groups) {
-      SyscallRule k = r;
-      k.names = std::move(group_names);
-      k.args = std::move(conds);
-      in_rules.insert(k.names.begin(), k.names.end());
-      out.syscalls.push_back(std::move(k));
-    }
+    emit_groups(r, groups);
   }
 
   // ENOSYS where libc falls back: names made that only ever got ENOSYS, and

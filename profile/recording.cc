@@ -172,6 +172,17 @@ const std::vector<unsigned>& filtered_args(std::string_view syscall_name) {
   return it == table.end() ? none : it->second;
 }
 
+bool allowed_only_as_observed(std::string_view syscall_name) {
+  static const std::set<std::string, std::less<>> names = [] {
+    try {
+      return json::parse(embedded::arg_filters_json()).at("observed_only").get<std::set<std::string, std::less<>>>();
+    } catch (const json::exception& e) {
+      fail(ErrorKind::input, "arg-filters.json (embedded): {}", json_error_text(e));
+    }
+  }();
+  return names.find(syscall_name) != names.end();
+}
+
 std::string errno_name(int err) {
   const char* n = strerrorname_np(err);
   return n ? std::string(n) : fmt::format("E{}", err);

@@ -113,6 +113,10 @@ struct Recording {
 const std::map<std::string, std::vector<unsigned>>& arg_filter_table();
 // Which argument indices are worth keeping for a syscall (arg_filter_table()).
 const std::vector<unsigned>& filtered_args(std::string_view syscall_name);
+// templates/arg-filters.json "observed_only": the template's unconditional
+// allow of these names is narrowed to the argument tuples recorded (the
+// uid/gid-setting calls).
+bool allowed_only_as_observed(std::string_view syscall_name);
 
 std::string recording_to_json(const Recording& rec);
 // Throws Error(ErrorKind::input) naming `source` and the JSON path of the problem.

@@ -40,6 +40,28 @@ void add_args(Recording& rec, arch::Token a, const std::string& name, unsigned i
   for (uint64_t v : values) it->second.args[index].add(v);
 }
 
+// Calls as the recorder classifies them: one argument class per tuple (over
+// filtered_args(name)), counted once each.
+void add_calls(Recording& rec, arch::Token a, const std::string& name,
+               std::initializer_list<std::vector<uint64_t>> tuples) {
+  auto [it, inserted] = rec.syscalls[a].try_emplace(name, ok_call(a, name));
+  SyscallRecord& r = it->second;
+  r.count = 0;
+  const std::vector<unsigned>& idx = filtered_args(name);
+  for (const auto& t : tuples) {
+    REQUIRE(t.size() == idx.size());
+    ArgClass c;
+    for (size_t i = 0; i < idx.size(); ++i) {
+      c.args[idx[i]] = t[i];
+      r.args[idx[i]].add(t[i]);
+    }
+    c.count = 1;
+    r.classes.push_back(std::move(c));
+    ++r.count;
+  }
+  r.ok = r.count;
+}
+
 MinimizeOptions options(bool baseline = false) {
   MinimizeOptions o;
   o.ctx.native_arch = kX86_64;
@@ -88,6 +110,20 @@ std::vector<uint64_t> eq_values(const SeccompProfile& p, const std::string& name
     CHECK(r->args[0].op == "SCMP_CMP_EQ");
     CHECK(r->args[0].index == 0u);
     out.push_back(r->args[0].value);
+  }
+  return out;
+}
+
+// The argument conditions of every rule naming `name`, as (index, value) EQ pairs.
+std::vector<std::vector<std::pair<unsigned, uint64_t>>> eq_tuples(const SeccompProfile& p, const std::string& name) {
+  std::vector<std::vector<std::pair<unsigned, uint64_t>>> out;
+  for (const auto* r : rules_for(p, name)) {
+    std::vector<std::pair<unsigned, uint64_t>> t;
+    for (const auto& c : r->args) {
+      CHECK(c.op == "SCMP_CMP_EQ");
+      t.emplace_back(c.index, c.value);
+    }
+    out.push_back(std::move(t));
   }
   return out;
 }
@@ -152,6 +188,65 @@ TEST_CASE("minimize narrows socket to the families observed", "[minimizer]") {
     rec.syscalls[kX86_64]["socket"].args[0].overflow = true;
     MinimizeResult r = run(rec);
     CHECK(rules_for(r.profile, "socket").size() == 3);
+  }
+}
+
+TEST_CASE("minimize allows the uid/gid-setting calls only with the ids observed", "[minimizer]") {
+  using T = std::vector<std::vector<std::pair<unsigned, uint64_t>>>;
+  Recording rec;
+  add(rec, kX86_64, {"read"});
+  SECTION("setuid(33) only: setuid(0) matches no rule") {
+    add_calls(rec, kX86_64, "setuid", {{33}});
+    MinimizeResult r = run(rec);
+    CHECK(eq_tuples(r.profile, "setuid") == T{{{0, 33}}});
+    CHECK(r.template_denied.empty());
+  }
+  SECTION("setresuid keeps each recorded tuple, -1 (unchanged) included") {
+    add_calls(rec, kX86_64, "setresuid", {{0xffffffff, 33, 0xffffffff}, {33, 33, 33}});
+    MinimizeResult r = run(rec);
+    CHECK(eq_tuples(r.profile, "setresuid") ==
+          T{{{0, 33}, {1, 33}, {2, 33}}, {{0, 0xffffffff}, {1, 33}, {2, 0xffffffff}}});
+  }
+  SECTION("names with the same target share a rule") {
+    add_calls(rec, kX86_64, "setgid", {{33}});
+    add_calls(rec, kX86_64, "setuid", {{33}});
+    MinimizeResult r = run(rec);
+    auto rules = rules_for(r.profile, "setuid");
+    REQUIRE(rules.size() == 1);
+    CHECK(rules[0]->names == std::vector<std::string>{"setgid", "setuid"});
+  }
+  SECTION("i386's 32-bit-id calls are narrowed the same way") {
+    add_calls(rec, kX86, "setuid32", {{33}});
+    add_calls(rec, kX86, "setfsgid32", {{33}, {0xffffffff}});
+    MinimizeResult r = run(rec);
+    CHECK(eq_tuples(r.profile, "setuid32") == T{{{0, 33}}});
+    CHECK(eq_tuples(r.profile, "setfsgid32") == T{{{0, 33}}, {{0, 0xffffffff}}});
+  }
+  SECTION("a recording without argument classes keeps the template's plain allow") {
+    add(rec, kX86_64, {"setuid"});
+    CHECK(eq_tuples(run(rec).profile, "setuid") == T{{}});
+  }
+  SECTION("calls past the class bound keep the plain allow") {
+    add_calls(rec, kX86_64, "setuid", {{33}});
+    rec.syscalls[kX86_64]["setuid"].classes_overflow = true;
+    CHECK(eq_tuples(run(rec).profile, "setuid") == T{{}});
+  }
+  SECTION("calls not all classified (a harvested recording merged in) keep the plain allow") {
+    add_calls(rec, kX86_64, "setuid", {{33}});
+    rec.syscalls[kX86_64]["setuid"].count = 2;
+    CHECK(eq_tuples(run(rec).profile, "setuid") == T{{}});
+  }
+  SECTION("runc's own setuid (runtime baseline without no-new-privileges) keeps the plain allow") {
+    add_calls(rec, kX86_64, "setuid", {{33}});
+    MinimizeOptions o = options(true);
+    CHECK(eq_tuples(run(rec, o).profile, "setuid") == T{{}});
+    o.no_new_privileges = true;
+    CHECK(eq_tuples(run(rec, o).profile, "setuid") == T{{{0, 33}}});
+  }
+  SECTION("static completion's additions keep the plain allow") {
+    add_calls(rec, kX86_64, "setuid", {{33}});
+    rec.static_reach[kX86_64]["setuid"].added = true;
+    CHECK(eq_tuples(run(rec).profile, "setuid") == T{{}});
   }
 }
 

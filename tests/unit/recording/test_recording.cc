@@ -38,6 +38,23 @@ TEST_CASE("recorder folds events into per-arch names with counts, args and error
   CHECK_FALSE(s.only_enosys());
 }
 
+TEST_CASE("the uid/gid-setting calls are classified by their target ids, i386's 32-bit ones too", "[recording]") {
+  Recording rec;
+  Recorder r(rec);
+  r.add_syscall(kX86_64, nr_of(kX86_64, "setresuid"), {0xffffffff, 33, 0xffffffff, 0, 0, 0}, 0, 100);
+  r.add_syscall(kX86, nr_of(kX86, "setuid32"), {33, 0, 0, 0, 0, 0}, 0, 100);
+  const auto& res = rec.syscalls.at(kX86_64).at("setresuid");
+  REQUIRE(res.classes.size() == 1);
+  CHECK(res.classes[0].args == std::map<unsigned, uint64_t>{{0, 0xffffffff}, {1, 33}, {2, 0xffffffff}});
+  const auto& s32 = rec.syscalls.at(kX86).at("setuid32");
+  REQUIRE(s32.classes.size() == 1);
+  CHECK(s32.classes[0].args == std::map<unsigned, uint64_t>{{0, 33}});
+  CHECK(allowed_only_as_observed("setuid32"));
+  CHECK(allowed_only_as_observed("setresgid"));
+  CHECK_FALSE(allowed_only_as_observed("setgroups"));
+  CHECK_FALSE(allowed_only_as_observed("socket"));
+}
+
 TEST_CASE("argument values overflow instead of growing without bound", "[recording]") {
   Recording rec;
   Recorder r(rec);
