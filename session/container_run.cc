@@ -174,8 +174,7 @@ std::string planned_stop_line(int container_code) {
 }
 
 int run_docker_sensor(const ContainerRunRequest& req, const SayFn& say) {
-  for (const auto& p : profile_paths(req.outputs.format, req.outputs.output)) check_writable(p);
-  if (!req.outputs.recording.empty()) check_writable(req.outputs.recording);
+  check_outputs_writable(req.outputs);
   if (!req.report_json.empty()) check_writable(req.report_json);
   if (!req.sarif.empty()) check_writable(req.sarif);
   container::SessionResult res = container::run_session(req.session);

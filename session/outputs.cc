@@ -38,8 +38,7 @@ RunOutputs run_outputs(const OutputPlan& plan, bool complete, const SayFn& say) 
   if (!written_in_place(plan.output)) out.output = incomplete_path(plan.output);
   if (!plan.recording.empty() && !written_in_place(plan.recording)) out.recording = incomplete_path(plan.recording);
   try {
-    for (const auto& p : profile_paths(plan.format, out.output)) check_writable(p);
-    if (!out.recording.empty()) check_writable(out.recording);
+    check_outputs_writable({plan.format, out.output, out.recording});
   } catch (const Error& e) {  // better the outputs where they were asked for than none
     say(fmt::format("cannot write beside them ({}): writing over them", e.what()));
     return {plan.output, plan.recording};
@@ -47,6 +46,11 @@ RunOutputs run_outputs(const OutputPlan& plan, bool complete, const SayFn& say) 
   say(fmt::format("the run is incomplete, so what is already there stays ({}); writing {} instead", taken,
                   out.output));
   return out;
+}
+
+void check_outputs_writable(const OutputPlan& plan) {
+  for (const auto& p : profile_paths(plan.format, plan.output)) check_writable(p);
+  if (!plan.recording.empty()) check_writable(plan.recording);
 }
 
 RunOutputs write_recorded(const OutputPlan& plan, const SeccompProfile& tmpl, const Recorded& r, const SayFn& say) {

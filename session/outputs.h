@@ -31,6 +31,10 @@ struct RunOutputs {
 };
 RunOutputs run_outputs(const OutputPlan& plan, bool complete, const SayFn& say);
 
+// Fails early (io Error) when the plan's profile files or recording could not
+// be written later (core/atomic_file.h check_writable).
+void check_outputs_writable(const OutputPlan& plan);
+
 // A finished recording and the lines said around its outputs. Every
 // recording path (local, OCI agent, docker sensor) writes the same outputs
 // and says its own lines in the same places.

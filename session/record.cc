@@ -28,11 +28,6 @@ namespace sctrace {
 
 namespace {
 
-void check_outputs_writable(const OutputPlan& plan) {
-  for (const auto& p : profile_paths(plan.format, plan.output)) check_writable(p);
-  if (!plan.recording.empty()) check_writable(plan.recording);
-}
-
 const char* signal_abbrev(int sig) { return sigabbrev_np(sig) ? sigabbrev_np(sig) : "?"; }
 
 // A local command through Backend (session/backend.h).
